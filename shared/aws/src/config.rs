@@ -1,0 +1,160 @@
+//! Building SDK clients: one place for region, credentials, retries, timeouts and endpoints.
+//!
+//! Endpoints come only from the standard `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`
+//! variables (`_BACKUP`, `_DYNAMODB`, `_SNS`, `_RESOURCE_GROUPS_TAGGING_API`, `_STS`), resolved by
+//! `aws-config` itself, so the same binaries run against AWS or the local account.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::counter::CallCounter;
+
+/// Retry and timeout settings for every client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// Maximum attempts per call (first try included). Adaptive retry mode adds client-side
+    /// rate limiting on throttling, which matters for DynamoDB `TagResource` (5/s per account).
+    pub max_attempts: u32,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Read timeout (time to first byte of a response).
+    pub read_timeout: Duration,
+    /// Timeout of one attempt.
+    pub attempt_timeout: Duration,
+    /// Timeout of a whole call, retries included.
+    pub operation_timeout: Duration,
+    /// Initial backoff before the first retry.
+    pub initial_backoff: Duration,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            connect_timeout: Duration::from_secs(3),
+            read_timeout: Duration::from_secs(20),
+            attempt_timeout: Duration::from_secs(30),
+            operation_timeout: Duration::from_secs(120),
+            initial_backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Everything needed to talk to one account and region: the SDK config, the clients and the
+/// shared call counter.
+#[derive(Clone, Debug)]
+pub struct AwsContext {
+    /// The resolved SDK configuration (region, credentials, endpoints).
+    pub sdk_config: SdkConfig,
+    /// AWS Backup.
+    pub backup: aws_sdk_backup::Client,
+    /// DynamoDB.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// SNS.
+    pub sns: aws_sdk_sns::Client,
+    /// Resource Groups Tagging API.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// STS (caller identity: account and partition).
+    pub sts: aws_sdk_sts::Client,
+    /// Counts every attempt of every client above.
+    pub calls: CallCounter,
+}
+
+impl AwsContext {
+    /// Clients for the region configured in the environment (or `region` if given), with
+    /// default [`ClientSettings`].
+    pub async fn from_env(region: Option<&str>) -> Self {
+        let loader = base_loader(region, &ClientSettings::default());
+        Self::from_sdk_config(&loader.load().await, &ClientSettings::default())
+    }
+
+    /// Clients resolved from an explicit set of environment variables instead of the process
+    /// environment (same resolution rules: `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_ENDPOINT_URL_<SERVICE>` …). Lets one test process talk to several local accounts.
+    #[cfg(feature = "test-env")]
+    pub async fn from_vars(vars: &[(String, String)], region: Option<&str>) -> Self {
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = aws_types::os_shim_internal::Env::from_slice(&pairs);
+        // No shared config/credentials files: the variables are the whole truth.
+        let fs = aws_types::os_shim_internal::Fs::from_slice(&[]);
+        let settings = ClientSettings::default();
+        let loader = base_loader(region, &settings).env(env).fs(fs);
+        Self::from_sdk_config(&loader.load().await, &settings)
+    }
+
+    /// Clients from an already resolved SDK config.
+    pub fn from_sdk_config(sdk_config: &SdkConfig, settings: &ClientSettings) -> Self {
+        let calls = CallCounter::new();
+        let retry = retry_config(settings);
+        let backup = aws_sdk_backup::Client::from_conf(
+            aws_sdk_backup::config::Builder::from(sdk_config)
+                .retry_config(retry.clone())
+                .interceptor(calls.interceptor())
+                .build(),
+        );
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk_config)
+                .retry_config(retry.clone())
+                .interceptor(calls.interceptor())
+                .build(),
+        );
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(sdk_config)
+                .retry_config(retry.clone())
+                .interceptor(calls.interceptor())
+                .build(),
+        );
+        let tagging = aws_sdk_resourcegroupstagging::Client::from_conf(
+            aws_sdk_resourcegroupstagging::config::Builder::from(sdk_config)
+                .retry_config(retry.clone())
+                .interceptor(calls.interceptor())
+                .build(),
+        );
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(sdk_config)
+                .retry_config(retry)
+                .interceptor(calls.interceptor())
+                .build(),
+        );
+        Self {
+            sdk_config: sdk_config.clone(),
+            backup,
+            dynamodb,
+            sns,
+            tagging,
+            sts,
+            calls,
+        }
+    }
+
+    /// The region these clients talk to, if one was configured.
+    pub fn region(&self) -> Option<&str> {
+        self.sdk_config.region().map(Region::as_ref)
+    }
+}
+
+fn retry_config(settings: &ClientSettings) -> RetryConfig {
+    RetryConfig::adaptive()
+        .with_max_attempts(settings.max_attempts)
+        .with_initial_backoff(settings.initial_backoff)
+}
+
+fn base_loader(region: Option<&str>, settings: &ClientSettings) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config(settings))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(settings.connect_timeout)
+                .read_timeout(settings.read_timeout)
+                .operation_attempt_timeout(settings.attempt_timeout)
+                .operation_timeout(settings.operation_timeout)
+                .build(),
+        );
+    if let Some(r) = region {
+        loader = loader.region(Region::new(r.to_string()));
+    }
+    loader
+}
