@@ -3,12 +3,23 @@
 //! - [`config`]: SDK clients for an account and region (retries, timeouts, endpoints from the
 //!   standard `AWS_ENDPOINT_URL*` variables) sharing one [`counter::CallCounter`].
 //! - [`counter`]: an SDK interceptor counting every attempt per `Service.Operation`.
+//! - [`error`]: [`AwsCallError`], an SDK failure naming its operation.
+//! - [`backup_setup`]: plans, rules and selections → `policy::facts::BackupSetup`.
+//! - [`convert`]: SDK ↔ `jiff` timestamps.
+//! - [`publisher`]: alerts and digests to SNS (text, JSON and filterable attributes).
+//! - [`idempotency`]: the event ledger that makes redelivered events harmless.
 //!
 //! Readers and writers (inventory, tagging, alert publishing, state store) translate between
 //! SDK types and the plain structs of the `policy` crate; no compliance decision is made here.
 
+pub mod backup_setup;
 pub mod config;
+pub mod convert;
 pub mod counter;
+pub mod error;
+pub mod idempotency;
+pub mod publisher;
 
 pub use config::{AwsContext, ClientSettings};
 pub use counter::{CallCounter, OperationCalls};
+pub use error::{AwsCallError, OperationContext};
