@@ -1,0 +1,432 @@
+"""template.yaml: least-privilege IAM, wiring, retention of backups, alarms, builds."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+import cfn_template
+from conftest import REPO_ROOT
+
+FUNCTIONS = ("TableGuardFunction", "RecoveryVerifierFunction")
+
+# What the functions read from their environment (shared/policy config vars, plus the
+# stack's resources). The verifier also reads the regions it checks.
+COMMON_ENV = {
+    "BG_SCHEDULE",
+    "BG_TIMEZONE",
+    "BG_START_WINDOW_MINUTES",
+    "BG_COMPLETION_WINDOW_MINUTES",
+    "BG_RETENTION_DAYS",
+    "BG_VAULT_NAME",
+    "BG_SELECTION_MODE",
+    "BG_BACKUP_TAG",
+    "BG_REQUIRED_TAGS",
+    "BG_EXEMPT_TAG",
+    "BG_EXEMPT_REASON_TAG",
+    "BG_MODE",
+    "BG_TOPIC_ARN",
+    "BG_STATE_TABLE",
+}
+EXPECTED_ENV = {
+    "TableGuardFunction": COMMON_ENV,
+    "RecoveryVerifierFunction": COMMON_ENV | {"BG_REGIONS"},
+}
+
+
+def _resources_of_type(template, type_name):
+    return {
+        name: res for name, res in template["Resources"].items() if res["Type"] == type_name
+    }
+
+
+def _statements(template, function):
+    policies = template["Resources"][function]["Properties"]["Policies"]
+    return [s for p in policies for s in p["Statement"]]
+
+
+# --------------------------------------------------------------------------------------
+# (b) IAM: granted actions == the actions the code calls (+ what those calls imply)
+# --------------------------------------------------------------------------------------
+
+
+def test_iam_expectations_name_the_template_functions(template, iam_expected):
+    assert set(iam_expected["functions"]) == set(FUNCTIONS)
+    assert set(_resources_of_type(template, "AWS::Serverless::Function")) == set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_grants_exactly_the_actions_its_code_calls(template, iam_expected, function):
+    expected_spec = iam_expected["functions"][function]
+    expected = set(expected_spec["actions"]) | set(expected_spec.get("implied_actions", {}))
+    granted = cfn_template.allowed_actions(
+        template["Resources"][function]["Properties"]["Policies"]
+    )
+    extra = sorted(granted - expected)
+    missing = sorted(expected - granted)
+    assert not extra, f"{function} is granted actions its code does not call: {extra}"
+    assert not missing, f"{function} lacks actions its code calls: {missing}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_wildcard_actions_or_unneeded_wildcard_resources(template, iam_expected, function):
+    wildcard_ok = set(iam_expected["resource_wildcard_allowed"])
+    for statement in _statements(template, function):
+        actions = statement["Action"]
+        actions = [actions] if isinstance(actions, str) else actions
+        assert statement["Effect"] == "Allow"
+        for action in actions:
+            assert "*" not in action, f"{function} grants a wildcard action {action!r}"
+            assert action not in iam_expected["not_permissioned"]
+        resources = statement["Resource"]
+        resources = resources if isinstance(resources, list) else [resources]
+        if "*" in resources:
+            bad = sorted(set(actions) - wildcard_ok)
+            assert not bad, (
+                f"{function} statement {statement.get('Sid')} grants {bad} on Resource '*', "
+                "but they can be scoped to resources"
+            )
+
+
+def test_guard_may_only_add_the_backup_tag_in_this_region(template, resolver):
+    for statement in _statements(template, "TableGuardFunction"):
+        actions = statement["Action"]
+        if "dynamodb:TagResource" in actions:
+            resolved = resolver.resolve(statement)
+            assert resolved["Action"] == ["dynamodb:TagResource"]
+            assert resolved["Resource"] == "arn:aws:dynamodb:us-east-1:123456789012:table/*"
+            assert resolved["Condition"] == {
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["backup-policy"]}
+            }
+            break
+    else:
+        pytest.fail("table-guard has no TagResource statement")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_state_table_and_topic_access_is_scoped_to_this_stack(template, resolver, function):
+    for statement in _statements(template, function):
+        resolved = resolver.resolve(statement)
+        actions = resolved["Action"]
+        if any(a.startswith("sns:") for a in actions):
+            assert resolved["Resource"] == "<Ref AlertTopic>"
+        if any(a.startswith("kms:") for a in actions):
+            assert resolved["Resource"] == "<GetAtt AlertsKey.Arn>"
+            assert resolved["Condition"] == {
+                "StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}
+            }
+        if any(a.endswith("Item") for a in actions):
+            assert resolved["Resource"] == "<GetAtt StateTable.Arn>"
+
+
+def test_verifier_is_read_only_outside_its_state_table(template, iam_expected):
+    state_table_writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    for statement in _statements(template, "RecoveryVerifierFunction"):
+        for action in statement["Action"]:
+            verb = action.split(":", 1)[1]
+            if action in state_table_writes:
+                assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+            elif action not in ("sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"):
+                assert verb.startswith(("List", "Get", "Describe")), (
+                    f"verifier action {action} is not read-only"
+                )
+
+
+# --------------------------------------------------------------------------------------
+# (c) wiring: environment, parameters, alarms, retention
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_environment_is_complete_and_resolvable(template, resolver, function):
+    env = cfn_template.function_environment(template, function)
+    assert set(env) == EXPECTED_ENV[function]
+    names = cfn_template.references(env)
+    parameters = template["Parameters"]
+    for name in names:
+        assert (
+            name in parameters
+            or name in template["Resources"]
+            or name in cfn_template.PSEUDO_PARAMETERS
+        ), f"{function} environment references unknown {name!r}"
+        if name in parameters:
+            assert "Default" in parameters[name], f"parameter {name} used in env has no Default"
+    resolved = resolver.resolve(env)
+    assert set(resolved) == EXPECTED_ENV[function], "a variable resolved to AWS::NoValue"
+    assert resolved["BG_TOPIC_ARN"] == "<Ref AlertTopic>"
+    assert resolved["BG_STATE_TABLE"] == "<Ref StateTable>"
+    assert resolved["BG_VAULT_NAME"] == "<Ref BackupVault>"
+
+
+def test_verifier_regions_default_to_the_stack_region(template):
+    default = cfn_template.Resolver(template)
+    env = default.resolve(cfn_template.function_environment(template, "RecoveryVerifierFunction"))
+    assert env["BG_REGIONS"] == "us-east-1"
+    listed = cfn_template.Resolver(template, {"Regions": "eu-west-1,eu-central-1"})
+    env = listed.resolve(cfn_template.function_environment(template, "RecoveryVerifierFunction"))
+    assert env["BG_REGIONS"] == "eu-west-1,eu-central-1"
+
+
+def test_every_parameter_is_used_and_has_a_default(template):
+    used = cfn_template.references(
+        {k: v for k, v in template.items() if k not in ("Parameters", "Metadata")}
+    )
+    for name, spec in template["Parameters"].items():
+        assert name in used, f"parameter {name} is declared but never used"
+        assert "Default" in spec, f"parameter {name} has no Default"
+        assert spec.get("Description"), f"parameter {name} has no Description"
+
+
+def test_alarms_notify_the_alert_topic(template):
+    alarms = _resources_of_type(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 7
+    for name, alarm in alarms.items():
+        assert {"Ref": "AlertTopic"} in alarm["Properties"]["AlarmActions"], name
+
+
+def test_every_queue_has_a_depth_alarm(template):
+    queues = set(_resources_of_type(template, "AWS::SQS::Queue"))
+    alarmed = set()
+    for alarm in _resources_of_type(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if props.get("MetricName") == "ApproximateNumberOfMessagesVisible":
+            assert props["Namespace"] == "AWS/SQS"
+            assert props["ComparisonOperator"] == "GreaterThanThreshold"
+            assert props["Threshold"] == 0
+            (dim,) = props["Dimensions"]
+            alarmed.add(dim["Value"]["Fn::GetAtt"][0])
+    assert alarmed == queues
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_has_an_errors_alarm(template, function):
+    found = [
+        a["Properties"]
+        for a in _resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "Errors"
+        and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    ]
+    assert len(found) == 1
+    assert found[0]["ComparisonOperator"] == "GreaterThanThreshold" and found[0]["Threshold"] == 0
+
+
+def test_non_compliant_tables_alarm_matches_the_verifier_metric(template):
+    props = template["Resources"]["NonCompliantTablesAlarm"]["Properties"]
+    assert props["Namespace"] == "BackupGuard"
+    assert props["MetricName"] == "NonCompliantTables"
+    assert props["Dimensions"] == [{"Name": "Service", "Value": "backup-guard"}]
+    assert props["ComparisonOperator"] == "GreaterThanThreshold" and props["Threshold"] == 0
+
+
+def test_heartbeat_alarm_fires_on_silence(template):
+    props = template["Resources"]["RecoveryVerifierHeartbeatAlarm"]["Properties"]
+    assert props["MetricName"] == "Invocations"
+    assert props["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": "RecoveryVerifierFunction"}}
+    ]
+    assert props["TreatMissingData"] == "breaching"
+    assert props["ComparisonOperator"] == "LessThanThreshold" and props["Threshold"] == 1
+    window = props["Period"] * props["EvaluationPeriods"]
+    assert window > 24 * 3600, "a nightly run must fit inside the window"
+    # CloudWatch: period * evaluation periods <= 7 days for periods of an hour or more.
+    assert props["Period"] >= 3600 and window <= 7 * 24 * 3600
+    assert props["DatapointsToAlarm"] == props["EvaluationPeriods"]
+
+
+@pytest.mark.parametrize(
+    "resource", ["BackupVault", "BackupVaultKey", "BackupPlan", "BackupServiceRole"]
+)
+def test_backups_survive_stack_delete_and_replacement(template, resource):
+    res = template["Resources"][resource]
+    assert res.get("DeletionPolicy") == "Retain", resource
+    assert res.get("UpdateReplacePolicy") == "Retain", resource
+
+
+def test_selection_survives_stack_delete_but_not_a_mode_change(template):
+    res = template["Resources"]["BackupSelection"]
+    assert res["DeletionPolicy"] == "Retain"
+    # A replaced selection (new criteria) must not linger next to its successor.
+    assert res["UpdateReplacePolicy"] == "Delete"
+    assert len(_resources_of_type(template, "AWS::Backup::BackupSelection")) == 1
+
+
+def test_vault_denies_manual_deletion_except_break_glass(template):
+    denied = {
+        "backup:DeleteRecoveryPoint",
+        "backup:UpdateRecoveryPointLifecycle",
+        "backup:PutBackupVaultAccessPolicy",
+        "backup:DeleteBackupVaultAccessPolicy",
+    }
+    role = "arn:aws:iam::123456789012:role/break-glass"
+    with_role = cfn_template.Resolver(template, {"BreakGlassRoleArn": role})
+    policy = with_role.resolve(template["Resources"]["BackupVault"]["Properties"]["AccessPolicy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+    assert set(statement["Action"]) == denied
+    assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": role}}
+    without = cfn_template.Resolver(template)
+    policy = without.resolve(template["Resources"]["BackupVault"]["Properties"]["AccessPolicy"])
+    (statement,) = policy["Statement"]
+    assert "Condition" not in statement, "with no break-glass role the deny has no exception"
+
+
+def test_vault_lock_is_off_by_default_and_matches_retention_when_on(template):
+    vault = template["Resources"]["BackupVault"]["Properties"]
+    assert "LockConfiguration" not in cfn_template.Resolver(template).resolve(vault)
+    locked = cfn_template.Resolver(template, {"EnableVaultLock": "true"}).resolve(vault)
+    lock = locked["LockConfiguration"]
+    assert int(lock["MinRetentionDays"]) <= 90 <= int(lock["MaxRetentionDays"])
+    assert int(lock["ChangeableForDays"]) >= 3
+    assert "IRREVERSIBLE" in template["Parameters"]["EnableVaultLock"]["Description"]
+
+
+def test_vault_is_encrypted_with_a_rotated_customer_key(template):
+    vault = template["Resources"]["BackupVault"]["Properties"]
+    assert vault["EncryptionKeyArn"] == {"Fn::GetAtt": ["BackupVaultKey", "Arn"]}
+    assert template["Resources"]["BackupVaultKey"]["Properties"]["EnableKeyRotation"] is True
+
+
+def test_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_tls_only(template):
+    topic = template["Resources"]["AlertTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
+    key_statements = template["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(
+        s["Principal"].get("Service") == "cloudwatch.amazonaws.com" for s in key_statements
+    ), "CloudWatch alarms cannot publish to the topic unless the key admits them"
+    policy = template["Resources"]["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
+    assert {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sns:Publish",
+        "Resource": {"Ref": "AlertTopic"},
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    } in policy["Statement"]
+
+
+def test_email_subscription_only_when_an_address_is_given(template):
+    assert not cfn_template.Resolver(template).resource_included("AlertEmailSubscription")
+    with_email = cfn_template.Resolver(template, {"AlertEmail": "ops@example.com"})
+    assert with_email.resource_included("AlertEmailSubscription")
+
+
+def test_trail_only_when_asked(template):
+    trail_resources = ["Trail", "TrailBucket", "TrailBucketPolicy", "TrailKey"]
+    default = cfn_template.Resolver(template)
+    assert not any(default.resource_included(r) for r in trail_resources)
+    with_trail = cfn_template.Resolver(template, {"CreateTrail": "true"})
+    assert all(with_trail.resource_included(r) for r in trail_resources)
+
+
+def test_state_table_shape(template):
+    props = template["Resources"]["StateTable"]["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    # It is covered by the all-tables selection like any table; it must carry the
+    # required tag so the product does not alert about its own table.
+    required = template["Parameters"]["RequiredTags"]["Default"].split(",")
+    tag_keys = {t["Key"] for t in props["Tags"]}
+    assert set(required) <= tag_keys
+
+
+def test_table_events_rule_matches_the_events_the_guard_handles(template):
+    rule = template["Resources"]["TableEventsRule"]["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.dynamodb"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["dynamodb.amazonaws.com"],
+            "eventName": [
+                "CreateTable",
+                "RestoreTableFromBackup",
+                "RestoreTableToPointInTime",
+                "ImportTable",
+                "TagResource",
+                "UntagResource",
+            ],
+        },
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["TableGuardFunction", "Arn"]}
+    assert target["DeadLetterConfig"]["Arn"] == {
+        "Fn::GetAtt": ["EventRuleDeadLetterQueue", "Arn"]
+    }
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def test_rules_may_invoke_their_function_and_write_their_dlq(template):
+    rules = {"TableEventsRule": "TableGuardFunction", "VerifierScheduleRule": "RecoveryVerifierFunction"}
+    permissions = _resources_of_type(template, "AWS::Lambda::Permission").values()
+    for rule, function in rules.items():
+        assert any(
+            p["Properties"]["FunctionName"] == {"Ref": function}
+            and p["Properties"]["SourceArn"] == {"Fn::GetAtt": [rule, "Arn"]}
+            and p["Properties"]["Principal"] == "events.amazonaws.com"
+            for p in permissions
+        ), f"{rule} cannot invoke {function}"
+    dlq_policy = template["Resources"]["EventRuleDeadLetterQueuePolicy"]["Properties"]
+    allow = next(s for s in dlq_policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow")
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sorted(a["Fn::GetAtt"][0] for a in allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(rules)
+
+
+def test_verifier_runs_nightly(template, resolver):
+    rule = resolver.resolve(template["Resources"]["VerifierScheduleRule"]["Properties"])
+    assert rule["ScheduleExpression"].startswith("cron(")
+    assert rule["Targets"][0]["Arn"] == "<GetAtt RecoveryVerifierFunction.Arn>"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_async_failures_are_retried_then_kept(template, function):
+    config = template["Resources"][function]["Properties"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    on_failure = config["DestinationConfig"]["OnFailure"]
+    assert on_failure["Type"] == "SQS"
+    queue = on_failure["Destination"]["Fn::GetAtt"][0]
+    assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_logs_json_to_a_retained_log_group(template, function):
+    logging = template["Resources"][function]["Properties"]["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    group = template["Resources"][logging["LogGroup"]["Ref"]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_builds_an_arm64_bootstrap_from_a_workspace_binary(template, iam_expected, function):
+    resource = template["Resources"][function]
+    assert cfn_template.function_property(template, function, "Runtime") == "provided.al2023"
+    assert cfn_template.function_property(template, function, "Architectures") == ["arm64"]
+    assert cfn_template.function_property(template, function, "Handler") == "bootstrap"
+    assert resource["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    # The builder runs `cargo lambda build --bin <Binary>` in CodeUri and copies
+    # <CodeUri>/target/lambda/<Binary>/bootstrap: CodeUri must be the workspace root and
+    # Binary a [[bin]] of the function's crate.
+    code_uri = cfn_template.function_property(template, function, "CodeUri")
+    workspace = tomllib.loads((REPO_ROOT / code_uri / "Cargo.toml").read_text(encoding="utf-8"))
+    crate = iam_expected["functions"][function]["crate"]
+    assert crate in workspace["workspace"]["members"]
+    manifest = tomllib.loads((REPO_ROOT / crate / "Cargo.toml").read_text(encoding="utf-8"))
+    binaries = {b["name"] for b in manifest.get("bin", [])} or {manifest["package"]["name"]}
+    assert resource["Metadata"]["BuildProperties"]["Binary"] in binaries
+
+
+def test_outputs(template):
+    assert set(template["Outputs"]) >= {
+        "AlertTopicArn",
+        "BackupVaultName",
+        "BackupPlanId",
+        "TableGuardFunctionName",
+        "RecoveryVerifierFunctionName",
+        "StateTableName",
+    }
+    assert template["Outputs"]["BackupPlanId"]["Value"] == {
+        "Fn::GetAtt": ["BackupPlan", "BackupPlanId"]
+    }
