@@ -1,0 +1,786 @@
+//! The local account: moto (DynamoDB, SNS, SQS, Tagging, STS) plus the AWS Backup stand-in,
+//! seeded from a [`Scenario`] through the real SDK clients.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use aws_sdk_backup::types as bk;
+use aws_sdk_dynamodb::types as ddb;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use awsio::AwsContext;
+use futures::{StreamExt, TryStreamExt};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::moto::{MotoError, MotoServer};
+use crate::scenario::{
+    ExpectedFinding, PointSpec, STATE_TABLE, Scenario, ScenarioError, SelectionSpec, TableSpec,
+};
+use crate::standin::{self, StandIn, StandInError};
+
+/// Name of the SNS topic the functions publish alerts to.
+pub const TOPIC_NAME: &str = "backup-guard-alerts";
+/// Name of the SQS queue subscribed to the topic (a subscriber's view of the alerts).
+pub const QUEUE_NAME: &str = "backup-guard-alerts-subscriber";
+/// The TTL attribute of the state table.
+pub const STATE_TTL_ATTRIBUTE: &str = "expires_at";
+/// Variable naming the alert topic for the functions.
+pub const TOPIC_VAR: &str = "BG_TOPIC_ARN";
+/// Variable naming the state table for the functions.
+pub const STATE_TABLE_VAR: &str = "BG_STATE_TABLE";
+/// Credentials moto accepts.
+pub const TEST_CREDENTIAL: &str = "testing";
+/// How many tables are created concurrently while seeding.
+const SEED_CONCURRENCY: usize = 8;
+
+/// Why the local account could not be started or used.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// moto failed.
+    #[error(transparent)]
+    Moto(#[from] MotoError),
+    /// The Backup stand-in could not start.
+    #[error("cannot start the AWS Backup stand-in: {0}")]
+    StandInStart(std::io::Error),
+    /// The Backup stand-in refused seed data.
+    #[error("the AWS Backup stand-in refused {what}: {source}")]
+    StandInSeed {
+        /// What was seeded.
+        what: String,
+        /// Its error.
+        source: StandInError,
+    },
+    /// An AWS call failed.
+    #[error("{what}: {reason}")]
+    Aws {
+        /// The call and its subject.
+        what: String,
+        /// The SDK error with its context.
+        reason: String,
+    },
+    /// An answer lacked a field the seeding needs.
+    #[error("{what}: the answer has no {field}")]
+    Missing {
+        /// The call.
+        what: String,
+        /// The field.
+        field: &'static str,
+    },
+}
+
+fn aws_err<E: std::error::Error>(what: impl Into<String>) -> impl FnOnce(E) -> AccountError {
+    let what = what.into();
+    move |e| AccountError::Aws {
+        what,
+        reason: DisplayErrorContext(&e).to_string(),
+    }
+}
+
+fn missing(what: impl Into<String>, field: &'static str) -> AccountError {
+    AccountError::Missing {
+        what: what.into(),
+        field,
+    }
+}
+
+/// What the stand-in returned for a seeded plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeededPlan {
+    /// `BackupPlanId`.
+    pub id: String,
+    /// `BackupPlanArn`.
+    pub arn: String,
+    /// `VersionId`.
+    pub version_id: String,
+    /// Rule name → rule facts as `GetBackupPlan` returns them.
+    pub rules: BTreeMap<String, SeededRule>,
+    /// Selection name → `SelectionId`.
+    pub selections: BTreeMap<String, String>,
+}
+
+/// A seeded rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeededRule {
+    /// `RuleId`.
+    pub id: String,
+    /// `ScheduleExpression`.
+    pub cron: String,
+    /// `ScheduleExpressionTimezone` as read back.
+    pub timezone: Option<String>,
+    /// `StartWindowMinutes` as read back.
+    pub start_window_minutes: Option<i64>,
+}
+
+/// One alert as an SQS subscriber of the topic receives it (the SNS envelope, raw message
+/// delivery off).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// SNS `MessageId`.
+    pub message_id: String,
+    /// The topic.
+    pub topic_arn: String,
+    /// `Subject`, if the publisher set one.
+    pub subject: Option<String>,
+    /// `Message`.
+    pub message: String,
+    /// `MessageAttributes`: name → value (`Type` dropped).
+    pub attributes: BTreeMap<String, String>,
+    /// `Timestamp`.
+    pub timestamp: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Envelope {
+    #[serde(rename = "Type")]
+    kind: String,
+    message_id: String,
+    topic_arn: String,
+    #[serde(default)]
+    subject: Option<String>,
+    message: String,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    message_attributes: BTreeMap<String, EnvelopeAttribute>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EnvelopeAttribute {
+    value: String,
+}
+
+/// Parses the body an SQS subscriber of an SNS topic receives.
+pub fn parse_alert(body: &str) -> Result<Alert, String> {
+    let env: Envelope = serde_json::from_str(body)
+        .map_err(|e| format!("not an SNS notification envelope ({e}): {body}"))?;
+    if env.kind != "Notification" {
+        return Err(format!("SNS message of type {}, not Notification", env.kind));
+    }
+    Ok(Alert {
+        message_id: env.message_id,
+        topic_arn: env.topic_arn,
+        subject: env.subject,
+        message: env.message,
+        attributes: env
+            .message_attributes
+            .into_iter()
+            .map(|(k, v)| (k, v.value))
+            .collect(),
+        timestamp: env.timestamp,
+    })
+}
+
+/// A running, seeded local account. Dropping it stops both servers.
+#[derive(Debug)]
+pub struct LocalAccount {
+    scenario: Scenario,
+    moto: MotoServer,
+    standin: StandIn,
+    topic_arn: String,
+    queue_url: String,
+    plans: BTreeMap<String, SeededPlan>,
+    sqs: aws_sdk_sqs::Client,
+    seed_ctx: AwsContext,
+}
+
+impl LocalAccount {
+    /// Starts moto and the stand-in and seeds them with the (expanded) scenario.
+    pub async fn start(scenario: &Scenario) -> Result<LocalAccount, AccountError> {
+        let scenario = scenario.expand()?;
+        let (moto, standin) = tokio::join!(
+            MotoServer::start(),
+            StandIn::start_with(
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                standin::Options {
+                    region: scenario.region.clone(),
+                    account_id: scenario.account.clone(),
+                },
+            )
+        );
+        let moto = moto?;
+        let standin = standin.map_err(AccountError::StandInStart)?;
+        let vars = base_env(&scenario, &moto.endpoint(), &standin.endpoint());
+        let seed_ctx = AwsContext::from_vars(&vars, Some(&scenario.region)).await;
+        let sqs = aws_sdk_sqs::Client::new(&seed_ctx.sdk_config);
+        let mut account = LocalAccount {
+            scenario,
+            moto,
+            standin,
+            topic_arn: String::new(),
+            queue_url: String::new(),
+            plans: BTreeMap::new(),
+            sqs,
+            seed_ctx,
+        };
+        account.seed_tables().await?;
+        account.seed_alerts().await?;
+        account.seed_backup().await?;
+        Ok(account)
+    }
+
+    async fn seed_tables(&self) -> Result<(), AccountError> {
+        futures::stream::iter(self.scenario.tables.iter())
+            .map(|t| self.seed_table(t))
+            .buffer_unordered(SEED_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    async fn seed_table(&self, t: &TableSpec) -> Result<(), AccountError> {
+        let db = &self.seed_ctx.dynamodb;
+        let what = format!("DynamoDB.CreateTable {}", t.name);
+        let tags = t
+            .tags
+            .iter()
+            .map(|(k, v)| ddb::Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(aws_err(&what))?;
+        db.create_table()
+            .table_name(&t.name)
+            .attribute_definitions(
+                ddb::AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ddb::ScalarAttributeType::S)
+                    .build()
+                    .map_err(aws_err(&what))?,
+            )
+            .key_schema(
+                ddb::KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(ddb::KeyType::Hash)
+                    .build()
+                    .map_err(aws_err(&what))?,
+            )
+            .billing_mode(ddb::BillingMode::PayPerRequest)
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(aws_err(&what))?;
+        self.moto
+            .set_table_created(
+                &self.scenario.account,
+                &self.scenario.region,
+                &t.name,
+                t.created,
+            )
+            .await?;
+        if t.pitr {
+            db.update_continuous_backups()
+                .table_name(&t.name)
+                .point_in_time_recovery_specification(
+                    ddb::PointInTimeRecoverySpecification::builder()
+                        .point_in_time_recovery_enabled(true)
+                        .build()
+                        .map_err(aws_err(format!("PITR of {}", t.name)))?,
+                )
+                .send()
+                .await
+                .map_err(aws_err(format!(
+                    "DynamoDB.UpdateContinuousBackups {}",
+                    t.name
+                )))?;
+        }
+        let ttl = t
+            .ttl_attribute
+            .clone()
+            .or_else(|| (t.name == STATE_TABLE).then(|| STATE_TTL_ATTRIBUTE.to_string()));
+        if let Some(attr) = ttl {
+            let what = format!("DynamoDB.UpdateTimeToLive {}", t.name);
+            db.update_time_to_live()
+                .table_name(&t.name)
+                .time_to_live_specification(
+                    ddb::TimeToLiveSpecification::builder()
+                        .enabled(true)
+                        .attribute_name(attr)
+                        .build()
+                        .map_err(aws_err(&what))?,
+                )
+                .send()
+                .await
+                .map_err(aws_err(&what))?;
+        }
+        Ok(())
+    }
+
+    async fn seed_alerts(&mut self) -> Result<(), AccountError> {
+        let topic = self
+            .seed_ctx
+            .sns
+            .create_topic()
+            .name(TOPIC_NAME)
+            .send()
+            .await
+            .map_err(aws_err("SNS.CreateTopic"))?;
+        self.topic_arn = topic
+            .topic_arn
+            .ok_or_else(|| missing("SNS.CreateTopic", "TopicArn"))?;
+        let queue = self
+            .sqs
+            .create_queue()
+            .queue_name(QUEUE_NAME)
+            .send()
+            .await
+            .map_err(aws_err("SQS.CreateQueue"))?;
+        self.queue_url = queue
+            .queue_url
+            .ok_or_else(|| missing("SQS.CreateQueue", "QueueUrl"))?;
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(aws_err("SQS.GetQueueAttributes"))?;
+        let queue_arn = attrs
+            .attributes
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .ok_or_else(|| missing("SQS.GetQueueAttributes", "QueueArn"))?;
+        // Raw message delivery off (the default), stated explicitly: the subscriber sees the
+        // SNS envelope with Subject and MessageAttributes, as an email or SQS subscriber does.
+        self.seed_ctx
+            .sns
+            .subscribe()
+            .topic_arn(&self.topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .attributes("RawMessageDelivery", "false")
+            .send()
+            .await
+            .map_err(aws_err("SNS.Subscribe"))?;
+        Ok(())
+    }
+
+    async fn seed_backup(&mut self) -> Result<(), AccountError> {
+        let backup = self.seed_ctx.backup.clone();
+        for v in &self.scenario.vaults {
+            backup
+                .create_backup_vault()
+                .backup_vault_name(&v.name)
+                .send()
+                .await
+                .map_err(aws_err(format!("Backup.CreateBackupVault {}", v.name)))?;
+        }
+        for plan in &self.scenario.plans {
+            let what = format!("Backup.CreateBackupPlan {}", plan.name);
+            let mut input = bk::BackupPlanInput::builder().backup_plan_name(&plan.name);
+            for r in &plan.rules {
+                let lifecycle = (r.delete_after_days.is_some()
+                    || r.move_to_cold_storage_after_days.is_some())
+                .then(|| {
+                    bk::Lifecycle::builder()
+                        .set_delete_after_days(r.delete_after_days)
+                        .set_move_to_cold_storage_after_days(r.move_to_cold_storage_after_days)
+                        .build()
+                });
+                input = input.rules(
+                    bk::BackupRuleInput::builder()
+                        .rule_name(&r.name)
+                        .target_backup_vault_name(&r.vault)
+                        .schedule_expression(&r.schedule)
+                        .set_schedule_expression_timezone(r.timezone.clone())
+                        .set_start_window_minutes(r.start_window_minutes)
+                        .set_completion_window_minutes(r.completion_window_minutes)
+                        .set_lifecycle(lifecycle)
+                        .build()
+                        .map_err(aws_err(&what))?,
+                );
+            }
+            let out = backup
+                .create_backup_plan()
+                .backup_plan(input.build().map_err(aws_err(&what))?)
+                .send()
+                .await
+                .map_err(aws_err(&what))?;
+            let id = out
+                .backup_plan_id
+                .ok_or_else(|| missing(&what, "BackupPlanId"))?;
+            let arn = out
+                .backup_plan_arn
+                .ok_or_else(|| missing(&what, "BackupPlanArn"))?;
+            let version_id = out.version_id.ok_or_else(|| missing(&what, "VersionId"))?;
+            let what = format!("Backup.GetBackupPlan {}", plan.name);
+            let got = backup
+                .get_backup_plan()
+                .backup_plan_id(&id)
+                .send()
+                .await
+                .map_err(aws_err(&what))?;
+            let rules = got
+                .backup_plan
+                .ok_or_else(|| missing(&what, "BackupPlan"))?
+                .rules
+                .into_iter()
+                .map(|r| {
+                    Ok((
+                        r.rule_name,
+                        SeededRule {
+                            id: r.rule_id.ok_or_else(|| missing(&what, "RuleId"))?,
+                            cron: r.schedule_expression.unwrap_or_default(),
+                            timezone: r.schedule_expression_timezone,
+                            start_window_minutes: r.start_window_minutes,
+                        },
+                    ))
+                })
+                .collect::<Result<BTreeMap<_, _>, AccountError>>()?;
+            self.plans.insert(
+                plan.name.clone(),
+                SeededPlan {
+                    id,
+                    arn,
+                    version_id,
+                    rules,
+                    selections: BTreeMap::new(),
+                },
+            );
+        }
+        for sel in self.scenario.selections.clone() {
+            let sid = self.seed_selection(&sel).await?;
+            if let Some(p) = self.plans.get_mut(&sel.plan) {
+                p.selections.insert(sel.name.clone(), sid);
+            }
+        }
+        let points = self
+            .scenario
+            .recovery_points
+            .iter()
+            .map(|p| self.standin_point(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = points.len();
+        self.standin
+            .add_recovery_points(points)
+            .map_err(|source| AccountError::StandInSeed {
+                what: format!("{n} recovery points"),
+                source,
+            })?;
+        let jobs = self
+            .scenario
+            .backup_jobs
+            .iter()
+            .map(|j| self.standin_job(j))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = jobs.len();
+        self.standin
+            .add_backup_jobs(jobs)
+            .map_err(|source| AccountError::StandInSeed {
+                what: format!("{n} backup jobs"),
+                source,
+            })?;
+        // Seeding calls are not the product's: start every count from zero.
+        self.standin.reset_calls();
+        Ok(())
+    }
+
+    async fn seed_selection(&self, sel: &SelectionSpec) -> Result<String, AccountError> {
+        let what = format!("Backup.CreateBackupSelection {}/{}", sel.plan, sel.name);
+        let plan_id = self.plan_id(&sel.plan).ok_or_else(|| missing(&what, "plan id"))?;
+        let params = |v: &[crate::scenario::TagMatch]| -> Option<Vec<bk::ConditionParameter>> {
+            (!v.is_empty()).then(|| {
+                v.iter()
+                    .map(|m| {
+                        bk::ConditionParameter::builder()
+                            .condition_key(&m.key)
+                            .condition_value(&m.value)
+                            .build()
+                    })
+                    .collect()
+            })
+        };
+        let c = &sel.conditions;
+        let conditions = (!c.is_empty()).then(|| {
+            bk::Conditions::builder()
+                .set_string_equals(params(&c.string_equals))
+                .set_string_not_equals(params(&c.string_not_equals))
+                .set_string_like(params(&c.string_like))
+                .set_string_not_like(params(&c.string_not_like))
+                .build()
+        });
+        let list_of_tags = sel
+            .list_of_tags
+            .iter()
+            .map(|m| {
+                bk::Condition::builder()
+                    .condition_type(bk::ConditionType::Stringequals)
+                    .condition_key(&m.key)
+                    .condition_value(&m.value)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(aws_err(&what))?;
+        let selection = bk::BackupSelection::builder()
+            .selection_name(&sel.name)
+            .iam_role_arn(sel.iam_role_arn.clone().unwrap_or_else(|| self.backup_role()))
+            .set_resources((!sel.resources.is_empty()).then(|| sel.resources.clone()))
+            .set_not_resources((!sel.not_resources.is_empty()).then(|| sel.not_resources.clone()))
+            .set_list_of_tags((!list_of_tags.is_empty()).then_some(list_of_tags))
+            .set_conditions(conditions)
+            .build()
+            .map_err(aws_err(&what))?;
+        let out = self
+            .seed_ctx
+            .backup
+            .create_backup_selection()
+            .backup_plan_id(plan_id)
+            .backup_selection(selection)
+            .send()
+            .await
+            .map_err(aws_err(&what))?;
+        out.selection_id
+            .ok_or_else(|| missing(&what, "SelectionId"))
+    }
+
+    fn backup_role(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
+            self.scenario.partition(),
+            self.scenario.account
+        )
+    }
+
+    fn created_by(
+        &self,
+        plan: Option<&str>,
+        rule: Option<&str>,
+        what: &str,
+    ) -> Result<Option<standin::CreatedBy>, AccountError> {
+        let (Some(plan), Some(rule)) = (plan, rule) else {
+            return Ok(None);
+        };
+        let seeded = self
+            .plans
+            .get(plan)
+            .ok_or_else(|| missing(what, "seeded plan"))?;
+        let r = seeded
+            .rules
+            .get(rule)
+            .ok_or_else(|| missing(what, "seeded rule"))?;
+        Ok(Some(standin::CreatedBy {
+            backup_plan_id: Some(seeded.id.clone()),
+            backup_plan_arn: Some(seeded.arn.clone()),
+            backup_plan_name: Some(plan.to_string()),
+            backup_plan_version: Some(seeded.version_id.clone()),
+            backup_rule_id: Some(r.id.clone()),
+            backup_rule_name: Some(rule.to_string()),
+            backup_rule_cron: Some(r.cron.clone()),
+            backup_rule_timezone: r.timezone.clone(),
+        }))
+    }
+
+    fn standin_point(&self, p: &PointSpec) -> Result<standin::RecoveryPoint, AccountError> {
+        let what = format!("recovery point of {} at {}", p.table, p.created);
+        let days = |d: Option<i64>| d.map(|d| p.created + SignedDuration::from_hours(24 * d));
+        Ok(standin::RecoveryPoint {
+            recovery_point_arn: p.arn.clone(),
+            backup_vault_name: p.vault.clone().ok_or_else(|| missing(&what, "vault"))?,
+            resource_arn: self.scenario.table_arn(&p.table),
+            resource_type: Some("DynamoDB".into()),
+            resource_name: Some(p.table.clone()),
+            created_by: self.created_by(p.plan.as_deref(), p.rule.as_deref(), &what)?,
+            iam_role_arn: Some(self.backup_role()),
+            status: Some(p.status.clone()),
+            creation_date: p.created,
+            initiation_date: p.slot.or(Some(p.created)),
+            completion_date: p.completed,
+            backup_size_in_bytes: Some(0),
+            lifecycle: (p.delete_after_days.is_some()
+                || p.move_to_cold_storage_after_days.is_some())
+            .then(|| standin::Lifecycle {
+                delete_after_days: p.delete_after_days,
+                move_to_cold_storage_after_days: p.move_to_cold_storage_after_days,
+                opt_in_to_archive_for_supported_resources: None,
+            }),
+            calculated_lifecycle: (p.delete_at.is_some()
+                || p.move_to_cold_storage_after_days.is_some())
+            .then(|| standin::CalculatedLifecycle {
+                delete_at: p.delete_at,
+                move_to_cold_storage_at: days(p.move_to_cold_storage_after_days),
+            }),
+            is_encrypted: Some(true),
+            ..Default::default()
+        })
+    }
+
+    fn standin_job(
+        &self,
+        j: &crate::scenario::JobSpec,
+    ) -> Result<standin::BackupJob, AccountError> {
+        let what = format!("backup job of {} at {}", j.table, j.created);
+        let start_window = match (&j.plan, &j.rule) {
+            (Some(p), Some(r)) => self
+                .plans
+                .get(p)
+                .and_then(|sp| sp.rules.get(r))
+                .and_then(|r| r.start_window_minutes),
+            _ => None,
+        };
+        Ok(standin::BackupJob {
+            account_id: Some(self.scenario.account.clone()),
+            backup_job_id: j.id.clone(),
+            backup_vault_name: j.vault.clone().ok_or_else(|| missing(&what, "vault"))?,
+            recovery_point_arn: j.recovery_point_arn.clone(),
+            resource_arn: self.scenario.table_arn(&j.table),
+            resource_type: Some("DynamoDB".into()),
+            resource_name: Some(j.table.clone()),
+            creation_date: j.created,
+            completion_date: j.completed,
+            state: j.state.clone(),
+            status_message: j.status_message.clone(),
+            percent_done: Some(if j.state == "COMPLETED" { "100.0" } else { "0.0" }.into()),
+            iam_role_arn: Some(self.backup_role()),
+            created_by: self.created_by(j.plan.as_deref(), j.rule.as_deref(), &what)?,
+            start_by: start_window.map(|m| j.created + SignedDuration::from_mins(m)),
+            backup_type: None,
+            ..Default::default()
+        })
+    }
+
+    /// The variables that point an SDK (or a function run locally) at this account:
+    /// `AWS_ENDPOINT_URL` (moto), `AWS_ENDPOINT_URL_BACKUP` (the stand-in), region, test
+    /// credentials, `BG_TOPIC_ARN` and `BG_STATE_TABLE`.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut vars = base_env(
+            &self.scenario,
+            &self.moto.endpoint(),
+            &self.standin.endpoint(),
+        );
+        vars.push((TOPIC_VAR.into(), self.topic_arn.clone()));
+        vars.push((STATE_TABLE_VAR.into(), STATE_TABLE.into()));
+        vars
+    }
+
+    /// Fresh SDK clients (with their own call counter) for this account.
+    pub async fn context(&self) -> AwsContext {
+        AwsContext::from_vars(&self.env(), Some(&self.scenario.region)).await
+    }
+
+    /// The Backup stand-in (faults, call counts).
+    pub fn standin(&self) -> &StandIn {
+        &self.standin
+    }
+
+    /// The moto server.
+    pub fn moto(&self) -> &MotoServer {
+        &self.moto
+    }
+
+    /// The expanded scenario this account was seeded with.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The scenario's "now".
+    pub fn now(&self) -> Timestamp {
+        self.scenario.now
+    }
+
+    /// The alert topic's ARN.
+    pub fn topic_arn(&self) -> &str {
+        &self.topic_arn
+    }
+
+    /// The subscriber queue's URL.
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// The id the stand-in gave the named plan.
+    pub fn plan_id(&self, name: &str) -> Option<&str> {
+        self.plans.get(name).map(|p| p.id.as_str())
+    }
+
+    /// Everything the stand-in returned for the named plan (ids of plan, version, rules,
+    /// selections).
+    pub fn plan(&self, name: &str) -> Option<&SeededPlan> {
+        self.plans.get(name)
+    }
+
+    /// The scenario's expectations with every reference resolved (plan ids included).
+    pub fn expected_findings(
+        &self,
+    ) -> Result<std::collections::BTreeSet<ExpectedFinding>, AccountError> {
+        Ok(self
+            .scenario
+            .expected_findings(|name| self.plan_id(name).map(str::to_string))?)
+    }
+
+    /// Drains the subscriber queue: every alert delivered so far, oldest first as SQS returns
+    /// them (deleted from the queue once read).
+    pub async fn receive_alerts(&self) -> Result<Vec<Alert>, AccountError> {
+        let mut alerts = Vec::new();
+        loop {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .map_err(aws_err("SQS.ReceiveMessage"))?;
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(alerts);
+            }
+            for m in messages {
+                let body = m.body.unwrap_or_default();
+                let alert = parse_alert(&body).map_err(|reason| AccountError::Aws {
+                    what: "SQS.ReceiveMessage (alert body)".into(),
+                    reason,
+                })?;
+                if let Some(handle) = m.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .map_err(aws_err("SQS.DeleteMessage"))?;
+                }
+                alerts.push(alert);
+            }
+        }
+    }
+}
+
+fn base_env(scenario: &Scenario, moto: &str, standin: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL", moto),
+        ("AWS_ENDPOINT_URL_BACKUP", standin),
+        ("AWS_REGION", scenario.region.as_str()),
+        ("AWS_ACCESS_KEY_ID", TEST_CREDENTIAL),
+        ("AWS_SECRET_ACCESS_KEY", TEST_CREDENTIAL),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_alert;
+
+    #[test]
+    fn parses_the_sns_envelope() {
+        let body = r#"{"Type":"Notification","MessageId":"m1","TopicArn":"arn:aws:sns:us-east-1:123456789012:t",
+            "Subject":"[HIGH] x","Message":"hello","Timestamp":"2026-11-25T12:00:00.000Z",
+            "MessageAttributes":{"severity":{"Type":"String","Value":"high"}}}"#;
+        let a = parse_alert(body).unwrap();
+        assert_eq!(a.subject.as_deref(), Some("[HIGH] x"));
+        assert_eq!(a.message, "hello");
+        assert_eq!(a.attributes["severity"], "high");
+        let e = parse_alert(r#"{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"t","Message":"m"}"#)
+            .unwrap_err();
+        assert!(e.contains("SubscriptionConfirmation"), "{e}");
+        assert!(parse_alert("hello").is_err());
+    }
+}
