@@ -227,3 +227,27 @@ def test_tag_parameters_feed_selection_and_functions(template):
     assert env["BG_SELECTION_MODE"] == "tagged"
     all_tables = cfn_template.Resolver(template, {"BackupTagKey": "bk", "ExemptTagValue": "none"})
     assert _criteria(_selection(all_tables)) == _expected_selection("all-tables", "", "bk=none")
+
+
+# --------------------------------------------------------------------------------------
+# The API inputs exported for the Rust conformance test are the template's values
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["all-tables", "tagged"])
+def test_exported_backup_api_inputs_are_the_templates(template, mode):
+    from export_backup_api import backup_api_inputs
+
+    plan, selection = backup_api_inputs(template, {"SelectionMode": mode})
+    resolver = cfn_template.Resolver(template, {"SelectionMode": mode})
+    rule = _plan_rule(resolver)
+    (api_rule,) = plan["Rules"]
+    assert api_rule["ScheduleExpression"] == rule["ScheduleExpression"]
+    assert api_rule["ScheduleExpressionTimezone"] == rule["ScheduleExpressionTimezone"]
+    # The API takes numbers where CloudFormation passes parameter strings.
+    assert api_rule["StartWindowMinutes"] == int(rule["StartWindowMinutes"])
+    assert api_rule["CompletionWindowMinutes"] == int(rule["CompletionWindowMinutes"])
+    assert api_rule["Lifecycle"] == {"DeleteAfterDays": int(rule["Lifecycle"]["DeleteAfterDays"])}
+    assert api_rule["TargetBackupVaultName"] == "backup-guard-vault"
+    assert _criteria(selection) == _criteria(_selection(resolver))
+    assert selection["IamRoleArn"].startswith("arn:aws:iam::123456789012:role/")
