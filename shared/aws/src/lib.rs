@@ -17,7 +17,9 @@ pub mod config;
 pub mod convert;
 pub mod counter;
 pub mod error;
+pub mod finding_state;
 pub mod idempotency;
+pub mod inventory;
 pub mod publisher;
 
 pub use config::{AwsContext, ClientSettings};
