@@ -33,14 +33,41 @@ clippy: ## cargo clippy, warnings are errors
 unit: venv ## All Rust tests (unit, property, local-account integration)
 	$(CARGO) test --workspace --locked
 
-test: venv fmt-check clippy unit ## Everything CI runs
+test: venv fmt-check clippy lint unit ## Everything CI runs
 	@echo "==> make test: all checks passed"
 
 demo: ## (filled by the demo issue)
 	@echo "make demo is not built yet" >&2; exit 1
 
-build: ## (filled by the template issue)
-	@echo "make build is not built yet" >&2; exit 1
+ENV ?= default
+GUIDED ?=
+SAM := SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
+TEMPLATE_VARIANTS := target/template-variants
+
+lint: venv ## Template lint: cfn-lint, sam validate --lint, checkov (every branch, SAM-expanded roles), template tests
+	mkdir -p target
+	$(CARGO) run -q --locked -p backup-guard-cli -- policy-defaults > target/policy-defaults.json
+	$(VENV)/bin/cfn-lint template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template-file template.yaml
+	$(VENV)/bin/checkov -f template.yaml
+	$(VENV)/bin/python tests/template/render_variants.py $(TEMPLATE_VARIANTS)
+	$(VENV)/bin/cfn-lint $(TEMPLATE_VARIANTS)/all-options.yaml $(TEMPLATE_VARIANTS)/sam-transformed.json
+	$(VENV)/bin/checkov -d $(TEMPLATE_VARIANTS)
+	BG_POLICY_DEFAULTS_JSON=target/policy-defaults.json PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/template
+
+build: venv ## sam build: arm64 bootstraps of both functions via cargo-lambda + zig (slow: release + LTO)
+	$(SAM) build --config-env $(ENV)
+	@ls -l .aws-sam/build/*/bootstrap
+
+deploy: build ## sam deploy (ENV=default|prod); guided the first time, or with GUIDED=1
+	@set -- $$($(VENV)/bin/python -c 'import sys, tomllib; g = tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["global"]["parameters"]; print(g["stack_name"], g["region"])' $(ENV)); \
+	if [ -z "$(GUIDED)" ] && $(VENV)/bin/python -c 'import sys, boto3; boto3.client("cloudformation", region_name=sys.argv[2]).describe_stacks(StackName=sys.argv[1])' "$$1" "$$2" >/dev/null 2>&1; then \
+	  echo "==> updating stack $$1 in $$2"; \
+	  $(SAM) deploy --config-env $(ENV); \
+	else \
+	  echo "==> guided deploy of stack $$1 in $$2 (first deploy, or GUIDED=1)"; \
+	  $(SAM) deploy --guided --config-env $(ENV); \
+	fi
 
 bench: ## (filled by the benchmark issue)
 	@echo "make bench is not built yet" >&2; exit 1
