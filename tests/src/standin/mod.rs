@@ -1,0 +1,203 @@
+//! **AWS Backup stand-in — test infrastructure, not a product component.**
+//!
+//! A local HTTP server that speaks the AWS Backup REST-JSON protocol closely enough for
+//! the real `aws-sdk-backup` client to call it and deserialise every answer. Point the
+//! product at it with `AWS_ENDPOINT_URL_BACKUP` (or an SDK `endpoint_url`). It keeps its
+//! state in memory and only ever binds a loopback address.
+//!
+//! # Operations served (method and path as `aws-sdk-backup` 1.132 sends them)
+//!
+//! | operation | request |
+//! |---|---|
+//! | CreateBackupVault | `PUT /backup-vaults/{name}` |
+//! | DescribeBackupVault | `GET /backup-vaults/{name}` |
+//! | ListBackupVaults | `GET /backup-vaults?vaultType&nextToken&maxResults` |
+//! | CreateBackupPlan | `PUT /backup/plans` |
+//! | ListBackupPlans | `GET /backup/plans?includeDeleted&nextToken&maxResults` |
+//! | GetBackupPlan | `GET /backup/plans/{id}?versionId` |
+//! | UpdateBackupPlan | `POST /backup/plans/{id}` (new `VersionId`; rule ids kept per rule name) |
+//! | DeleteBackupPlan | `DELETE /backup/plans/{id}` (refused while selections remain) |
+//! | CreateBackupSelection | `PUT /backup/plans/{id}/selections` |
+//! | ListBackupSelections | `GET /backup/plans/{id}/selections?nextToken&maxResults` |
+//! | GetBackupSelection | `GET /backup/plans/{id}/selections/{selectionId}` |
+//! | DeleteBackupSelection | `DELETE /backup/plans/{id}/selections/{selectionId}` |
+//! | ListRecoveryPointsByBackupVault | `GET /backup-vaults/{name}/recovery-points?resourceArn&resourceType&backupPlanId&createdAfter&createdBefore&parentRecoveryPointArn&backupVaultAccountId&nextToken&maxResults` |
+//! | ListRecoveryPointsByResource | `GET /resources/{resourceArn}/recovery-points?managedByAWSBackupOnly&nextToken&maxResults` |
+//! | DescribeRecoveryPoint | `GET /backup-vaults/{name}/recovery-points/{recoveryPointArn}` |
+//! | ListBackupJobs | `GET /backup-jobs?state&resourceType&resourceArn&backupVaultName&createdAfter&createdBefore&completeAfter&completeBefore&accountId&parentJobId&messageCategory&nextToken&maxResults` |
+//!
+//! Semantics worth knowing:
+//! - `maxResults` must be 1..=1000 (else `InvalidParameterValueException`); without it a
+//!   page holds [`store::DEFAULT_PAGE_SIZE`] items. `nextToken` is opaque and stable when
+//!   records are added between pages.
+//! - `createdAfter`/`createdBefore` (and `complete*`) are strict bounds.
+//! - A query parameter an operation does not support is an `InvalidParameterValueException`
+//!   naming it, never silently ignored.
+//! - Rules omitting windows/time zone read back with AWS's defaults: start 480, completion
+//!   10080 minutes, `ScheduleExpressionTimezone` `Etc/UTC`. `GetBackupSelection` returns
+//!   every list (`Resources`, `NotResources`, `ListOfTags`, `Conditions.*`), empty if not given.
+//! - Recovery points are listed newest first; `ListRecoveryPointsByResource` items carry no
+//!   lifecycle fields, as in AWS. `ListBackupJobs` does not apply AWS's 30-day window.
+//! - Errors carry `x-amzn-errortype` and `{"__type", "Message"}`:
+//!   `ResourceNotFoundException` 404, `InvalidParameterValueException`,
+//!   `MissingParameterValueException`, `AlreadyExistsException`, `InvalidRequestException`
+//!   and `ThrottlingException` 400, `AccessDeniedException` 403,
+//!   `ServiceUnavailableException` 503, `InternalFailure` 500.
+//!
+//! # Admin API (test-only, under `/_standin/`)
+//!
+//! - `POST /_standin/recovery-points` — JSON array of [`RecoveryPoint`] (the
+//!   `ListRecoveryPointsByBackupVault` member shape, epoch-second or RFC 3339 timestamps).
+//!   All or none are added; an unknown vault is a 404 naming it. → `{"added": n}`
+//! - `POST /_standin/backup-jobs` — JSON array of [`BackupJob`] (`ListBackupJobs` member
+//!   shape). → `{"added": n}`
+//! - `POST /_standin/faults` — one [`Fault`] (replaces a fault with the same `operation` and
+//!   `vault`); `GET` lists them; `DELETE` clears them. → `{"faults": [...]}`
+//! - `GET /_standin/calls` — `{"ListBackupPlans": 3, ...}`: calls per operation, including
+//!   failed and injected ones; `DELETE` resets the counts.
+//! - `POST /_standin/reset` — forgets all state, counts and faults.
+//!
+//! Admin errors are `{"error": "..."}` with 400 (malformed), 404 (unknown vault) or 409
+//! (duplicate id). [`admin::AdminClient`] calls this API over HTTP.
+
+pub mod admin;
+pub mod error;
+pub mod faults;
+pub mod model;
+pub mod server;
+pub mod store;
+pub mod time;
+
+pub use error::{ApiError, StandInError};
+pub use faults::{FailKind, Fault, OPERATIONS};
+pub use model::{
+    BackupJob, BackupRule, BackupSelection, CalculatedLifecycle, Condition, ConditionParameter,
+    Conditions, CreatedBy, Lifecycle, RecoveryPoint,
+};
+
+use server::{Shared, lock};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// Region used in ARNs when none is configured.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Account id used in ARNs when none is configured (moto's default account).
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+
+/// Account identity the stand-in puts into ARNs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Region, e.g. `us-east-1`.
+    pub region: String,
+    /// 12-digit account id.
+    pub account_id: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            region: DEFAULT_REGION.to_string(),
+            account_id: DEFAULT_ACCOUNT_ID.to_string(),
+        }
+    }
+}
+
+/// A running stand-in. Dropping it stops the server.
+#[derive(Debug)]
+pub struct StandIn {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl StandIn {
+    /// Starts on a free loopback port (`127.0.0.1:0`).
+    pub async fn start() -> std::io::Result<StandIn> {
+        Self::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), Options::default()).await
+    }
+
+    /// Starts on `addr`, which must be a loopback address.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<StandIn> {
+        Self::start_with(addr, Options::default()).await
+    }
+
+    /// Starts on `addr` (loopback only) with the given account identity.
+    pub async fn start_with(addr: SocketAddr, options: Options) -> std::io::Result<StandIn> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the Backup stand-in only binds loopback addresses, not {addr}"),
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(&options.region, &options.account_id));
+        let app = server::router(shared.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "Backup stand-in server stopped");
+            }
+        });
+        Ok(StandIn { addr, shared, task })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, for `endpoint_url` / `AWS_ENDPOINT_URL_BACKUP`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Calls per operation so far, including failed and injected ones.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// Resets the call counts.
+    pub fn reset_calls(&self) {
+        lock(&self.shared.calls).clear();
+    }
+
+    /// Adds a fault (replacing one with the same operation and vault).
+    pub fn set_fault(&self, fault: Fault) -> Result<(), StandInError> {
+        lock(&self.shared.faults).set(fault)
+    }
+
+    /// The active faults.
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.shared.faults).list()
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Seeds recovery points (all or none); returns how many were added.
+    pub fn add_recovery_points(&self, points: Vec<RecoveryPoint>) -> Result<usize, StandInError> {
+        lock(&self.shared.store).add_recovery_points(points)
+    }
+
+    /// Seeds backup jobs (all or none); returns how many were added.
+    pub fn add_backup_jobs(&self, jobs: Vec<BackupJob>) -> Result<usize, StandInError> {
+        lock(&self.shared.store).add_backup_jobs(jobs)
+    }
+
+    /// Forgets all state, counts and faults.
+    pub fn reset(&self) {
+        lock(&self.shared.store).reset();
+        self.reset_calls();
+        self.clear_faults();
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,1046 @@
+//! The stand-in's account state and the semantics of each operation (no HTTP here).
+//!
+//! Listings are ordered (vaults by name, plans and selections by creation, recovery points
+//! and jobs newest first) and paginated by an opaque `NextToken` that encodes the sort key
+//! of the last item returned, so records added between pages neither repeat nor shift
+//! the listing.
+
+use super::error::{ApiError, StandInError};
+use super::model::{
+    BackupJob, BackupRule, BackupSelection, CalculatedLifecycle, Lifecycle, RecoveryPoint,
+};
+use super::time::to_json_number;
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+
+/// Largest `MaxResults` any served listing accepts (the API reference's 1..=1000).
+pub const MAX_RESULTS_CAP: i64 = 1000;
+
+/// Page size when the caller sends no `MaxResults`. AWS does not document its default;
+/// the stand-in uses 100 so that code relying on an implicit page size shows it in call
+/// counts.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// `StartWindowMinutes` AWS applies when a rule omits it (8 hours).
+pub const DEFAULT_START_WINDOW_MINUTES: i64 = 480;
+/// `CompletionWindowMinutes` AWS applies when a rule omits it (7 days).
+pub const DEFAULT_COMPLETION_WINDOW_MINUTES: i64 = 10080;
+/// `ScheduleExpressionTimezone` AWS reports when a rule omits it.
+pub const DEFAULT_SCHEDULE_TIMEZONE: &str = "Etc/UTC";
+
+const TOKEN_PREFIX: &str = "sit1";
+const KEY_OFFSET: i128 = 1_000_000_000_000_000_000_000_000_000_000;
+
+/// Where a page starts and how long it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Sort key of the last item of the previous page.
+    pub after: Option<String>,
+    /// Items per page.
+    pub max: usize,
+}
+
+impl Page {
+    /// Reads `nextToken`/`maxResults` (already URL-decoded).
+    pub fn parse(next_token: Option<&str>, max_results: Option<&str>) -> Result<Page, ApiError> {
+        let max = match max_results {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if (1..=MAX_RESULTS_CAP).contains(&n) => n as usize,
+                _ => {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "MaxResults {text:?} is invalid: it must be an integer from 1 to {MAX_RESULTS_CAP}"
+                    )));
+                }
+            },
+        };
+        let after = match next_token {
+            None => None,
+            Some(token) => Some(decode_token(token).ok_or_else(|| {
+                ApiError::invalid_parameter(format!("NextToken {token:?} is invalid"))
+            })?),
+        };
+        Ok(Page { after, max })
+    }
+}
+
+fn encode_token(key: &str) -> String {
+    let mut out = String::from(TOKEN_PREFIX);
+    for b in key.as_bytes() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn decode_token(token: &str) -> Option<String> {
+    let hex = token.strip_prefix(TOKEN_PREFIX)?;
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+/// Takes one page from items in key order, already filtered and positioned after the token.
+fn take_page<T>(mut items: impl Iterator<Item = (String, T)>, max: usize) -> (Vec<T>, Option<String>) {
+    let mut out = Vec::new();
+    let mut last_key = None;
+    for (key, item) in items.by_ref() {
+        if out.len() == max {
+            // One more matching item exists: the page is full and there is a next one.
+            return (out, last_key.map(|k: String| encode_token(&k)));
+        }
+        out.push(item);
+        last_key = Some(key);
+    }
+    (out, None)
+}
+
+fn range_after<'a, V>(
+    map: &'a BTreeMap<String, V>,
+    after: &Option<String>,
+) -> impl Iterator<Item = (&'a String, &'a V)> {
+    let lower = match after {
+        Some(k) => Bound::Excluded(k.clone()),
+        None => Bound::Unbounded,
+    };
+    map.range((lower, Bound::Unbounded))
+}
+
+fn newest_first_key(ts: Timestamp, id: &str) -> String {
+    format!("{:040}|{id}", KEY_OFFSET - ts.as_nanosecond())
+}
+
+fn add_days(ts: Timestamp, days: i64) -> Option<Timestamp> {
+    ts.checked_add(SignedDuration::from_hours(days.checked_mul(24)?)).ok()
+}
+
+fn resource_type_of(arn: &str) -> Option<&'static str> {
+    match arn.split(':').nth(2) {
+        Some("dynamodb") => Some("DynamoDB"),
+        Some("ec2") => Some("EC2"),
+        Some("s3") => Some("S3"),
+        Some("rds") => Some("RDS"),
+        Some("elasticfilesystem") => Some("EFS"),
+        _ => None,
+    }
+}
+
+fn push_opt(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(v) = value {
+        map.insert(key.to_string(), v);
+    }
+}
+
+fn ts_json(ts: Timestamp) -> Value {
+    Value::Number(to_json_number(ts))
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    // Serialising our own plain structs into a Value cannot fail (string keys only).
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn check_name(what: &str, name: &str, min: usize, allowed_extra: &[char]) -> Result<(), ApiError> {
+    let ok = (min..=50).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || allowed_extra.contains(&c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_parameter(format!(
+            "{what} {name:?} is invalid: it must be {min} to 50 characters of letters, digits and {}",
+            allowed_extra.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(" ")
+        )))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Vault {
+    name: String,
+    arn: String,
+    creation_date: Timestamp,
+    creator_request_id: Option<String>,
+    encryption_key_arn: String,
+}
+
+#[derive(Debug, Clone)]
+struct PlanVersion {
+    version_id: String,
+    name: String,
+    rules: Vec<BackupRule>,
+    advanced_backup_settings: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+struct Selection {
+    id: String,
+    creation_date: Timestamp,
+    creator_request_id: Option<String>,
+    selection: BackupSelection,
+}
+
+#[derive(Debug, Clone)]
+struct Plan {
+    id: String,
+    arn: String,
+    creation_date: Timestamp,
+    creator_request_id: Option<String>,
+    deletion_date: Option<Timestamp>,
+    /// Every version; the last is current.
+    versions: Vec<PlanVersion>,
+    selections: BTreeMap<String, Selection>,
+}
+
+impl Plan {
+    fn current(&self) -> Option<&PlanVersion> {
+        self.versions.last()
+    }
+}
+
+/// `BackupPlan` as the SDK sends it in CreateBackupPlan/UpdateBackupPlan.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PlanInput {
+    backup_plan_name: Option<String>,
+    rules: Option<Vec<BackupRule>>,
+    advanced_backup_settings: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreatePlanBody {
+    backup_plan: Option<PlanInput>,
+    creator_request_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdatePlanBody {
+    backup_plan: Option<PlanInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateSelectionBody {
+    backup_selection: Option<BackupSelection>,
+    creator_request_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateVaultBody {
+    creator_request_id: Option<String>,
+    encryption_key_arn: Option<String>,
+}
+
+fn parse_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_parameter(format!("request body is not valid: {e}")))
+}
+
+/// Filters of `ListRecoveryPointsByBackupVault`.
+#[derive(Debug, Clone, Default)]
+pub struct PointFilter {
+    /// `resourceArn`.
+    pub resource_arn: Option<String>,
+    /// `resourceType`.
+    pub resource_type: Option<String>,
+    /// `backupPlanId` (matches `CreatedBy.BackupPlanId`).
+    pub backup_plan_id: Option<String>,
+    /// `createdAfter` (strictly after).
+    pub created_after: Option<Timestamp>,
+    /// `createdBefore` (strictly before).
+    pub created_before: Option<Timestamp>,
+    /// `parentRecoveryPointArn`.
+    pub parent_recovery_point_arn: Option<String>,
+    /// `backupVaultAccountId`.
+    pub account_id: Option<String>,
+}
+
+/// Filters of `ListBackupJobs`.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// `resourceArn`.
+    pub resource_arn: Option<String>,
+    /// `state`.
+    pub state: Option<String>,
+    /// `backupVaultName`.
+    pub backup_vault_name: Option<String>,
+    /// `resourceType`.
+    pub resource_type: Option<String>,
+    /// `accountId`.
+    pub account_id: Option<String>,
+    /// `createdAfter` (strictly after).
+    pub created_after: Option<Timestamp>,
+    /// `createdBefore` (strictly before).
+    pub created_before: Option<Timestamp>,
+    /// `completeAfter` (strictly after).
+    pub complete_after: Option<Timestamp>,
+    /// `completeBefore` (strictly before).
+    pub complete_before: Option<Timestamp>,
+    /// `parentJobId`.
+    pub parent_job_id: Option<String>,
+    /// `messageCategory`.
+    pub message_category: Option<String>,
+}
+
+fn within(ts: Timestamp, after: Option<Timestamp>, before: Option<Timestamp>) -> bool {
+    after.is_none_or(|a| ts > a) && before.is_none_or(|b| ts < b)
+}
+
+fn opt_eq(want: &Option<String>, have: Option<&str>) -> bool {
+    want.as_deref().is_none_or(|w| have == Some(w))
+}
+
+/// The whole account as the stand-in knows it.
+#[derive(Debug)]
+pub struct Store {
+    region: String,
+    account_id: String,
+    counter: u64,
+    vaults: BTreeMap<String, Vault>,
+    plans: BTreeMap<String, Plan>,
+    /// vault name → sort key → point.
+    points: BTreeMap<String, BTreeMap<String, RecoveryPoint>>,
+    point_arns: HashSet<String>,
+    /// sort key → job.
+    jobs: BTreeMap<String, BackupJob>,
+    job_ids: HashSet<String>,
+}
+
+impl Store {
+    /// An empty account in `region` owned by `account_id`.
+    pub fn new(region: &str, account_id: &str) -> Self {
+        Self {
+            region: region.to_string(),
+            account_id: account_id.to_string(),
+            counter: 0,
+            vaults: BTreeMap::new(),
+            plans: BTreeMap::new(),
+            points: BTreeMap::new(),
+            point_arns: HashSet::new(),
+            jobs: BTreeMap::new(),
+            job_ids: HashSet::new(),
+        }
+    }
+
+    /// Forgets everything (ids restart too).
+    pub fn reset(&mut self) {
+        *self = Self::new(&self.region.clone(), &self.account_id.clone());
+    }
+
+    /// A fresh UUID-shaped id; ids of one kind sort in creation order.
+    fn next_id(&mut self, kind: u32) -> String {
+        self.counter += 1;
+        format!("{kind:08x}-0000-4000-8000-{:012x}", self.counter)
+    }
+
+    fn arn(&self, resource: &str) -> String {
+        format!("arn:aws:backup:{}:{}:{resource}", self.region, self.account_id)
+    }
+
+    fn vault(&self, name: &str) -> Result<&Vault, ApiError> {
+        self.vaults.get(name).ok_or_else(|| {
+            ApiError::not_found(format!("Backup vault {name} does not exist"))
+        })
+    }
+
+    fn plan(&self, id: &str) -> Result<&Plan, ApiError> {
+        self.plans
+            .get(id)
+            .ok_or_else(|| ApiError::not_found(format!("Backup plan {id} does not exist")))
+    }
+
+    fn vault_json(&self, v: &Vault) -> Value {
+        let count = self.points.get(&v.name).map_or(0, BTreeMap::len);
+        let mut m = Map::new();
+        m.insert("BackupVaultName".into(), json!(v.name));
+        m.insert("BackupVaultArn".into(), json!(v.arn));
+        m.insert("VaultType".into(), json!("BACKUP_VAULT"));
+        m.insert("VaultState".into(), json!("AVAILABLE"));
+        m.insert("CreationDate".into(), ts_json(v.creation_date));
+        m.insert("EncryptionKeyArn".into(), json!(v.encryption_key_arn));
+        push_opt(&mut m, "CreatorRequestId", v.creator_request_id.as_ref().map(|s| json!(s)));
+        m.insert("NumberOfRecoveryPoints".into(), json!(count));
+        m.insert("Locked".into(), json!(false));
+        Value::Object(m)
+    }
+
+    // ---- vaults -------------------------------------------------------------------
+
+    /// CreateBackupVault.
+    pub fn create_backup_vault(&mut self, name: &str, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
+        check_name("BackupVaultName", name, 2, &['-', '_'])?;
+        let input: CreateVaultBody = parse_body(body)?;
+        if self.vaults.contains_key(name) {
+            return Err(ApiError::already_exists(format!("Backup vault {name} already exists")));
+        }
+        let vault = Vault {
+            name: name.to_string(),
+            arn: self.arn(&format!("backup-vault:{name}")),
+            creation_date: now,
+            creator_request_id: input.creator_request_id,
+            encryption_key_arn: input.encryption_key_arn.unwrap_or_else(|| {
+                format!(
+                    "arn:aws:kms:{}:{}:key/00000000-0000-4000-8000-0000000b4c0f",
+                    self.region, self.account_id
+                )
+            }),
+        };
+        let out = json!({
+            "BackupVaultName": vault.name,
+            "BackupVaultArn": vault.arn,
+            "CreationDate": ts_json(now),
+        });
+        self.vaults.insert(name.to_string(), vault);
+        Ok(out)
+    }
+
+    /// DescribeBackupVault.
+    pub fn describe_backup_vault(&self, name: &str) -> Result<Value, ApiError> {
+        Ok(self.vault_json(self.vault(name)?))
+    }
+
+    /// ListBackupVaults (`vaultType` filter).
+    pub fn list_backup_vaults(&self, vault_type: Option<&str>, page: &Page) -> Value {
+        let wanted = vault_type.is_none_or(|t| t == "BACKUP_VAULT");
+        let items = range_after(&self.vaults, &page.after)
+            .filter(|_| wanted)
+            .map(|(k, v)| (k.clone(), self.vault_json(v)));
+        let (list, next) = take_page(items, page.max);
+        listing("BackupVaultList", list, next)
+    }
+
+    // ---- plans --------------------------------------------------------------------
+
+    fn validate_plan(&self, input: Option<PlanInput>, previous: Option<&PlanVersion>, own_id: Option<&str>) -> Result<PlanVersion, ApiError> {
+        let input = input.ok_or_else(|| ApiError::missing_parameter("BackupPlan"))?;
+        let name = input
+            .backup_plan_name
+            .ok_or_else(|| ApiError::missing_parameter("BackupPlan.BackupPlanName"))?;
+        check_name("BackupPlanName", &name, 1, &['-', '_', '.'])?;
+        let clash = self.plans.values().any(|p| {
+            Some(p.id.as_str()) != own_id
+                && p.deletion_date.is_none()
+                && p.current().is_some_and(|v| v.name == name)
+        });
+        if clash {
+            return Err(ApiError::already_exists(format!("Backup plan {name} already exists")));
+        }
+        let rules = input
+            .rules
+            .ok_or_else(|| ApiError::missing_parameter("BackupPlan.Rules"))?;
+        if rules.is_empty() {
+            return Err(ApiError::invalid_parameter("BackupPlan.Rules must contain at least one rule"));
+        }
+        let mut seen = HashSet::new();
+        let mut out = Vec::with_capacity(rules.len());
+        for (i, mut rule) in rules.into_iter().enumerate() {
+            let rule_name = rule
+                .rule_name
+                .clone()
+                .ok_or_else(|| ApiError::missing_parameter(&format!("BackupPlan.Rules[{i}].RuleName")))?;
+            check_name("RuleName", &rule_name, 1, &['-', '_', '.'])?;
+            if !seen.insert(rule_name.clone()) {
+                return Err(ApiError::invalid_parameter(format!("RuleName {rule_name} is used twice in the plan")));
+            }
+            if rule.target_backup_vault_name.is_none() {
+                return Err(ApiError::missing_parameter(&format!(
+                    "BackupPlan.Rules[{i}].TargetBackupVaultName"
+                )));
+            }
+            let start = *rule.start_window_minutes.get_or_insert(DEFAULT_START_WINDOW_MINUTES);
+            if start < 60 {
+                return Err(ApiError::invalid_parameter(format!(
+                    "rule {rule_name}: StartWindowMinutes {start} is invalid: it must be at least 60"
+                )));
+            }
+            let completion = *rule
+                .completion_window_minutes
+                .get_or_insert(DEFAULT_COMPLETION_WINDOW_MINUTES);
+            if completion < 60 {
+                return Err(ApiError::invalid_parameter(format!(
+                    "rule {rule_name}: CompletionWindowMinutes {completion} is invalid: it must be at least 60"
+                )));
+            }
+            if rule.schedule_expression_timezone.is_none() {
+                rule.schedule_expression_timezone = Some(DEFAULT_SCHEDULE_TIMEZONE.to_string());
+            }
+            if let Some(lc) = &rule.lifecycle {
+                check_lifecycle(&rule_name, lc)?;
+            }
+            // Rule ids survive an update for rules keeping their name.
+            rule.rule_id = previous
+                .and_then(|p| p.rules.iter().find(|r| r.rule_name.as_deref() == Some(&rule_name)))
+                .and_then(|r| r.rule_id.clone());
+            out.push(rule);
+        }
+        Ok(PlanVersion {
+            version_id: String::new(),
+            name,
+            rules: out,
+            advanced_backup_settings: input.advanced_backup_settings,
+        })
+    }
+
+    fn assign_ids(&mut self, mut version: PlanVersion) -> PlanVersion {
+        version.version_id = self.next_id(4);
+        for rule in &mut version.rules {
+            if rule.rule_id.is_none() {
+                rule.rule_id = Some(self.next_id(3));
+            }
+        }
+        version
+    }
+
+    /// CreateBackupPlan.
+    pub fn create_backup_plan(&mut self, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
+        let input: CreatePlanBody = parse_body(body)?;
+        let version = self.validate_plan(input.backup_plan, None, None)?;
+        let version = self.assign_ids(version);
+        let id = self.next_id(1);
+        let plan = Plan {
+            arn: self.arn(&format!("backup-plan:{id}")),
+            id: id.clone(),
+            creation_date: now,
+            creator_request_id: input.creator_request_id,
+            deletion_date: None,
+            versions: vec![version],
+            selections: BTreeMap::new(),
+        };
+        let out = plan_ref_json(&plan, now);
+        self.plans.insert(id, plan);
+        Ok(out)
+    }
+
+    /// UpdateBackupPlan: a new version (new `VersionId`).
+    pub fn update_backup_plan(&mut self, id: &str, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
+        let input: UpdatePlanBody = parse_body(body)?;
+        let plan = self.plan(id)?;
+        if plan.deletion_date.is_some() {
+            return Err(ApiError::invalid_parameter(format!("Backup plan {id} is deleted")));
+        }
+        let version = self.validate_plan(input.backup_plan, plan.current(), Some(id))?;
+        let version = self.assign_ids(version);
+        let plan = self
+            .plans
+            .get_mut(id)
+            .ok_or_else(|| ApiError::not_found(format!("Backup plan {id} does not exist")))?;
+        plan.versions.push(version);
+        Ok(plan_ref_json(plan, now))
+    }
+
+    /// DeleteBackupPlan: refused while selections remain, as AWS does.
+    pub fn delete_backup_plan(&mut self, id: &str, now: Timestamp) -> Result<Value, ApiError> {
+        let plan = self
+            .plans
+            .get_mut(id)
+            .ok_or_else(|| ApiError::not_found(format!("Backup plan {id} does not exist")))?;
+        if plan.deletion_date.is_some() {
+            return Err(ApiError::not_found(format!("Backup plan {id} is already deleted")));
+        }
+        if !plan.selections.is_empty() {
+            return Err(ApiError::invalid_request(
+                "Related backup plan selections must be deleted prior to backup plan deletion",
+            ));
+        }
+        plan.deletion_date = Some(now);
+        Ok(json!({
+            "BackupPlanId": plan.id,
+            "BackupPlanArn": plan.arn,
+            "DeletionDate": ts_json(now),
+            "VersionId": plan.current().map(|v| v.version_id.clone()),
+        }))
+    }
+
+    /// GetBackupPlan (optionally a given `versionId`).
+    pub fn get_backup_plan(&self, id: &str, version_id: Option<&str>) -> Result<Value, ApiError> {
+        let plan = self.plan(id)?;
+        let version = match version_id {
+            None => plan.current(),
+            Some(v) => plan.versions.iter().find(|x| x.version_id == v),
+        }
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Backup plan {id} has no version {}",
+                version_id.unwrap_or("(current)")
+            ))
+        })?;
+        let mut m = Map::new();
+        m.insert(
+            "BackupPlan".into(),
+            json!({ "BackupPlanName": version.name, "Rules": version.rules.iter().map(to_value).collect::<Vec<_>>() }),
+        );
+        if let Some(adv) = &version.advanced_backup_settings {
+            if let Some(bp) = m.get_mut("BackupPlan").and_then(Value::as_object_mut) {
+                bp.insert("AdvancedBackupSettings".into(), adv.clone());
+            }
+            m.insert("AdvancedBackupSettings".into(), adv.clone());
+        }
+        m.insert("BackupPlanId".into(), json!(plan.id));
+        m.insert("BackupPlanArn".into(), json!(plan.arn));
+        m.insert("VersionId".into(), json!(version.version_id));
+        push_opt(&mut m, "CreatorRequestId", plan.creator_request_id.as_ref().map(|s| json!(s)));
+        m.insert("CreationDate".into(), ts_json(plan.creation_date));
+        push_opt(&mut m, "DeletionDate", plan.deletion_date.map(ts_json));
+        Ok(Value::Object(m))
+    }
+
+    /// ListBackupPlans (`includeDeleted`).
+    pub fn list_backup_plans(&self, include_deleted: bool, page: &Page) -> Value {
+        let items = range_after(&self.plans, &page.after)
+            .filter(|(_, p)| include_deleted || p.deletion_date.is_none())
+            .map(|(k, p)| {
+                let mut m = Map::new();
+                m.insert("BackupPlanArn".into(), json!(p.arn));
+                m.insert("BackupPlanId".into(), json!(p.id));
+                m.insert("CreationDate".into(), ts_json(p.creation_date));
+                push_opt(&mut m, "DeletionDate", p.deletion_date.map(ts_json));
+                push_opt(&mut m, "VersionId", p.current().map(|v| json!(v.version_id)));
+                push_opt(&mut m, "BackupPlanName", p.current().map(|v| json!(v.name)));
+                push_opt(&mut m, "CreatorRequestId", p.creator_request_id.as_ref().map(|s| json!(s)));
+                (k.clone(), Value::Object(m))
+            });
+        let (list, next) = take_page(items, page.max);
+        listing("BackupPlansList", list, next)
+    }
+
+    // ---- selections ---------------------------------------------------------------
+
+    /// CreateBackupSelection.
+    pub fn create_backup_selection(&mut self, plan_id: &str, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
+        let input: CreateSelectionBody = parse_body(body)?;
+        let selection = input
+            .backup_selection
+            .ok_or_else(|| ApiError::missing_parameter("BackupSelection"))?;
+        let name = selection
+            .selection_name
+            .clone()
+            .ok_or_else(|| ApiError::missing_parameter("BackupSelection.SelectionName"))?;
+        check_name("SelectionName", &name, 1, &['-', '_', '.'])?;
+        if selection.iam_role_arn.as_deref().is_none_or(str::is_empty) {
+            return Err(ApiError::missing_parameter("BackupSelection.IamRoleArn"));
+        }
+        if let Some(bad) = selection
+            .list_of_tags
+            .iter()
+            .find(|c| c.condition_type != "STRINGEQUALS")
+        {
+            return Err(ApiError::invalid_parameter(format!(
+                "ListOfTags ConditionType {:?} is invalid: only STRINGEQUALS is supported",
+                bad.condition_type
+            )));
+        }
+        match self.plans.get(plan_id) {
+            Some(p) if p.deletion_date.is_none() => {}
+            _ => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "Backup plan {plan_id} does not exist"
+                )));
+            }
+        }
+        let id = self.next_id(2);
+        let plan = self
+            .plans
+            .get_mut(plan_id)
+            .ok_or_else(|| ApiError::invalid_parameter(format!("Backup plan {plan_id} does not exist")))?;
+        plan.selections.insert(
+            id.clone(),
+            Selection {
+                id: id.clone(),
+                creation_date: now,
+                creator_request_id: input.creator_request_id,
+                selection,
+            },
+        );
+        Ok(json!({ "SelectionId": id, "BackupPlanId": plan_id, "CreationDate": ts_json(now) }))
+    }
+
+    fn selection(&self, plan_id: &str, selection_id: &str) -> Result<&Selection, ApiError> {
+        self.plan(plan_id)?
+            .selections
+            .get(selection_id)
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "Backup selection {selection_id} of plan {plan_id} does not exist"
+                ))
+            })
+    }
+
+    /// GetBackupSelection.
+    pub fn get_backup_selection(&self, plan_id: &str, selection_id: &str) -> Result<Value, ApiError> {
+        let s = self.selection(plan_id, selection_id)?;
+        let mut m = Map::new();
+        m.insert("BackupSelection".into(), to_value(&s.selection));
+        m.insert("SelectionId".into(), json!(s.id));
+        m.insert("BackupPlanId".into(), json!(plan_id));
+        m.insert("CreationDate".into(), ts_json(s.creation_date));
+        push_opt(&mut m, "CreatorRequestId", s.creator_request_id.as_ref().map(|x| json!(x)));
+        Ok(Value::Object(m))
+    }
+
+    /// ListBackupSelections.
+    pub fn list_backup_selections(&self, plan_id: &str, page: &Page) -> Result<Value, ApiError> {
+        let plan = self.plan(plan_id)?;
+        let items = range_after(&plan.selections, &page.after).map(|(k, s)| {
+            let mut m = Map::new();
+            m.insert("SelectionId".into(), json!(s.id));
+            push_opt(&mut m, "SelectionName", s.selection.selection_name.as_ref().map(|x| json!(x)));
+            m.insert("BackupPlanId".into(), json!(plan_id));
+            m.insert("CreationDate".into(), ts_json(s.creation_date));
+            push_opt(&mut m, "CreatorRequestId", s.creator_request_id.as_ref().map(|x| json!(x)));
+            push_opt(&mut m, "IamRoleArn", s.selection.iam_role_arn.as_ref().map(|x| json!(x)));
+            (k.clone(), Value::Object(m))
+        });
+        let (list, next) = take_page(items, page.max);
+        Ok(listing("BackupSelectionsList", list, next))
+    }
+
+    /// DeleteBackupSelection.
+    pub fn delete_backup_selection(&mut self, plan_id: &str, selection_id: &str) -> Result<(), ApiError> {
+        self.selection(plan_id, selection_id)?;
+        if let Some(plan) = self.plans.get_mut(plan_id) {
+            plan.selections.remove(selection_id);
+        }
+        Ok(())
+    }
+
+    // ---- recovery points ----------------------------------------------------------
+
+    /// Seeds recovery points (all or none).
+    pub fn add_recovery_points(&mut self, points: Vec<RecoveryPoint>) -> Result<usize, StandInError> {
+        let mut batch_arns = HashSet::new();
+        let mut ready = Vec::with_capacity(points.len());
+        for (i, mut p) in points.into_iter().enumerate() {
+            let label = p_label(&p);
+            let what = || format!("recovery point #{i} ({label})");
+            let vault = self
+                .vaults
+                .get(&p.backup_vault_name)
+                .ok_or_else(|| StandInError::UnknownVault(p.backup_vault_name.clone()))?;
+            let vault_arn = vault.arn.clone();
+            if !p.resource_arn.starts_with("arn:") {
+                return Err(StandInError::Invalid {
+                    what: what(),
+                    reason: format!("ResourceArn {:?} is not an ARN", p.resource_arn),
+                });
+            }
+            match &p.backup_vault_arn {
+                Some(given) if *given != vault_arn => {
+                    return Err(StandInError::Invalid {
+                        what: what(),
+                        reason: format!("BackupVaultArn {given} is not the ARN of vault {} ({vault_arn})", p.backup_vault_name),
+                    });
+                }
+                _ => p.backup_vault_arn = Some(vault_arn),
+            }
+            if p.resource_type.is_none() {
+                p.resource_type = Some(
+                    resource_type_of(&p.resource_arn)
+                        .ok_or_else(|| StandInError::Invalid {
+                            what: what(),
+                            reason: "ResourceType is missing and cannot be told from the ResourceArn".into(),
+                        })?
+                        .to_string(),
+                );
+            }
+            if p.status.is_none() {
+                p.status = Some("COMPLETED".into());
+            }
+            if let Some(lc) = &p.lifecycle
+                && p.calculated_lifecycle.is_none()
+            {
+                let days = |d: Option<i64>| -> Result<Option<Timestamp>, StandInError> {
+                    d.map(|d| {
+                        add_days(p.creation_date, d).ok_or_else(|| StandInError::Invalid {
+                            what: what(),
+                            reason: format!("CreationDate + {d} days is out of range"),
+                        })
+                    })
+                    .transpose()
+                };
+                let calc = CalculatedLifecycle {
+                    move_to_cold_storage_at: days(lc.move_to_cold_storage_after_days)?,
+                    delete_at: days(lc.delete_after_days)?,
+                };
+                p.calculated_lifecycle = Some(calc);
+            }
+            let arn = match &p.recovery_point_arn {
+                Some(a) => a.clone(),
+                None => {
+                    let id = self.next_id(5);
+                    let a = self.arn(&format!("recovery-point:{id}"));
+                    p.recovery_point_arn = Some(a.clone());
+                    a
+                }
+            };
+            if self.point_arns.contains(&arn) || !batch_arns.insert(arn.clone()) {
+                return Err(StandInError::Duplicate(format!("recovery point {arn}")));
+            }
+            ready.push((newest_first_key(p.creation_date, &arn), p));
+        }
+        let n = ready.len();
+        for (key, p) in ready {
+            if let Some(arn) = &p.recovery_point_arn {
+                self.point_arns.insert(arn.clone());
+            }
+            self.points
+                .entry(p.backup_vault_name.clone())
+                .or_default()
+                .insert(key, p);
+        }
+        Ok(n)
+    }
+
+    /// ListRecoveryPointsByBackupVault.
+    pub fn list_recovery_points_by_backup_vault(&self, vault: &str, filter: &PointFilter, page: &Page) -> Result<Value, ApiError> {
+        self.vault(vault)?;
+        let account_ok = opt_eq(&filter.account_id, Some(&self.account_id));
+        let empty = BTreeMap::new();
+        let points = self.points.get(vault).unwrap_or(&empty);
+        let items = range_after(points, &page.after)
+            .filter(|(_, p)| {
+                account_ok
+                    && opt_eq(&filter.resource_arn, Some(&p.resource_arn))
+                    && opt_eq(&filter.resource_type, p.resource_type.as_deref())
+                    && opt_eq(
+                        &filter.backup_plan_id,
+                        p.created_by.as_ref().and_then(|c| c.backup_plan_id.as_deref()),
+                    )
+                    && opt_eq(&filter.parent_recovery_point_arn, p.parent_recovery_point_arn.as_deref())
+                    && within(p.creation_date, filter.created_after, filter.created_before)
+            })
+            .map(|(k, p)| {
+                let mut v = to_value(p);
+                if let Some(m) = v.as_object_mut() {
+                    // StorageClass belongs to DescribeRecoveryPoint only.
+                    m.remove("StorageClass");
+                }
+                (k.clone(), v)
+            });
+        let (list, next) = take_page(items, page.max);
+        Ok(listing("RecoveryPoints", list, next))
+    }
+
+    /// ListRecoveryPointsByResource: across vaults, newest first, without lifecycle fields.
+    pub fn list_recovery_points_by_resource(&self, resource_arn: &str, page: &Page) -> Value {
+        let mut matching: Vec<(&String, &RecoveryPoint)> = self
+            .points
+            .values()
+            .flat_map(|m| m.iter())
+            .filter(|(_, p)| p.resource_arn == resource_arn)
+            .filter(|(k, _)| page.after.as_ref().is_none_or(|a| k.as_str() > a.as_str()))
+            .collect();
+        matching.sort_by(|a, b| a.0.cmp(b.0));
+        let items = matching.into_iter().map(|(k, p)| {
+            let mut m = Map::new();
+            push_opt(&mut m, "RecoveryPointArn", p.recovery_point_arn.as_ref().map(|x| json!(x)));
+            m.insert("CreationDate".into(), ts_json(p.creation_date));
+            push_opt(&mut m, "Status", p.status.as_ref().map(|x| json!(x)));
+            push_opt(&mut m, "StatusMessage", p.status_message.as_ref().map(|x| json!(x)));
+            push_opt(&mut m, "EncryptionKeyArn", p.encryption_key_arn.as_ref().map(|x| json!(x)));
+            push_opt(&mut m, "BackupSizeBytes", p.backup_size_in_bytes.map(|x| json!(x)));
+            m.insert("BackupVaultName".into(), json!(p.backup_vault_name));
+            push_opt(&mut m, "IsParent", p.is_parent.map(|x| json!(x)));
+            push_opt(&mut m, "ParentRecoveryPointArn", p.parent_recovery_point_arn.as_ref().map(|x| json!(x)));
+            push_opt(&mut m, "ResourceName", p.resource_name.as_ref().map(|x| json!(x)));
+            push_opt(&mut m, "VaultType", p.vault_type.as_ref().map(|x| json!(x)));
+            (k.clone(), Value::Object(m))
+        });
+        let (list, next) = take_page(items, page.max);
+        listing("RecoveryPoints", list, next)
+    }
+
+    /// DescribeRecoveryPoint.
+    pub fn describe_recovery_point(&self, vault: &str, arn: &str) -> Result<Value, ApiError> {
+        self.vault(vault)?;
+        self.points
+            .get(vault)
+            .and_then(|m| m.values().find(|p| p.recovery_point_arn.as_deref() == Some(arn)))
+            .map(to_value)
+            .ok_or_else(|| {
+                ApiError::not_found(format!("Recovery point {arn} does not exist in vault {vault}"))
+            })
+    }
+
+    // ---- jobs ---------------------------------------------------------------------
+
+    /// Seeds backup jobs (all or none).
+    pub fn add_backup_jobs(&mut self, jobs: Vec<BackupJob>) -> Result<usize, StandInError> {
+        let mut batch_ids = HashSet::new();
+        let mut ready = Vec::with_capacity(jobs.len());
+        for (i, mut j) in jobs.into_iter().enumerate() {
+            let label = j.resource_arn.clone();
+            let what = || format!("backup job #{i} ({label})");
+            let vault = self
+                .vaults
+                .get(&j.backup_vault_name)
+                .ok_or_else(|| StandInError::UnknownVault(j.backup_vault_name.clone()))?;
+            let vault_arn = vault.arn.clone();
+            if !j.resource_arn.starts_with("arn:") {
+                return Err(StandInError::Invalid {
+                    what: what(),
+                    reason: format!("ResourceArn {:?} is not an ARN", j.resource_arn),
+                });
+            }
+            if j.state.is_empty() {
+                return Err(StandInError::Invalid { what: what(), reason: "State is empty".into() });
+            }
+            if j.backup_vault_arn.is_none() {
+                j.backup_vault_arn = Some(vault_arn);
+            }
+            if j.account_id.is_none() {
+                j.account_id = Some(self.account_id.clone());
+            }
+            if j.resource_type.is_none() {
+                j.resource_type = Some(
+                    resource_type_of(&j.resource_arn)
+                        .ok_or_else(|| StandInError::Invalid {
+                            what: what(),
+                            reason: "ResourceType is missing and cannot be told from the ResourceArn".into(),
+                        })?
+                        .to_string(),
+                );
+            }
+            let id = match &j.backup_job_id {
+                Some(id) => id.clone(),
+                None => {
+                    let id = self.next_id(6).to_uppercase();
+                    j.backup_job_id = Some(id.clone());
+                    id
+                }
+            };
+            if self.job_ids.contains(&id) || !batch_ids.insert(id.clone()) {
+                return Err(StandInError::Duplicate(format!("backup job {id}")));
+            }
+            ready.push((newest_first_key(j.creation_date, &id), id, j));
+        }
+        let n = ready.len();
+        for (key, id, j) in ready {
+            self.job_ids.insert(id);
+            self.jobs.insert(key, j);
+        }
+        Ok(n)
+    }
+
+    /// ListBackupJobs. (AWS lists only the last 30 days; the stand-in lists all seeded
+    /// jobs, since scenarios fix their own "now".)
+    pub fn list_backup_jobs(&self, f: &JobFilter, page: &Page) -> Value {
+        let items = range_after(&self.jobs, &page.after)
+            .filter(|(_, j)| {
+                opt_eq(&f.resource_arn, Some(&j.resource_arn))
+                    && opt_eq(&f.state, Some(&j.state))
+                    && opt_eq(&f.backup_vault_name, Some(&j.backup_vault_name))
+                    && opt_eq(&f.resource_type, j.resource_type.as_deref())
+                    && opt_eq(&f.account_id, j.account_id.as_deref())
+                    && opt_eq(&f.parent_job_id, j.parent_job_id.as_deref())
+                    && opt_eq(&f.message_category, j.message_category.as_deref())
+                    && within(j.creation_date, f.created_after, f.created_before)
+                    && (f.complete_after.is_none() && f.complete_before.is_none()
+                        || j
+                            .completion_date
+                            .is_some_and(|c| within(c, f.complete_after, f.complete_before)))
+            })
+            .map(|(k, j)| (k.clone(), to_value(j)));
+        let (list, next) = take_page(items, page.max);
+        listing("BackupJobs", list, next)
+    }
+}
+
+fn p_label(p: &RecoveryPoint) -> String {
+    p.recovery_point_arn
+        .clone()
+        .unwrap_or_else(|| p.resource_arn.clone())
+}
+
+fn check_lifecycle(rule: &str, lc: &Lifecycle) -> Result<(), ApiError> {
+    if let Some(d) = lc.delete_after_days
+        && d < 1
+    {
+        return Err(ApiError::invalid_parameter(format!(
+            "rule {rule}: DeleteAfterDays {d} is invalid: it must be at least 1"
+        )));
+    }
+    if let (Some(cold), Some(del)) = (lc.move_to_cold_storage_after_days, lc.delete_after_days)
+        && del < cold + 90
+    {
+        return Err(ApiError::invalid_parameter(format!(
+            "rule {rule}: DeleteAfterDays {del} must be at least 90 days after MoveToColdStorageAfterDays {cold}"
+        )));
+    }
+    Ok(())
+}
+
+fn plan_ref_json(plan: &Plan, _now: Timestamp) -> Value {
+    let mut m = Map::new();
+    m.insert("BackupPlanId".into(), json!(plan.id));
+    m.insert("BackupPlanArn".into(), json!(plan.arn));
+    m.insert("CreationDate".into(), ts_json(plan.creation_date));
+    push_opt(&mut m, "VersionId", plan.current().map(|v| json!(v.version_id)));
+    if let Some(adv) = plan.current().and_then(|v| v.advanced_backup_settings.clone()) {
+        m.insert("AdvancedBackupSettings".into(), adv);
+    }
+    Value::Object(m)
+}
+
+fn listing(member: &str, list: Vec<Value>, next: Option<String>) -> Value {
+    let mut m = Map::new();
+    m.insert(member.to_string(), Value::Array(list));
+    push_opt(&mut m, "NextToken", next.map(Value::String));
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_garbage() {
+        let key = "0000123|arn:aws:dynamodb:us-east-1:1:table/a";
+        assert_eq!(decode_token(&encode_token(key)).as_deref(), Some(key));
+        assert!(decode_token("garbage").is_none());
+        assert!(decode_token("sit1zz").is_none());
+        assert!(Page::parse(Some("nope"), None).is_err());
+    }
+
+    #[test]
+    fn max_results_must_be_1_to_1000() {
+        assert_eq!(Page::parse(None, Some("1000")).unwrap().max, 1000);
+        assert_eq!(Page::parse(None, None).unwrap().max, DEFAULT_PAGE_SIZE);
+        for bad in ["0", "1001", "-3", "ten"] {
+            let e = Page::parse(None, Some(bad)).unwrap_err();
+            assert_eq!(e.code, "InvalidParameterValueException", "{bad}");
+        }
+    }
+
+    #[test]
+    fn newest_first_keys_sort_newest_first() {
+        let old = Timestamp::from_second(1_000).unwrap();
+        let new = Timestamp::from_second(2_000).unwrap();
+        assert!(newest_first_key(new, "a") < newest_first_key(old, "a"));
+    }
+
+    #[test]
+    fn take_page_reports_a_next_token_only_when_more_remain() {
+        let items = |n: usize| (0..n).map(|i| (format!("{i:03}"), i));
+        let (page, next) = take_page(items(3), 3);
+        assert_eq!(page, vec![0, 1, 2]);
+        assert!(next.is_none());
+        let (page, next) = take_page(items(4), 3);
+        assert_eq!(page, vec![0, 1, 2]);
+        assert_eq!(decode_token(&next.unwrap()).as_deref(), Some("002"));
+    }
+}
