@@ -18,13 +18,14 @@
 //! | `BG_EXEMPT_REASON_TAG` | `exempt-reason` | a tag key |
 //! | `BG_MODE` | `enforce` | `enforce` or `report-only` |
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, ScheduleError};
 
 /// Default schedule expression (the policy document's).
 pub const DEFAULT_SCHEDULE: &str = "cron(0 0 15,25 * ? *)";
@@ -312,7 +313,27 @@ impl Default for Policy {
     /// `backup-policy=twice-monthly-90d`, required tag `owner`, exemption
     /// `backup-policy=exempt` + `exempt-reason`, enforce.
     fn default() -> Self {
-        todo!()
+        let schedule = match Schedule::new(DEFAULT_SCHEDULE, DEFAULT_TIMEZONE) {
+            Ok(s) => s,
+            // The default expression is a constant tested in this module's tests.
+            Err(e) => unreachable!("default schedule {DEFAULT_SCHEDULE} is invalid: {e}"),
+        };
+        Policy {
+            schedule: Arc::new(schedule),
+            schedule_expression: DEFAULT_SCHEDULE.to_string(),
+            timezone: DEFAULT_TIMEZONE.to_string(),
+            start_window_minutes: DEFAULT_START_WINDOW_MINUTES,
+            completion_window_minutes: DEFAULT_COMPLETION_WINDOW_MINUTES,
+            retention_days: DEFAULT_RETENTION_DAYS,
+            cold_storage_allowed: false,
+            vault_name: None,
+            selection_mode: SelectionMode::AllTables,
+            backup_tag: TagPair::new(DEFAULT_BACKUP_TAG_KEY, DEFAULT_BACKUP_TAG_VALUE),
+            required_tags: vec![RequiredTag::any(DEFAULT_REQUIRED_TAG)],
+            exempt_tag: TagPair::new(DEFAULT_BACKUP_TAG_KEY, DEFAULT_EXEMPT_TAG_VALUE),
+            exempt_reason_tag: DEFAULT_EXEMPT_REASON_TAG.to_string(),
+            mode: Mode::Enforce,
+        }
     }
 }
 
@@ -334,8 +355,26 @@ impl Policy {
 
     /// Replaces the schedule after validating it.
     pub fn set_schedule(&mut self, expression: &str, timezone: &str) -> Result<(), ConfigError> {
-        let _ = (expression, timezone);
-        todo!()
+        let expression = expression.trim();
+        let timezone = timezone.trim();
+        let schedule = Schedule::new(expression, timezone).map_err(|e| match e {
+            ScheduleError::UnknownTimeZone { .. } => ConfigError::invalid(
+                vars::TIMEZONE,
+                timezone,
+                e.to_string(),
+                "an IANA time zone name such as UTC or Europe/Berlin",
+            ),
+            ScheduleError::Cron(_) => ConfigError::invalid(
+                vars::SCHEDULE,
+                expression,
+                e.to_string(),
+                "an AWS cron expression such as cron(0 0 15,25 * ? *)",
+            ),
+        })?;
+        self.schedule = Arc::new(schedule);
+        self.schedule_expression = expression.to_string();
+        self.timezone = timezone.to_string();
+        Ok(())
     }
 
     /// Builder form of [`Policy::set_schedule`].
@@ -374,13 +413,182 @@ impl Policy {
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let _ = vars.into_iter();
-        todo!()
+        let given: BTreeMap<String, String> = vars
+            .into_iter()
+            .filter(|(k, _)| vars::ALL.contains(&k.as_str()))
+            .collect();
+        let get = |name: &str| given.get(name).map(String::as_str);
+        let mut p = Policy::default();
+
+        let expr = get(vars::SCHEDULE).unwrap_or(DEFAULT_SCHEDULE);
+        let tz = get(vars::TIMEZONE).unwrap_or(DEFAULT_TIMEZONE);
+        if expr.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                vars::SCHEDULE,
+                expr,
+                "empty",
+                "an AWS cron expression such as cron(0 0 15,25 * ? *)",
+            ));
+        }
+        if tz.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                vars::TIMEZONE,
+                tz,
+                "empty",
+                "an IANA time zone name such as UTC or Europe/Berlin",
+            ));
+        }
+        p.set_schedule(expr, tz)?;
+
+        if let Some(v) = get(vars::START_WINDOW_MINUTES) {
+            p.start_window_minutes = parse_int(
+                vars::START_WINDOW_MINUTES,
+                v,
+                MIN_WINDOW_MINUTES,
+                MAX_WINDOW_MINUTES,
+                "minutes",
+            )?;
+        }
+        if let Some(v) = get(vars::COMPLETION_WINDOW_MINUTES) {
+            p.completion_window_minutes = parse_int(
+                vars::COMPLETION_WINDOW_MINUTES,
+                v,
+                MIN_WINDOW_MINUTES,
+                MAX_WINDOW_MINUTES,
+                "minutes",
+            )?;
+        }
+        if let Some(v) = get(vars::RETENTION_DAYS) {
+            p.retention_days = parse_int(vars::RETENTION_DAYS, v, 1, MAX_RETENTION_DAYS, "days")?;
+        }
+        if let Some(v) = get(vars::VAULT_NAME) {
+            let v = v.trim();
+            p.vault_name = if v.is_empty() {
+                None
+            } else {
+                check_vault_name(vars::VAULT_NAME, v)?;
+                Some(v.to_string())
+            };
+        }
+        if let Some(v) = get(vars::SELECTION_MODE) {
+            p.selection_mode = match v.trim() {
+                "all-tables" => SelectionMode::AllTables,
+                "tagged" => SelectionMode::Tagged,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        vars::SELECTION_MODE,
+                        v,
+                        "unknown selection mode",
+                        "all-tables or tagged",
+                    ));
+                }
+            };
+        }
+        if let Some(v) = get(vars::BACKUP_TAG) {
+            p.backup_tag = parse_tag_pair(vars::BACKUP_TAG, v)?;
+        }
+        if let Some(v) = get(vars::REQUIRED_TAGS) {
+            p.required_tags = parse_required_tags(vars::REQUIRED_TAGS, v)?;
+        }
+        if let Some(v) = get(vars::EXEMPT_TAG) {
+            p.exempt_tag = parse_tag_pair(vars::EXEMPT_TAG, v)?;
+        }
+        if let Some(v) = get(vars::EXEMPT_REASON_TAG) {
+            let v = v.trim();
+            check_tag_key(vars::EXEMPT_REASON_TAG, v, v)?;
+            p.exempt_reason_tag = v.to_string();
+        }
+        if let Some(v) = get(vars::MODE) {
+            p.mode = match v.trim() {
+                "enforce" => Mode::Enforce,
+                "report-only" => Mode::ReportOnly,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        vars::MODE,
+                        v,
+                        "unknown mode",
+                        "enforce or report-only",
+                    ));
+                }
+            };
+        }
+        p.validate()?;
+        Ok(p)
     }
 
-    /// Checks the invariants of a policy whose public fields were changed directly.
+    /// Checks the invariants of a policy whose public fields were changed directly (ranges,
+    /// tag syntax, and that the backup, exemption and reason tags do not collide). Errors name
+    /// the environment variable that sets the field.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        todo!()
+        let range = |var: &str, v: i64, min: i64, max: i64, unit: &str| {
+            if (min..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(ConfigError::invalid(
+                    var,
+                    &v.to_string(),
+                    "out of range",
+                    &format!("an integer number of {unit} from {min} to {max}"),
+                ))
+            }
+        };
+        range(
+            vars::START_WINDOW_MINUTES,
+            self.start_window_minutes,
+            MIN_WINDOW_MINUTES,
+            MAX_WINDOW_MINUTES,
+            "minutes",
+        )?;
+        range(
+            vars::COMPLETION_WINDOW_MINUTES,
+            self.completion_window_minutes,
+            MIN_WINDOW_MINUTES,
+            MAX_WINDOW_MINUTES,
+            "minutes",
+        )?;
+        range(
+            vars::RETENTION_DAYS,
+            self.retention_days,
+            1,
+            MAX_RETENTION_DAYS,
+            "days",
+        )?;
+        if let Some(v) = &self.vault_name {
+            check_vault_name(vars::VAULT_NAME, v)?;
+        }
+        let shown = self.backup_tag.to_string();
+        check_tag_key(vars::BACKUP_TAG, &self.backup_tag.key, &shown)?;
+        check_tag_value(vars::BACKUP_TAG, &self.backup_tag.value, &shown, false)?;
+        let shown = self.exempt_tag.to_string();
+        check_tag_key(vars::EXEMPT_TAG, &self.exempt_tag.key, &shown)?;
+        check_tag_value(vars::EXEMPT_TAG, &self.exempt_tag.value, &shown, false)?;
+        check_tag_key(
+            vars::EXEMPT_REASON_TAG,
+            &self.exempt_reason_tag,
+            &self.exempt_reason_tag,
+        )?;
+        for t in &self.required_tags {
+            check_tag_key(vars::REQUIRED_TAGS, &t.key, &t.key)?;
+            for v in &t.allowed_values {
+                check_tag_value(vars::REQUIRED_TAGS, v, v, false)?;
+            }
+        }
+        if self.backup_tag == self.exempt_tag {
+            return Err(ConfigError::Conflict(format!(
+                "{} and {} are both {}: a table could not be both backed up and exempt",
+                vars::BACKUP_TAG,
+                vars::EXEMPT_TAG,
+                self.backup_tag
+            )));
+        }
+        if self.exempt_reason_tag == self.exempt_tag.key {
+            return Err(ConfigError::Conflict(format!(
+                "{} ({}) is the exemption tag's own key; the reason needs its own tag",
+                vars::EXEMPT_REASON_TAG,
+                self.exempt_reason_tag
+            )));
+        }
+        Ok(())
     }
 
     /// The serialisable form.
@@ -407,8 +615,20 @@ impl TryFrom<PolicyDoc> for Policy {
     type Error = ConfigError;
 
     fn try_from(doc: PolicyDoc) -> Result<Self, Self::Error> {
-        let _ = doc;
-        todo!()
+        let mut p = Policy::default().with_schedule(&doc.schedule_expression, &doc.timezone)?;
+        p.start_window_minutes = doc.start_window_minutes;
+        p.completion_window_minutes = doc.completion_window_minutes;
+        p.retention_days = doc.retention_days;
+        p.cold_storage_allowed = doc.cold_storage_allowed;
+        p.vault_name = doc.vault_name;
+        p.selection_mode = doc.selection_mode;
+        p.backup_tag = doc.backup_tag;
+        p.required_tags = doc.required_tags;
+        p.exempt_tag = doc.exempt_tag;
+        p.exempt_reason_tag = doc.exempt_reason_tag;
+        p.mode = doc.mode;
+        p.validate()?;
+        Ok(p)
     }
 }
 
@@ -422,5 +642,135 @@ impl<'de> Deserialize<'de> for Policy {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let doc = PolicyDoc::deserialize(deserializer)?;
         Policy::try_from(doc).map_err(serde::de::Error::custom)
+    }
+}
+
+fn parse_int(var: &str, value: &str, min: i64, max: i64, unit: &str) -> Result<i64, ConfigError> {
+    let accepted = format!("an integer number of {unit} from {min} to {max}");
+    let n: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::invalid(var, value, "not an integer", &accepted))?;
+    if !(min..=max).contains(&n) {
+        return Err(ConfigError::invalid(var, value, "out of range", &accepted));
+    }
+    Ok(n)
+}
+
+const TAG_KEY_ACCEPTED: &str = "a tag key of 1-128 characters (letters, digits, spaces and _ . : / + - @), not starting with aws:";
+const TAG_VALUE_ACCEPTED: &str =
+    "a tag value of up to 256 characters (letters, digits, spaces and _ . : / = + - @)";
+
+fn tag_char_ok(c: char, allow_eq: bool) -> bool {
+    c.is_alphanumeric() || c == ' ' || "_.:/+-@".contains(c) || (allow_eq && c == '=')
+}
+
+fn check_tag_key(var: &str, key: &str, shown: &str) -> Result<(), ConfigError> {
+    let problem = if key.is_empty() {
+        Some("empty tag key")
+    } else if key.chars().count() > 128 {
+        Some("tag key longer than 128 characters")
+    } else if key.starts_with("aws:") {
+        Some("tag keys starting with aws: are reserved by AWS")
+    } else if !key.chars().all(|c| tag_char_ok(c, false)) {
+        Some("tag key contains a character AWS does not allow")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(ConfigError::invalid(var, shown, p, TAG_KEY_ACCEPTED)),
+        None => Ok(()),
+    }
+}
+
+fn check_tag_value(
+    var: &str,
+    value: &str,
+    shown: &str,
+    allow_empty: bool,
+) -> Result<(), ConfigError> {
+    let problem = if value.is_empty() && !allow_empty {
+        Some("empty tag value")
+    } else if value.chars().count() > 256 {
+        Some("tag value longer than 256 characters")
+    } else if !value.chars().all(|c| tag_char_ok(c, true)) {
+        Some("tag value contains a character AWS does not allow")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(ConfigError::invalid(var, shown, p, TAG_VALUE_ACCEPTED)),
+        None => Ok(()),
+    }
+}
+
+fn parse_tag_pair(var: &str, value: &str) -> Result<TagPair, ConfigError> {
+    let Some((k, v)) = value.trim().split_once('=') else {
+        return Err(ConfigError::invalid(
+            var,
+            value,
+            "missing `=`",
+            "key=value, e.g. backup-policy=twice-monthly-90d",
+        ));
+    };
+    let (k, v) = (k.trim(), v.trim());
+    check_tag_key(var, k, value)?;
+    check_tag_value(var, v, value, false)?;
+    Ok(TagPair::new(k, v))
+}
+
+fn parse_required_tags(var: &str, value: &str) -> Result<Vec<RequiredTag>, ConfigError> {
+    let mut out: Vec<RequiredTag> = Vec::new();
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let tag = match entry.split_once('=') {
+            None => RequiredTag::any(entry),
+            Some((k, vs)) => {
+                let values: Vec<String> = vs.split('|').map(|v| v.trim().to_string()).collect();
+                if values.iter().any(String::is_empty) {
+                    return Err(ConfigError::invalid(
+                        var,
+                        value,
+                        format!("empty allowed value in `{entry}`"),
+                        "comma-separated entries `key` or `key=value1|value2`, e.g. owner,cost-center=finance|ops",
+                    ));
+                }
+                RequiredTag {
+                    key: k.trim().to_string(),
+                    allowed_values: values,
+                }
+            }
+        };
+        check_tag_key(var, &tag.key, value)?;
+        for v in &tag.allowed_values {
+            check_tag_value(var, v, value, false)?;
+        }
+        if out.iter().any(|t| t.key == tag.key) {
+            return Err(ConfigError::invalid(
+                var,
+                value,
+                format!("tag key `{}` listed twice", tag.key),
+                "each key at most once",
+            ));
+        }
+        out.push(tag);
+    }
+    Ok(out)
+}
+
+fn check_vault_name(var: &str, name: &str) -> Result<(), ConfigError> {
+    let len = name.chars().count();
+    if (2..=50).contains(&len)
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            var,
+            name,
+            "not a valid backup vault name",
+            "2-50 characters from A-Z a-z 0-9 - _ (or empty for any vault)",
+        ))
     }
 }

@@ -90,8 +90,115 @@ impl RunReport {
         serde_json::to_string_pretty(self)
     }
 
-    /// Email-readable text.
+    /// Email-readable text: a summary (policy, counts, API calls, unreachable), then every
+    /// table that is not compliant with its findings (most severe first), then the compliant,
+    /// pending and exempt tables by name.
     pub fn render_text(&self) -> String {
-        todo!()
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let p = &self.policy;
+        let _ = writeln!(out, "backup-guard report, {}", self.generated_at);
+        let _ = writeln!(
+            out,
+            "Policy: {} ({}), start window {} min, completion window {} min, retention exactly {} days, cold storage {}, vault {}, selection {}, mode {}.",
+            p.schedule_expression(),
+            p.timezone(),
+            p.start_window_minutes,
+            p.completion_window_minutes,
+            p.retention_days,
+            if p.cold_storage_allowed {
+                "allowed"
+            } else {
+                "not allowed"
+            },
+            p.vault_name.as_deref().unwrap_or("any"),
+            p.selection_mode.as_str(),
+            p.mode.as_str()
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Tables: {}", self.tables.len());
+        for (v, n) in &self.verdicts {
+            let _ = writeln!(out, "  {:<14} {n}", v.as_str());
+        }
+        if !self.findings_per_code.is_empty() {
+            let _ = writeln!(out, "Findings:");
+            for (c, n) in &self.findings_per_code {
+                let _ = writeln!(out, "  {:<22} {n}", c.as_str());
+            }
+        }
+        if !self.api_calls.is_empty() {
+            let _ = writeln!(out, "AWS API calls: {}", self.total_api_calls());
+            for (op, n) in &self.api_calls {
+                let _ = writeln!(out, "  {op:<48} {n}");
+            }
+        }
+        if !self.unreachable.is_empty() {
+            let _ = writeln!(out, "Could not be read:");
+            for u in &self.unreachable {
+                let _ = writeln!(out, "  {}: {}", u.what, u.reason);
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "Note: {n}");
+        }
+
+        let mut attention: Vec<&TableEvaluation> = self
+            .tables
+            .iter()
+            .filter(|t| matches!(t.verdict, Verdict::NonCompliant | Verdict::Unverifiable))
+            .collect();
+        attention.sort_by(|a, b| {
+            let sa = a.findings.iter().map(|f| f.severity).max();
+            let sb = b.findings.iter().map(|f| f.severity).max();
+            sb.cmp(&sa).then(a.table.name.cmp(&b.table.name))
+        });
+        if !attention.is_empty() {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "NEEDS ATTENTION");
+            for t in attention {
+                let _ = writeln!(out);
+                let _ = writeln!(
+                    out,
+                    "{} [{}] {}",
+                    t.table.name,
+                    t.verdict.as_str().to_uppercase(),
+                    t.table.arn
+                );
+                for f in &t.findings {
+                    let _ = writeln!(
+                        out,
+                        "  - {} ({}, {}): {}",
+                        f.code, f.severity, f.id, f.message
+                    );
+                    if let Some(r) = &f.remedy {
+                        let _ = writeln!(out, "    Fix: {r}");
+                    }
+                }
+                for n in &t.notes {
+                    let _ = writeln!(out, "  note: {n}");
+                }
+            }
+        }
+        for verdict in [Verdict::Pending, Verdict::Exempt, Verdict::Compliant] {
+            let mut names: Vec<&str> = self
+                .tables
+                .iter()
+                .filter(|t| t.verdict == verdict)
+                .map(|t| t.table.name.as_str())
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            names.sort_unstable();
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "{} ({}): {}",
+                verdict.as_str().to_uppercase(),
+                names.len(),
+                names.join(", ")
+            );
+        }
+        out
     }
 }

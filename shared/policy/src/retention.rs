@@ -94,7 +94,37 @@ impl RetentionIssue {
 
     /// A short human sentence.
     pub fn describe(&self) -> String {
-        todo!()
+        match self {
+            RetentionIssue::TooShort { policy, actual } => {
+                format!("DeleteAfterDays is {actual}, shorter than the policy's {policy} days")
+            }
+            RetentionIssue::TooLong { policy, actual } => {
+                format!("DeleteAfterDays is {actual}, longer than the policy's {policy} days")
+            }
+            RetentionIssue::NoExpiry { policy } => {
+                format!("no expiry is set: kept forever instead of {policy} days")
+            }
+            RetentionIssue::DeleteAtTooEarly {
+                policy,
+                actual_seconds,
+            } => format!(
+                "deleted {} after creation, earlier than the policy's {policy} days",
+                human_seconds(*actual_seconds)
+            ),
+            RetentionIssue::DeleteAtTooLate {
+                policy,
+                actual_seconds,
+            } => format!(
+                "deleted {} after creation, later than the policy's {policy} days",
+                human_seconds(*actual_seconds)
+            ),
+            RetentionIssue::ColdStorage { after_days } => format!(
+                "moves to cold storage after {after_days} days; the policy allows no cold storage"
+            ),
+            RetentionIssue::BadStatus { status } => {
+                format!("status is {status}, not AVAILABLE/COMPLETED")
+            }
+        }
     }
 }
 
@@ -106,8 +136,58 @@ impl std::fmt::Display for RetentionIssue {
 
 /// Checks one point against the policy (all issues, in a fixed order).
 pub fn check_point(point: &RecoveryPointFacts, policy: &Policy) -> Vec<RetentionIssue> {
-    let _ = (point, policy);
-    todo!()
+    let mut out = Vec::new();
+    let days = policy.retention_days;
+    match point.delete_after_days {
+        Some(actual) if actual < days => out.push(RetentionIssue::TooShort {
+            policy: days,
+            actual,
+        }),
+        Some(actual) if actual > days => out.push(RetentionIssue::TooLong {
+            policy: days,
+            actual,
+        }),
+        Some(_) => {}
+        None if point.delete_at.is_none() => out.push(RetentionIssue::NoExpiry { policy: days }),
+        None => {}
+    }
+    if let Some(delete_at) = point.delete_at {
+        let lifetime = delete_at.duration_since(point.created);
+        let retention = policy.retention();
+        if lifetime < retention.saturating_sub(DELETE_AT_TOLERANCE) {
+            out.push(RetentionIssue::DeleteAtTooEarly {
+                policy: days,
+                actual_seconds: lifetime.as_secs(),
+            });
+        } else if lifetime > retention.saturating_add(DELETE_AT_TOLERANCE) {
+            out.push(RetentionIssue::DeleteAtTooLate {
+                policy: days,
+                actual_seconds: lifetime.as_secs(),
+            });
+        }
+    }
+    if let Some(after_days) = point.move_to_cold_storage_after_days
+        && !policy.cold_storage_allowed
+    {
+        out.push(RetentionIssue::ColdStorage { after_days });
+    }
+    if !point.status.is_good() && !point.status.is_transitional() {
+        out.push(RetentionIssue::BadStatus {
+            status: point.status.as_api().to_string(),
+        });
+    }
+    out
+}
+
+/// `"89 days 23 h"`-style rendering of a number of seconds.
+fn human_seconds(secs: i64) -> String {
+    let days = secs / 86_400;
+    let hours = (secs % 86_400) / 3_600;
+    if hours == 0 {
+        format!("{days} days")
+    } else {
+        format!("{days} days {hours} h")
+    }
 }
 
 /// True if the point's lifecycle (not its status) is exactly the policy's.

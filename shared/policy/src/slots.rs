@@ -109,7 +109,11 @@ pub struct SlotResult {
     pub status: SlotStatus,
 }
 
-/// The required slots at `now` (ascending), per the module rules.
+/// How far around a missed slot points are reported as near misses (one day).
+pub const NEAR_MISS_MARGIN: SignedDuration = SignedDuration::from_hours(24);
+
+/// The required slots at `now` (ascending), per the module rules: fire instants `T` with
+/// `max(now − retention, created) ≤ T ≤ now`.
 pub fn required_slots(
     schedule: &Schedule,
     start_window: SignedDuration,
@@ -118,20 +122,57 @@ pub fn required_slots(
     created: Option<Timestamp>,
     now: Timestamp,
 ) -> Vec<Slot> {
-    let _ = (
-        schedule,
-        start_window,
-        completion_window,
-        retention,
-        created,
-        now,
-    );
-    todo!()
+    let mut lower = sub(now, retention);
+    if let Some(c) = created {
+        lower = lower.max(c);
+    }
+    // fires_between is half-open; make `now` itself inclusive.
+    let upper = add(now, SignedDuration::from_nanos(1));
+    schedule
+        .fires_between(lower, upper)
+        .into_iter()
+        .map(|at| Slot::new(at, start_window, completion_window))
+        .collect()
 }
 
-/// Classifies slots against a table's recovery points. `counts(point)` says whether the
-/// point was made by a conforming plan rule (returns the non-conforming creator's plan id as
-/// `Err` for messages); it is only consulted for points whose creator is known.
+/// Why `point` does not satisfy `slot`, or `None` if it does. Checks, in order: creation in
+/// `[T, T + start window]`, made by a plan rule (not on demand), the rule conforms
+/// (`conforming_creator`), good status, completed, completed by the deadline.
+pub fn why_not_satisfying(
+    slot: &Slot,
+    point: &RecoveryPointFacts,
+    conforming_creator: &dyn Fn(&RecoveryPointFacts) -> bool,
+) -> Option<NearMissReason> {
+    if point.created < slot.at {
+        return Some(NearMissReason::CreatedBeforeSlot);
+    }
+    if point.created > slot.start_deadline {
+        return Some(NearMissReason::CreatedAfterStartWindow);
+    }
+    let Some(creator) = &point.created_by else {
+        return Some(NearMissReason::OnDemand);
+    };
+    if !conforming_creator(point) {
+        return Some(NearMissReason::NonConformingCreator {
+            plan_id: creator.plan_id.clone(),
+        });
+    }
+    if !point.status.is_good() {
+        return Some(NearMissReason::BadStatus {
+            status: point.status.as_api().to_string(),
+        });
+    }
+    match point.completed {
+        None => Some(NearMissReason::NotCompleted),
+        Some(c) if c > slot.completion_deadline => Some(NearMissReason::CompletedLate),
+        Some(_) => None,
+    }
+}
+
+/// Classifies slots against a table's recovery points (points of other resources are
+/// ignored). `conforming_creator(point)` says whether the point (which has a `CreatedBy`) was
+/// made by a conforming plan rule. When several points satisfy a slot, the earliest created
+/// (then smallest ARN) is named.
 pub fn classify_slots(
     slots: &[Slot],
     table_arn: &str,
@@ -139,8 +180,47 @@ pub fn classify_slots(
     conforming_creator: &dyn Fn(&RecoveryPointFacts) -> bool,
     now: Timestamp,
 ) -> Vec<SlotResult> {
-    let _ = (slots, table_arn, points, conforming_creator, now);
-    todo!()
+    let mine: Vec<&RecoveryPointFacts> = points
+        .iter()
+        .filter(|p| p.resource_arn == table_arn)
+        .collect();
+    slots
+        .iter()
+        .map(|slot| {
+            let satisfying = mine
+                .iter()
+                .filter(|p| why_not_satisfying(slot, p, conforming_creator).is_none())
+                .min_by(|a, b| (a.created, &a.arn).cmp(&(b.created, &b.arn)));
+            let status = if let Some(p) = satisfying {
+                SlotStatus::Satisfied {
+                    point_arn: p.arn.clone(),
+                }
+            } else if now < slot.completion_deadline {
+                SlotStatus::Pending
+            } else {
+                let from = sub(slot.at, NEAR_MISS_MARGIN);
+                let to = add(slot.completion_deadline, NEAR_MISS_MARGIN);
+                let mut near_misses: Vec<NearMiss> = mine
+                    .iter()
+                    .filter(|p| p.created >= from && p.created <= to)
+                    .filter_map(|p| {
+                        why_not_satisfying(slot, p, conforming_creator).map(|reason| NearMiss {
+                            point_arn: p.arn.clone(),
+                            created: p.created,
+                            reason,
+                        })
+                    })
+                    .collect();
+                near_misses
+                    .sort_by(|a, b| (a.created, &a.point_arn).cmp(&(b.created, &b.point_arn)));
+                SlotStatus::Missed { near_misses }
+            };
+            SlotResult {
+                slot: *slot,
+                status,
+            }
+        })
+        .collect()
 }
 
 /// `t + d`, saturating at the ends of the representable range.
