@@ -1,1 +1,157 @@
-fn main() {}
+//! `backup-guard`: audit an account's DynamoDB backups against the policy from a laptop, check
+//! a cron expression, a plan document or an event by hand, and print the exact restore command.
+//!
+//! Every check reuses the code the Lambda functions run (crates `policy`, `awsio`,
+//! `table_guard`, `recovery_verifier`); nothing is implemented twice. Exit codes: 0 ok,
+//! 1 findings at or above `--fail-on` (or deviations / nothing to restore), 2 usage, input or
+//! account errors (the message names what was wrong).
+
+mod error;
+mod event_cmd;
+mod output;
+mod plan_cmd;
+mod schedule_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{CliError, Verdict};
+use crate::output::{ColorChoice, FailOn, Format, Paint, parse_instant};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "backup-guard",
+    version,
+    about = "Check DynamoDB backups against the backup policy (AWS Backup, cron(0 0 15,25 * ? *), 90 days)",
+    long_about = "Check DynamoDB backups against the backup policy.\n\n\
+        The policy comes from the BG_* environment variables, exactly as the Lambda functions \
+        read it (defaults: the policy document's cron(0 0 15,25 * ? *) UTC, windows 60/180 \
+        minutes, 90 days). AWS access uses the standard AWS_* variables and profiles; endpoints \
+        only AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>.\n\n\
+        Exit codes: 0 ok/compliant, 1 findings at or above --fail-on (or deviations, or no \
+        recovery point to restore), 2 usage, input or account error."
+)]
+struct Cli {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Lowest finding severity that makes the exit code 1.
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+    /// Colour the text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The next fire instants of an AWS cron expression, with start and completion deadlines.
+    Schedule {
+        /// AWS cron expression, `cron(0 0 15,25 * ? *)` or bare `0 0 15,25 * ? *`.
+        expression: String,
+        /// IANA time zone the expression is evaluated in (AWS Backup's
+        /// ScheduleExpressionTimezone).
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// List fires strictly after this instant (RFC 3339, a date, or `now`).
+        #[arg(long, default_value = "now")]
+        from: String,
+        /// Number of fires.
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Start window in minutes (default: the policy's, BG_START_WINDOW_MINUTES).
+        #[arg(long)]
+        start_window: Option<i64>,
+        /// Completion window in minutes (default: the policy's, BG_COMPLETION_WINDOW_MINUTES).
+        #[arg(long)]
+        completion_window: Option<i64>,
+    },
+    /// Judge an AWS Backup plan document (console/CLI JSON) against the policy.
+    CheckPlan {
+        /// The plan JSON (`{"BackupPlanName", "Rules"}` or get-backup-plan output); `-` = stdin.
+        file: PathBuf,
+    },
+    /// What table-guard would do with an event file (EventBridge-delivered CloudTrail event).
+    CheckEvent {
+        /// The event JSON; `-` = stdin.
+        file: PathBuf,
+        /// Evaluate the table against the account (report-only: nothing is changed).
+        #[arg(long)]
+        live: bool,
+    },
+    /// Print the effective policy (BG_* variables over the defaults) as JSON.
+    #[command(hide = true)]
+    PolicyDefaults,
+}
+
+fn run(cli: Cli) -> Result<Verdict, CliError> {
+    let paint = Paint::new(cli.color);
+    match cli.command {
+        Command::Schedule {
+            expression,
+            tz,
+            from,
+            count,
+            start_window,
+            completion_window,
+        } => {
+            let from = parse_instant("--from", &from)?;
+            // The policy supplies the default windows; only read it when it is needed, so a
+            // broken BG_* variable does not block checking an expression with explicit windows.
+            let (start, completion) = match (start_window, completion_window) {
+                (Some(s), Some(c)) => (s, c),
+                (s, c) => {
+                    let p = error::policy_from_env()?;
+                    (
+                        s.unwrap_or(p.start_window_minutes),
+                        c.unwrap_or(p.completion_window_minutes),
+                    )
+                }
+            };
+            schedule_cmd::run(
+                &schedule_cmd::ScheduleArgs {
+                    expression,
+                    tz,
+                    from,
+                    count,
+                    start_window_minutes: start,
+                    completion_window_minutes: completion,
+                },
+                cli.format,
+                paint,
+            )
+        }
+        Command::CheckPlan { file } => plan_cmd::run(&file, cli.format, paint),
+        Command::CheckEvent { file, live } => {
+            if live {
+                Err(CliError::usage(
+                    "check-event --live is not available in this build",
+                ))
+            } else {
+                event_cmd::run_offline(&file, cli.format, paint)
+            }
+        }
+        Command::PolicyDefaults => {
+            let p = error::policy_from_env()?;
+            let v = serde_json::to_value(&p)
+                .map_err(|e| CliError::runtime(format!("cannot render the policy: {e}")))?;
+            output::print_json(&v)?;
+            Ok(Verdict::Ok)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(v) => v.exit_code(),
+        Err(e) => {
+            eprintln!("backup-guard: error: {e}");
+            e.exit_code()
+        }
+    }
+}

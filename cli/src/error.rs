@@ -1,0 +1,74 @@
+//! The CLI's error and exit-code model.
+//!
+//! | exit | meaning |
+//! |---|---|
+//! | 0 | ok / compliant |
+//! | 1 | findings at or above `--fail-on`, plan deviations, no recovery point to restore |
+//! | 2 | the command could not do its job: bad usage or input (file, expression, event, policy variable) or an account that could not be read; the message names what was wrong |
+
+use std::process::ExitCode;
+
+/// What a command concluded when it ran to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing at or above the threshold.
+    Ok,
+    /// Findings / deviations / nothing found.
+    Findings,
+}
+
+impl Verdict {
+    /// The process exit code.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Verdict::Ok => ExitCode::SUCCESS,
+            Verdict::Findings => ExitCode::from(1),
+        }
+    }
+}
+
+/// A command that could not run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad usage or input.
+    #[error("{0}")]
+    Usage(String),
+    /// The account (or something else outside the input) could not be read.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl CliError {
+    /// A usage/input error.
+    pub fn usage(msg: impl Into<String>) -> Self {
+        CliError::Usage(msg.into())
+    }
+
+    /// A runtime error.
+    pub fn runtime(msg: impl Into<String>) -> Self {
+        CliError::Runtime(msg.into())
+    }
+
+    /// Exit code 2 for both kinds.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(2)
+    }
+}
+
+/// Reads the policy from the `BG_*` variables as the functions do.
+pub fn policy_from_env() -> Result<policy::Policy, CliError> {
+    policy::Policy::from_env()
+        .map_err(|e| CliError::usage(format!("policy configuration (BG_* variables): {e}")))
+}
+
+/// Reads a file named on the command line (`-` = stdin); errors name the file.
+pub fn read_input(what: &str, path: &std::path::Path) -> Result<String, CliError> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| CliError::usage(format!("{what}: cannot read stdin: {e}")))?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("{what} {}: cannot read: {e}", path.display())))
+}

@@ -1,0 +1,272 @@
+//! `backup-guard schedule EXPR`: the next fire instants of an AWS cron expression, each with
+//! the start and completion deadlines a backup of that slot must meet (the policy's
+//! `policy::slots::Slot`, the same computation the verifier uses).
+
+use jiff::{SignedDuration, Timestamp};
+use policy::schedule::{Schedule, ScheduleError};
+use policy::slots::Slot;
+use serde_json::json;
+
+use crate::error::{CliError, Verdict};
+use crate::output::{Format, Paint, print_json};
+
+/// Maximum `--count`.
+pub const MAX_COUNT: usize = 1000;
+
+/// Arguments of `schedule`.
+#[derive(Debug, Clone)]
+pub struct ScheduleArgs {
+    /// The expression (`cron(...)` or bare).
+    pub expression: String,
+    /// IANA zone.
+    pub tz: String,
+    /// Fires strictly after this instant.
+    pub from: Timestamp,
+    /// How many fires.
+    pub count: usize,
+    /// Start window (minutes).
+    pub start_window_minutes: i64,
+    /// Completion window (minutes).
+    pub completion_window_minutes: i64,
+}
+
+/// The computed fires.
+#[derive(Debug, Clone)]
+pub struct Fires {
+    /// The schedule.
+    pub schedule: Schedule,
+    /// Each fire as a slot with its deadlines.
+    pub slots: Vec<Slot>,
+}
+
+/// Computes the next `count` fires after `from`.
+pub fn compute(args: &ScheduleArgs) -> Result<Fires, CliError> {
+    if args.count == 0 || args.count > MAX_COUNT {
+        return Err(CliError::usage(format!(
+            "--count {}: must be from 1 to {MAX_COUNT}",
+            args.count
+        )));
+    }
+    for (flag, v) in [
+        ("--start-window", args.start_window_minutes),
+        ("--completion-window", args.completion_window_minutes),
+    ] {
+        if v < 0 {
+            return Err(CliError::usage(format!(
+                "{flag} {v}: minutes must not be negative"
+            )));
+        }
+    }
+    let schedule = Schedule::new(&args.expression, &args.tz).map_err(|e| match e {
+        ScheduleError::Cron(c) => CliError::usage(c.to_string()),
+        ScheduleError::UnknownTimeZone { .. } => CliError::usage(format!("--tz: {e}")),
+    })?;
+    let start = SignedDuration::from_mins(args.start_window_minutes);
+    let completion = SignedDuration::from_mins(args.completion_window_minutes);
+    let mut slots = Vec::with_capacity(args.count);
+    let mut cur = args.from;
+    while slots.len() < args.count {
+        let Some(next) = schedule.next_after(cur) else {
+            break;
+        };
+        slots.push(Slot::new(next, start, completion));
+        cur = next;
+    }
+    Ok(Fires { schedule, slots })
+}
+
+/// Runs the command.
+pub fn run(args: &ScheduleArgs, format: Format, paint: Paint) -> Result<Verdict, CliError> {
+    let fires = compute(args)?;
+    let expr = args.expression.trim();
+    let tz_name = fires.schedule.time_zone_name().to_string();
+    match format {
+        Format::Json => {
+            let windows: Vec<_> = fires
+                .slots
+                .iter()
+                .map(|s| {
+                    json!({
+                        "fire": s.at.to_string(),
+                        "start_deadline": s.start_deadline.to_string(),
+                        "completion_deadline": s.completion_deadline.to_string(),
+                    })
+                })
+                .collect();
+            print_json(&json!({
+                "expression": expr,
+                "timezone": tz_name,
+                "from": args.from.to_string(),
+                "fires": fires.slots.iter().map(|s| s.at.to_string()).collect::<Vec<_>>(),
+                "start_window_minutes": args.start_window_minutes,
+                "completion_window_minutes": args.completion_window_minutes,
+                "windows": windows,
+            }))?;
+        }
+        Format::Text => {
+            let tz = fires.schedule.time_zone().clone();
+            let show_local = tz_name != "UTC";
+            println!(
+                "{} in {} — next {} fire(s) after {}",
+                paint.bold(expr),
+                paint.bold(&tz_name),
+                fires.slots.len(),
+                args.from
+            );
+            println!(
+                "{}",
+                paint.dim(&format!(
+                    "start window {} min, completion window {} min (a backup must start by the \
+                     first deadline and complete by the second)",
+                    args.start_window_minutes, args.completion_window_minutes
+                ))
+            );
+            if show_local {
+                row(&[
+                    "#",
+                    "fire (UTC)",
+                    "local",
+                    "start by (UTC)",
+                    "complete by (UTC)",
+                ]);
+            } else {
+                row(&["#", "fire (UTC)", "start by", "complete by"]);
+            }
+            for (i, s) in fires.slots.iter().enumerate() {
+                if show_local {
+                    let local =
+                        s.at.to_zoned_datetime(tz.clone())
+                            .strftime("%Y-%m-%d %H:%M %Z")
+                            .to_string();
+                    row(&[
+                        &(i + 1).to_string(),
+                        &s.at.to_string(),
+                        &local,
+                        &s.start_deadline.to_string(),
+                        &s.completion_deadline.to_string(),
+                    ]);
+                } else {
+                    row(&[
+                        &(i + 1).to_string(),
+                        &s.at.to_string(),
+                        &s.start_deadline.to_string(),
+                        &s.completion_deadline.to_string(),
+                    ]);
+                }
+            }
+            if fires.slots.len() < args.count {
+                println!(
+                    "{}",
+                    paint.yellow(&format!(
+                        "the expression never fires again after {} (its year field is exhausted)",
+                        fires.slots.last().map_or(args.from, |s| s.at)
+                    ))
+                );
+            }
+        }
+    }
+    Ok(Verdict::Ok)
+}
+
+/// Prints one table row: `#` column 3 wide, a local-time column 27 wide, others 22.
+fn row(cells: &[&str]) {
+    let mut line = String::from(" ");
+    for (i, c) in cells.iter().enumerate() {
+        let width = match (i, cells.len()) {
+            (0, _) => 3,
+            (2, 5) => 27,
+            _ => 22,
+        };
+        line.push_str(&format!(" {c:<width$}"));
+    }
+    println!("{}", line.trim_end());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(expr: &str, tz: &str, from: &str, count: usize) -> ScheduleArgs {
+        ScheduleArgs {
+            expression: expr.into(),
+            tz: tz.into(),
+            from: from.parse().unwrap(),
+            count,
+            start_window_minutes: 60,
+            completion_window_minutes: 180,
+        }
+    }
+
+    #[test]
+    fn policy_schedule_fires_on_15th_and_25th_with_deadlines() {
+        let f = compute(&args(
+            "cron(0 0 15,25 * ? *)",
+            "UTC",
+            "2026-11-25T09:00:00Z",
+            3,
+        ))
+        .unwrap();
+        let at: Vec<String> = f.slots.iter().map(|s| s.at.to_string()).collect();
+        assert_eq!(
+            at,
+            [
+                "2026-12-15T00:00:00Z",
+                "2026-12-25T00:00:00Z",
+                "2027-01-15T00:00:00Z"
+            ]
+        );
+        assert_eq!(
+            f.slots[0].start_deadline.to_string(),
+            "2026-12-15T01:00:00Z"
+        );
+        assert_eq!(
+            f.slots[0].completion_deadline.to_string(),
+            "2026-12-15T04:00:00Z"
+        );
+    }
+
+    #[test]
+    fn zone_shifts_fires() {
+        let f = compute(&args(
+            "0 0 15 * ? *",
+            "Europe/Berlin",
+            "2026-11-25T09:00:00Z",
+            1,
+        ))
+        .unwrap();
+        assert_eq!(f.slots[0].at.to_string(), "2026-12-14T23:00:00Z");
+    }
+
+    #[test]
+    fn exhausted_year_field_stops_early() {
+        let f = compute(&args(
+            "cron(0 0 1 1 ? 2027)",
+            "UTC",
+            "2026-11-25T09:00:00Z",
+            5,
+        ))
+        .unwrap();
+        assert_eq!(f.slots.len(), 1);
+    }
+
+    #[test]
+    fn bad_count_and_zone_are_usage_errors() {
+        assert!(
+            compute(&args(
+                "cron(0 0 15 * ? *)",
+                "UTC",
+                "2026-11-25T09:00:00Z",
+                0
+            ))
+            .is_err()
+        );
+        let e = compute(&args(
+            "cron(0 0 15 * ? *)",
+            "Mars/Base",
+            "2026-11-25T09:00:00Z",
+            1,
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("Mars/Base"), "{e}");
+    }
+}

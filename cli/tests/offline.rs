@@ -1,0 +1,447 @@
+//! The commands that need no account: `schedule`, `check-plan`, `check-event` (offline) and
+//! `policy-defaults`. Every exit code and the JSON shapes of the issue.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The binary with no `BG_*` policy variables inherited (the policy document's defaults).
+fn bg() -> Command {
+    let mut c = Command::cargo_bin("backup-guard").unwrap();
+    for v in policy::config::vars::ALL {
+        c.env_remove(v);
+    }
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn json_out(c: &mut Command) -> (i32, Value) {
+    let out = c.output().unwrap();
+    let code = out.status.code().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, v)
+}
+
+// ---------------------------------------------------------------- schedule
+
+#[test]
+fn schedule_json_lists_policy_fires_in_utc_with_z() {
+    let (code, v) = json_out(bg().args([
+        "schedule",
+        "cron(0 0 15,25 * ? *)",
+        "--from",
+        "2026-11-25T09:00:00Z",
+        "--count",
+        "4",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(v["expression"], "cron(0 0 15,25 * ? *)");
+    assert_eq!(v["timezone"], "UTC");
+    assert_eq!(
+        v["fires"],
+        serde_json::json!([
+            "2026-12-15T00:00:00Z",
+            "2026-12-25T00:00:00Z",
+            "2027-01-15T00:00:00Z",
+            "2027-01-25T00:00:00Z"
+        ])
+    );
+    // Deadlines from the policy's windows (60 / 180 minutes).
+    assert_eq!(v["windows"][0]["start_deadline"], "2026-12-15T01:00:00Z");
+    assert_eq!(
+        v["windows"][0]["completion_deadline"],
+        "2026-12-15T04:00:00Z"
+    );
+}
+
+#[test]
+fn schedule_bare_expression_zone_and_window_overrides() {
+    let (code, v) = json_out(bg().args([
+        "schedule",
+        "0 0 15 * ? *",
+        "--tz",
+        "Europe/Berlin",
+        "--from",
+        "2026-11-25",
+        "--count",
+        "2",
+        "--start-window",
+        "120",
+        "--completion-window",
+        "60",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(v["timezone"], "Europe/Berlin");
+    // Midnight in Berlin (CET, UTC+1) is 23:00 UTC the day before.
+    assert_eq!(v["fires"][0], "2026-12-14T23:00:00Z");
+    assert_eq!(v["fires"][1], "2027-01-14T23:00:00Z");
+    assert_eq!(v["windows"][0]["start_deadline"], "2026-12-15T01:00:00Z");
+    assert_eq!(
+        v["windows"][0]["completion_deadline"],
+        "2026-12-15T02:00:00Z"
+    );
+}
+
+#[test]
+fn schedule_windows_follow_the_policy_variables() {
+    let (code, v) = json_out(bg().env("BG_START_WINDOW_MINUTES", "90").args([
+        "schedule",
+        "cron(0 0 15,25 * ? *)",
+        "--from",
+        "2026-11-25",
+        "--count",
+        "1",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(v["windows"][0]["start_deadline"], "2026-12-15T01:30:00Z");
+    assert_eq!(
+        v["windows"][0]["completion_deadline"],
+        "2026-12-15T04:30:00Z"
+    );
+}
+
+#[test]
+fn schedule_text_shows_fires_and_deadlines() {
+    bg().args([
+        "schedule",
+        "cron(0 0 15,25 * ? *)",
+        "--from",
+        "2026-11-25",
+        "--count",
+        "2",
+    ])
+    .assert()
+    .code(0)
+    .stdout(predicate::str::contains("2026-12-15T00:00:00Z"))
+    .stdout(predicate::str::contains("2026-12-15T04:00:00Z"))
+    .stdout(predicate::str::contains("2026-12-25T00:00:00Z"))
+    .stdout(predicate::str::contains("\x1b[").not());
+}
+
+#[test]
+fn schedule_invalid_expression_exits_2_naming_field_and_reason() {
+    bg().args(["schedule", "cron(0 0 32 * ? *)"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("day-of-month"))
+        .stderr(predicate::str::contains("32"));
+    // Both day fields set: AWS requires one of them to be `?`.
+    bg().args(["schedule", "cron(0 0 15 * MON *)"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("?"));
+}
+
+#[test]
+fn schedule_bad_zone_instant_and_count_exit_2() {
+    bg().args(["schedule", "cron(0 0 15 * ? *)", "--tz", "Mars/Olympus"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Mars/Olympus"));
+    bg().args(["schedule", "cron(0 0 15 * ? *)", "--from", "tomorrow-ish"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--from"));
+    bg().args(["schedule", "cron(0 0 15 * ? *)", "--count", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--count"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    bg().arg("no-such-command").assert().code(2);
+    bg().args(["schedule"]).assert().code(2);
+    bg().args(["schedule", "cron(0 0 15 * ? *)", "--format", "yaml"])
+        .assert()
+        .code(2);
+}
+
+// ---------------------------------------------------------------- check-plan
+
+fn example_plan() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture("policy-example-plan.json")).unwrap())
+        .unwrap()
+}
+
+fn check_plan_stdin(plan: &Value) -> (i32, Value) {
+    json_out(
+        bg().args(["check-plan", "-", "--format", "json"])
+            .write_stdin(plan.to_string()),
+    )
+}
+
+fn deviations(v: &Value) -> Vec<String> {
+    v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["deviations"].as_array().unwrap().iter())
+        .map(|d| d["deviation"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_policy_documents_own_example_plan_conforms() {
+    let (code, v) = json_out(bg().args([
+        "check-plan",
+        fixture("policy-example-plan.json").to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["plan_name"], "DynamoDBMonthlyBackup");
+    assert_eq!(v["conforms"], true);
+    assert_eq!(v["rules"][0]["rule_name"], "TwiceMonthly");
+    assert!(deviations(&v).is_empty());
+
+    bg().args([
+        "check-plan",
+        fixture("policy-example-plan.json").to_str().unwrap(),
+    ])
+    .assert()
+    .code(0)
+    .stdout(predicate::str::contains("TwiceMonthly: conforms"));
+}
+
+#[test]
+fn retention_35_is_too_short() {
+    let mut plan = example_plan();
+    plan["Rules"][0]["Lifecycle"]["DeleteAfterDays"] = 35.into();
+    let (code, v) = check_plan_stdin(&plan);
+    assert_eq!(code, 1);
+    assert_eq!(deviations(&v), ["retention_too_short"]);
+    let d = &v["rules"][0]["deviations"][0];
+    assert_eq!(d["policy"], 90);
+    assert_eq!(d["actual"], 35);
+    assert!(d["message"].as_str().unwrap().contains("35"));
+}
+
+#[test]
+fn only_the_15th_is_not_the_policy_schedule() {
+    let mut plan = example_plan();
+    plan["Rules"][0]["ScheduleExpression"] = "cron(0 0 15 * ? *)".into();
+    let (code, v) = check_plan_stdin(&plan);
+    assert_eq!(code, 1);
+    assert_eq!(deviations(&v), ["schedule_not_equivalent"]);
+    assert!(
+        v["rules"][0]["deviations"][0]["actual"]
+            .as_str()
+            .unwrap()
+            .contains("cron(0 0 15 * ? *)")
+    );
+}
+
+#[test]
+fn start_window_480_is_too_long() {
+    let mut plan = example_plan();
+    plan["Rules"][0]["StartWindowMinutes"] = 480.into();
+    let (code, v) = check_plan_stdin(&plan);
+    assert_eq!(code, 1);
+    assert_eq!(deviations(&v), ["start_window_too_long"]);
+    assert_eq!(v["rules"][0]["deviations"][0]["actual"], 480);
+    // Text names it too.
+    bg().args(["check-plan", "-"])
+        .write_stdin(plan.to_string())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("start window is 480 minutes"));
+}
+
+#[test]
+fn equivalent_reordered_cron_still_conforms() {
+    let mut plan = example_plan();
+    plan["Rules"][0]["ScheduleExpression"] = "cron(0 0 25,15 * ? *)".into();
+    let (code, v) = check_plan_stdin(&plan);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn the_policy_variables_change_the_verdict() {
+    // A vault named by the policy: the example's "Default" vault deviates.
+    let (code, v) = json_out(bg().env("BG_VAULT_NAME", "backup-guard-vault").args([
+        "check-plan",
+        fixture("policy-example-plan.json").to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1);
+    assert_eq!(deviations(&v), ["vault_mismatch"]);
+}
+
+#[test]
+fn bad_plan_inputs_exit_2_naming_the_problem() {
+    bg().args(["check-plan", "/nonexistent/plan.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/plan.json"));
+    bg().args(["check-plan", "-"])
+        .write_stdin("{not json")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a valid"));
+    bg().args(["check-plan", "-"])
+        .write_stdin(r#"{"BackupPlanName": "p", "Rules": []}"#)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no Rules"));
+    bg().env("BG_RETENTION_DAYS", "ninety")
+        .args([
+            "check-plan",
+            fixture("policy-example-plan.json").to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("BG_RETENTION_DAYS"));
+}
+
+// ---------------------------------------------------------------- check-event
+
+fn event(name: &str) -> String {
+    repo().join("events").join(name).display().to_string()
+}
+
+#[test]
+fn create_table_event_is_evaluated() {
+    let (code, v) = json_out(bg().args([
+        "check-event",
+        &event("create-table.json"),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    for key in [
+        "event_name",
+        "table_arn",
+        "table_name",
+        "account",
+        "region",
+        "outcome",
+        "reason",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v:#}");
+    }
+    assert_eq!(v["event_name"], "CreateTable");
+    assert_eq!(
+        v["table_arn"],
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+    );
+    assert_eq!(v["table_name"], "orders");
+    assert_eq!(v["account"], "123456789012");
+    assert_eq!(v["region"], "eu-west-1");
+    assert_eq!(v["outcome"], "evaluate");
+}
+
+#[test]
+fn import_table_arn_comes_from_the_import_description() {
+    let (code, v) = json_out(bg().args([
+        "check-event",
+        &event("import-table.json"),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(v["event_name"], "ImportTable");
+    assert_eq!(v["table_name"], "customers-imported");
+}
+
+#[test]
+fn failed_call_is_ignored_with_the_reason() {
+    let (code, v) = json_out(bg().args([
+        "check-event",
+        &event("create-table-failed.json"),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(v["outcome"], "ignored");
+    assert_eq!(v["table_arn"], Value::Null);
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ResourceInUseException"),
+        "{v:#}"
+    );
+    bg().args(["check-event", &event("create-table-failed.json")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ignored"));
+}
+
+#[test]
+fn malformed_events_exit_2_naming_the_field() {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(event("create-table.json")).unwrap())
+            .unwrap();
+    v["detail"]["responseElements"]["tableDescription"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tableArn");
+    bg().args(["check-event", "-"])
+        .write_stdin(v.to_string())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tableArn"));
+    v["detail"]["eventName"] = "DeleteTable".into();
+    bg().args(["check-event", "-"])
+        .write_stdin(v.to_string())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("detail.eventName"));
+    bg().args(["check-event", "/nonexistent/event.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/event.json"));
+}
+
+// ---------------------------------------------------------------- policy-defaults
+
+#[test]
+fn policy_defaults_prints_the_effective_policy() {
+    let (code, v) = json_out(bg().arg("policy-defaults"));
+    assert_eq!(code, 0);
+    assert_eq!(v["schedule_expression"], "cron(0 0 15,25 * ? *)");
+    assert_eq!(v["timezone"], "UTC");
+    assert_eq!(v["start_window_minutes"], 60);
+    assert_eq!(v["completion_window_minutes"], 180);
+    assert_eq!(v["retention_days"], 90);
+
+    let (code, v) = json_out(bg().env("BG_RETENTION_DAYS", "35").arg("policy-defaults"));
+    assert_eq!(code, 0);
+    assert_eq!(v["retention_days"], 35);
+
+    bg().env("BG_SELECTION_MODE", "some")
+        .arg("policy-defaults")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("BG_SELECTION_MODE"));
+}
