@@ -10,8 +10,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: backup-standin [--addr 127.0.0.1] [--port P] [--region us-east-1] [--account-id 123456789012]";
+const USAGE: &str = "usage: backup-standin [--addr 127.0.0.1] [--port P] [--region us-east-1] [--account-id 123456789012]";
 
 fn parse_args(args: &[String]) -> Result<(SocketAddr, Options), String> {
     let mut ip: IpAddr = IpAddr::from([127, 0, 0, 1]);

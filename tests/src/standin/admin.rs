@@ -62,9 +62,17 @@ impl AdminClient {
     }
 
     /// Sends one request; returns the JSON answer of a 2xx response.
-    pub async fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, AdminError> {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, AdminError> {
         let request = format!("{method} {path}");
-        let io = |source| AdminError::Io { request: request.clone(), source };
+        let io = |source| AdminError::Io {
+            request: request.clone(),
+            source,
+        };
         let payload = body.map(Value::to_string).unwrap_or_default();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -76,7 +84,10 @@ impl AdminClient {
         stream.write_all(payload.as_bytes()).await.map_err(io)?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.map_err(io)?;
-        let malformed = |reason: String| AdminError::Malformed { request: request.clone(), reason };
+        let malformed = |reason: String| AdminError::Malformed {
+            request: request.clone(),
+            reason,
+        };
         let text = String::from_utf8(raw).map_err(|e| malformed(format!("not UTF-8: {e}")))?;
         let (head, body) = text
             .split_once("\r\n\r\n")
@@ -86,10 +97,10 @@ impl AdminClient {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| malformed(format!("bad status line in {head:?}")))?;
-        if head
-            .lines()
-            .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"))
-        {
+        if head.lines().any(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("transfer-encoding: chunked")
+        }) {
             return Err(malformed("chunked responses are not supported".into()));
         }
         let json: Value = if body.trim().is_empty() {
@@ -103,7 +114,11 @@ impl AdminClient {
                 .and_then(Value::as_str)
                 .map(str::to_string)
                 .unwrap_or_else(|| body.to_string());
-            return Err(AdminError::Refused { request, status, message });
+            return Err(AdminError::Refused {
+                request,
+                status,
+                message,
+            });
         }
         Ok(json)
     }
@@ -120,13 +135,17 @@ impl AdminClient {
 
     /// `POST /_standin/recovery-points` with a JSON array; returns how many were added.
     pub async fn add_recovery_points(&self, points: &Value) -> Result<usize, AdminError> {
-        let v = self.request("POST", "/_standin/recovery-points", Some(points)).await?;
+        let v = self
+            .request("POST", "/_standin/recovery-points", Some(points))
+            .await?;
         self.count("POST /_standin/recovery-points", &v)
     }
 
     /// `POST /_standin/backup-jobs` with a JSON array; returns how many were added.
     pub async fn add_backup_jobs(&self, jobs: &Value) -> Result<usize, AdminError> {
-        let v = self.request("POST", "/_standin/backup-jobs", Some(jobs)).await?;
+        let v = self
+            .request("POST", "/_standin/backup-jobs", Some(jobs))
+            .await?;
         self.count("POST /_standin/backup-jobs", &v)
     }
 
@@ -136,12 +155,16 @@ impl AdminClient {
             request: "POST /_standin/faults".into(),
             reason: e.to_string(),
         })?;
-        self.request("POST", "/_standin/faults", Some(&body)).await.map(drop)
+        self.request("POST", "/_standin/faults", Some(&body))
+            .await
+            .map(drop)
     }
 
     /// `DELETE /_standin/faults`.
     pub async fn clear_faults(&self) -> Result<(), AdminError> {
-        self.request("DELETE", "/_standin/faults", None).await.map(drop)
+        self.request("DELETE", "/_standin/faults", None)
+            .await
+            .map(drop)
     }
 
     /// `GET /_standin/calls`.
@@ -155,11 +178,15 @@ impl AdminClient {
 
     /// `DELETE /_standin/calls`.
     pub async fn reset_calls(&self) -> Result<(), AdminError> {
-        self.request("DELETE", "/_standin/calls", None).await.map(drop)
+        self.request("DELETE", "/_standin/calls", None)
+            .await
+            .map(drop)
     }
 
     /// `POST /_standin/reset`.
     pub async fn reset(&self) -> Result<(), AdminError> {
-        self.request("POST", "/_standin/reset", None).await.map(drop)
+        self.request("POST", "/_standin/reset", None)
+            .await
+            .map(drop)
     }
 }

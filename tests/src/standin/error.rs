@@ -60,7 +60,11 @@ impl ApiError {
 
     /// `ThrottlingException` (400): the SDK classifies it as a throttling error by code.
     pub fn throttling() -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "ThrottlingException", "Rate exceeded")
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "ThrottlingException",
+            "Rate exceeded",
+        )
     }
 
     /// `ServiceUnavailableException` (503).
@@ -115,7 +119,9 @@ impl IntoResponse for ApiError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StandInError {
     /// A record names a vault that was never created.
-    #[error("backup vault {0:?} does not exist in the stand-in (create it with CreateBackupVault first)")]
+    #[error(
+        "backup vault {0:?} does not exist in the stand-in (create it with CreateBackupVault first)"
+    )]
     UnknownVault(String),
     /// A record or fault is malformed.
     #[error("invalid {what}: {reason}")]

@@ -313,7 +313,10 @@ mod tests {
         let a = run();
         assert_eq!(a, run());
         let throttled = a.iter().filter(|c| **c != "ok").count();
-        assert!((500..700).contains(&throttled), "throttled {throttled} of 2000");
+        assert!(
+            (500..700).contains(&throttled),
+            "throttled {throttled} of 2000"
+        );
     }
 
     #[test]

@@ -109,7 +109,11 @@ fn s(q: &HashMap<String, String>, name: &str) -> Option<String> {
 
 async fn create_backup_vault(State(st): S, Path(name): Path<String>, body: Bytes) -> ApiResult {
     st.enter("CreateBackupVault", Some(&name)).await?;
-    Ok(Json(lock(&st.store).create_backup_vault(&name, &body, Timestamp::now())?))
+    Ok(Json(lock(&st.store).create_backup_vault(
+        &name,
+        &body,
+        Timestamp::now(),
+    )?))
 }
 
 async fn describe_backup_vault(State(st): S, Path(name): Path<String>, Query(q): Q) -> ApiResult {
@@ -127,30 +131,44 @@ async fn list_backup_vaults(State(st): S, Query(q): Q) -> ApiResult {
         ));
     }
     let page = page(&q)?;
-    Ok(Json(lock(&st.store).list_backup_vaults(q.get("vaultType").map(String::as_str), &page)))
+    Ok(Json(lock(&st.store).list_backup_vaults(
+        q.get("vaultType").map(String::as_str),
+        &page,
+    )))
 }
 
 // ---- plans ----------------------------------------------------------------------------
 
 async fn create_backup_plan(State(st): S, body: Bytes) -> ApiResult {
     st.enter("CreateBackupPlan", None).await?;
-    Ok(Json(lock(&st.store).create_backup_plan(&body, Timestamp::now())?))
+    Ok(Json(
+        lock(&st.store).create_backup_plan(&body, Timestamp::now())?,
+    ))
 }
 
 async fn get_backup_plan(State(st): S, Path(id): Path<String>, Query(q): Q) -> ApiResult {
     st.enter("GetBackupPlan", None).await?;
     allow(&q, &["versionId", "MaxScheduledRunsPreview"])?;
-    Ok(Json(lock(&st.store).get_backup_plan(&id, q.get("versionId").map(String::as_str))?))
+    Ok(Json(lock(&st.store).get_backup_plan(
+        &id,
+        q.get("versionId").map(String::as_str),
+    )?))
 }
 
 async fn update_backup_plan(State(st): S, Path(id): Path<String>, body: Bytes) -> ApiResult {
     st.enter("UpdateBackupPlan", None).await?;
-    Ok(Json(lock(&st.store).update_backup_plan(&id, &body, Timestamp::now())?))
+    Ok(Json(lock(&st.store).update_backup_plan(
+        &id,
+        &body,
+        Timestamp::now(),
+    )?))
 }
 
 async fn delete_backup_plan(State(st): S, Path(id): Path<String>) -> ApiResult {
     st.enter("DeleteBackupPlan", None).await?;
-    Ok(Json(lock(&st.store).delete_backup_plan(&id, Timestamp::now())?))
+    Ok(Json(
+        lock(&st.store).delete_backup_plan(&id, Timestamp::now())?,
+    ))
 }
 
 async fn list_backup_plans(State(st): S, Query(q): Q) -> ApiResult {
@@ -158,17 +176,26 @@ async fn list_backup_plans(State(st): S, Query(q): Q) -> ApiResult {
     allow(&q, &["nextToken", "maxResults", "includeDeleted"])?;
     let include_deleted = flag(&q, "includeDeleted")?;
     let page = page(&q)?;
-    Ok(Json(lock(&st.store).list_backup_plans(include_deleted, &page)))
+    Ok(Json(
+        lock(&st.store).list_backup_plans(include_deleted, &page),
+    ))
 }
 
 // ---- selections -----------------------------------------------------------------------
 
 async fn create_backup_selection(State(st): S, Path(plan): Path<String>, body: Bytes) -> ApiResult {
     st.enter("CreateBackupSelection", None).await?;
-    Ok(Json(lock(&st.store).create_backup_selection(&plan, &body, Timestamp::now())?))
+    Ok(Json(lock(&st.store).create_backup_selection(
+        &plan,
+        &body,
+        Timestamp::now(),
+    )?))
 }
 
-async fn get_backup_selection(State(st): S, Path((plan, sel)): Path<(String, String)>) -> ApiResult {
+async fn get_backup_selection(
+    State(st): S,
+    Path((plan, sel)): Path<(String, String)>,
+) -> ApiResult {
     st.enter("GetBackupSelection", None).await?;
     Ok(Json(lock(&st.store).get_backup_selection(&plan, &sel)?))
 }
@@ -191,8 +218,13 @@ async fn list_backup_selections(State(st): S, Path(plan): Path<String>, Query(q)
 
 // ---- recovery points and jobs -----------------------------------------------------------
 
-async fn list_recovery_points_by_backup_vault(State(st): S, Path(vault): Path<String>, Query(q): Q) -> ApiResult {
-    st.enter("ListRecoveryPointsByBackupVault", Some(&vault)).await?;
+async fn list_recovery_points_by_backup_vault(
+    State(st): S,
+    Path(vault): Path<String>,
+    Query(q): Q,
+) -> ApiResult {
+    st.enter("ListRecoveryPointsByBackupVault", Some(&vault))
+        .await?;
     allow(
         &q,
         &[
@@ -217,15 +249,23 @@ async fn list_recovery_points_by_backup_vault(State(st): S, Path(vault): Path<St
         account_id: s(&q, "backupVaultAccountId"),
     };
     let page = page(&q)?;
-    Ok(Json(lock(&st.store).list_recovery_points_by_backup_vault(&vault, &filter, &page)?))
+    Ok(Json(lock(&st.store).list_recovery_points_by_backup_vault(
+        &vault, &filter, &page,
+    )?))
 }
 
-async fn list_recovery_points_by_resource(State(st): S, Path(arn): Path<String>, Query(q): Q) -> ApiResult {
+async fn list_recovery_points_by_resource(
+    State(st): S,
+    Path(arn): Path<String>,
+    Query(q): Q,
+) -> ApiResult {
     st.enter("ListRecoveryPointsByResource", None).await?;
     allow(&q, &["nextToken", "maxResults", "managedByAWSBackupOnly"])?;
     flag(&q, "managedByAWSBackupOnly")?; // every seeded point is managed by AWS Backup
     let page = page(&q)?;
-    Ok(Json(lock(&st.store).list_recovery_points_by_resource(&arn, &page)))
+    Ok(Json(
+        lock(&st.store).list_recovery_points_by_resource(&arn, &page),
+    ))
 }
 
 async fn describe_recovery_point(
@@ -239,7 +279,11 @@ async fn describe_recovery_point(
 }
 
 async fn list_backup_jobs(State(st): S, Query(q): Q) -> ApiResult {
-    st.enter("ListBackupJobs", q.get("backupVaultName").map(String::as_str)).await?;
+    st.enter(
+        "ListBackupJobs",
+        q.get("backupVaultName").map(String::as_str),
+    )
+    .await?;
     allow(
         &q,
         &[
@@ -346,33 +390,73 @@ pub fn router(shared: Arc<Shared>) -> Router {
         // vaults
         .route("/backup-vaults", get(list_backup_vaults))
         .route("/backup-vaults/", get(list_backup_vaults))
-        .route("/backup-vaults/{name}", put(create_backup_vault).get(describe_backup_vault))
-        .route("/backup-vaults/{name}/", put(create_backup_vault).get(describe_backup_vault))
-        .route("/backup-vaults/{name}/recovery-points", get(list_recovery_points_by_backup_vault))
-        .route("/backup-vaults/{name}/recovery-points/", get(list_recovery_points_by_backup_vault))
-        .route("/backup-vaults/{name}/recovery-points/{arn}", get(describe_recovery_point))
-        .route("/backup-vaults/{name}/recovery-points/{arn}/", get(describe_recovery_point))
+        .route(
+            "/backup-vaults/{name}",
+            put(create_backup_vault).get(describe_backup_vault),
+        )
+        .route(
+            "/backup-vaults/{name}/",
+            put(create_backup_vault).get(describe_backup_vault),
+        )
+        .route(
+            "/backup-vaults/{name}/recovery-points",
+            get(list_recovery_points_by_backup_vault),
+        )
+        .route(
+            "/backup-vaults/{name}/recovery-points/",
+            get(list_recovery_points_by_backup_vault),
+        )
+        .route(
+            "/backup-vaults/{name}/recovery-points/{arn}",
+            get(describe_recovery_point),
+        )
+        .route(
+            "/backup-vaults/{name}/recovery-points/{arn}/",
+            get(describe_recovery_point),
+        )
         // plans
-        .route("/backup/plans", put(create_backup_plan).get(list_backup_plans))
-        .route("/backup/plans/", put(create_backup_plan).get(list_backup_plans))
+        .route(
+            "/backup/plans",
+            put(create_backup_plan).get(list_backup_plans),
+        )
+        .route(
+            "/backup/plans/",
+            put(create_backup_plan).get(list_backup_plans),
+        )
         .route(
             "/backup/plans/{id}",
-            get(get_backup_plan).post(update_backup_plan).delete(delete_backup_plan),
+            get(get_backup_plan)
+                .post(update_backup_plan)
+                .delete(delete_backup_plan),
         )
         .route(
             "/backup/plans/{id}/",
-            get(get_backup_plan).post(update_backup_plan).delete(delete_backup_plan),
+            get(get_backup_plan)
+                .post(update_backup_plan)
+                .delete(delete_backup_plan),
         )
         // selections
-        .route("/backup/plans/{id}/selections", put(create_backup_selection).get(list_backup_selections))
-        .route("/backup/plans/{id}/selections/", put(create_backup_selection).get(list_backup_selections))
+        .route(
+            "/backup/plans/{id}/selections",
+            put(create_backup_selection).get(list_backup_selections),
+        )
+        .route(
+            "/backup/plans/{id}/selections/",
+            put(create_backup_selection).get(list_backup_selections),
+        )
         .route(
             "/backup/plans/{id}/selections/{sel}",
             get(get_backup_selection).delete(delete_backup_selection),
         )
         // resources and jobs
-        .route("/resources/{arn}/recovery-points", get(list_recovery_points_by_resource))
-        .route("/resources/{arn}/recovery-points/", get(list_recovery_points_by_resource))
+        .route(
+            "/resources/{arn}/recovery-points",
+            get(list_recovery_points_by_resource),
+        )
+        .route(
+            "/resources/{arn}/recovery-points/",
+            get(list_recovery_points_by_resource),
+        )
         .route("/backup-jobs", get(list_backup_jobs))
         .route("/backup-jobs/", get(list_backup_jobs))
         // admin (test infrastructure)
@@ -380,11 +464,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_standin/backup-jobs", post(admin_add_backup_jobs))
         .route(
             "/_standin/faults",
-            post(admin_set_fault).get(admin_list_faults).delete(admin_clear_faults),
+            post(admin_set_fault)
+                .get(admin_list_faults)
+                .delete(admin_clear_faults),
         )
-        .route("/_standin/calls", get(admin_calls).delete(admin_reset_calls))
+        .route(
+            "/_standin/calls",
+            get(admin_calls).delete(admin_reset_calls),
+        )
         .route("/_standin/reset", post(admin_reset))
         .fallback(unknown_operation)
-        .layer(axum::middleware::map_response_with_state(shared.clone(), add_request_id))
+        .layer(axum::middleware::map_response_with_state(
+            shared.clone(),
+            add_request_id,
+        ))
         .with_state(shared)
 }

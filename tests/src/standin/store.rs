@@ -88,7 +88,10 @@ fn decode_token(token: &str) -> Option<String> {
 }
 
 /// Takes one page from items in key order, already filtered and positioned after the token.
-fn take_page<T>(mut items: impl Iterator<Item = (String, T)>, max: usize) -> (Vec<T>, Option<String>) {
+fn take_page<T>(
+    mut items: impl Iterator<Item = (String, T)>,
+    max: usize,
+) -> (Vec<T>, Option<String>) {
     let mut out = Vec::new();
     let mut last_key = None;
     for (key, item) in items.by_ref() {
@@ -118,7 +121,8 @@ fn newest_first_key(ts: Timestamp, id: &str) -> String {
 }
 
 fn add_days(ts: Timestamp, days: i64) -> Option<Timestamp> {
-    ts.checked_add(SignedDuration::from_hours(days.checked_mul(24)?)).ok()
+    ts.checked_add(SignedDuration::from_hours(days.checked_mul(24)?))
+        .ok()
 }
 
 fn resource_type_of(arn: &str) -> Option<&'static str> {
@@ -157,7 +161,11 @@ fn check_name(what: &str, name: &str, min: usize, allowed_extra: &[char]) -> Res
     } else {
         Err(ApiError::invalid_parameter(format!(
             "{what} {name:?} is invalid: it must be {min} to 50 characters of letters, digits and {}",
-            allowed_extra.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(" ")
+            allowed_extra
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
         )))
     }
 }
@@ -349,13 +357,16 @@ impl Store {
     }
 
     fn arn(&self, resource: &str) -> String {
-        format!("arn:aws:backup:{}:{}:{resource}", self.region, self.account_id)
+        format!(
+            "arn:aws:backup:{}:{}:{resource}",
+            self.region, self.account_id
+        )
     }
 
     fn vault(&self, name: &str) -> Result<&Vault, ApiError> {
-        self.vaults.get(name).ok_or_else(|| {
-            ApiError::not_found(format!("Backup vault {name} does not exist"))
-        })
+        self.vaults
+            .get(name)
+            .ok_or_else(|| ApiError::not_found(format!("Backup vault {name} does not exist")))
     }
 
     fn plan(&self, id: &str) -> Result<&Plan, ApiError> {
@@ -373,7 +384,11 @@ impl Store {
         m.insert("VaultState".into(), json!("AVAILABLE"));
         m.insert("CreationDate".into(), ts_json(v.creation_date));
         m.insert("EncryptionKeyArn".into(), json!(v.encryption_key_arn));
-        push_opt(&mut m, "CreatorRequestId", v.creator_request_id.as_ref().map(|s| json!(s)));
+        push_opt(
+            &mut m,
+            "CreatorRequestId",
+            v.creator_request_id.as_ref().map(|s| json!(s)),
+        );
         m.insert("NumberOfRecoveryPoints".into(), json!(count));
         m.insert("Locked".into(), json!(false));
         Value::Object(m)
@@ -382,11 +397,18 @@ impl Store {
     // ---- vaults -------------------------------------------------------------------
 
     /// CreateBackupVault.
-    pub fn create_backup_vault(&mut self, name: &str, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
+    pub fn create_backup_vault(
+        &mut self,
+        name: &str,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<Value, ApiError> {
         check_name("BackupVaultName", name, 2, &['-', '_'])?;
         let input: CreateVaultBody = parse_body(body)?;
         if self.vaults.contains_key(name) {
-            return Err(ApiError::already_exists(format!("Backup vault {name} already exists")));
+            return Err(ApiError::already_exists(format!(
+                "Backup vault {name} already exists"
+            )));
         }
         let vault = Vault {
             name: name.to_string(),
@@ -426,7 +448,12 @@ impl Store {
 
     // ---- plans --------------------------------------------------------------------
 
-    fn validate_plan(&self, input: Option<PlanInput>, previous: Option<&PlanVersion>, own_id: Option<&str>) -> Result<PlanVersion, ApiError> {
+    fn validate_plan(
+        &self,
+        input: Option<PlanInput>,
+        previous: Option<&PlanVersion>,
+        own_id: Option<&str>,
+    ) -> Result<PlanVersion, ApiError> {
         let input = input.ok_or_else(|| ApiError::missing_parameter("BackupPlan"))?;
         let name = input
             .backup_plan_name
@@ -438,31 +465,38 @@ impl Store {
                 && p.current().is_some_and(|v| v.name == name)
         });
         if clash {
-            return Err(ApiError::already_exists(format!("Backup plan {name} already exists")));
+            return Err(ApiError::already_exists(format!(
+                "Backup plan {name} already exists"
+            )));
         }
         let rules = input
             .rules
             .ok_or_else(|| ApiError::missing_parameter("BackupPlan.Rules"))?;
         if rules.is_empty() {
-            return Err(ApiError::invalid_parameter("BackupPlan.Rules must contain at least one rule"));
+            return Err(ApiError::invalid_parameter(
+                "BackupPlan.Rules must contain at least one rule",
+            ));
         }
         let mut seen = HashSet::new();
         let mut out = Vec::with_capacity(rules.len());
         for (i, mut rule) in rules.into_iter().enumerate() {
-            let rule_name = rule
-                .rule_name
-                .clone()
-                .ok_or_else(|| ApiError::missing_parameter(&format!("BackupPlan.Rules[{i}].RuleName")))?;
+            let rule_name = rule.rule_name.clone().ok_or_else(|| {
+                ApiError::missing_parameter(&format!("BackupPlan.Rules[{i}].RuleName"))
+            })?;
             check_name("RuleName", &rule_name, 1, &['-', '_', '.'])?;
             if !seen.insert(rule_name.clone()) {
-                return Err(ApiError::invalid_parameter(format!("RuleName {rule_name} is used twice in the plan")));
+                return Err(ApiError::invalid_parameter(format!(
+                    "RuleName {rule_name} is used twice in the plan"
+                )));
             }
             if rule.target_backup_vault_name.is_none() {
                 return Err(ApiError::missing_parameter(&format!(
                     "BackupPlan.Rules[{i}].TargetBackupVaultName"
                 )));
             }
-            let start = *rule.start_window_minutes.get_or_insert(DEFAULT_START_WINDOW_MINUTES);
+            let start = *rule
+                .start_window_minutes
+                .get_or_insert(DEFAULT_START_WINDOW_MINUTES);
             if start < 60 {
                 return Err(ApiError::invalid_parameter(format!(
                     "rule {rule_name}: StartWindowMinutes {start} is invalid: it must be at least 60"
@@ -484,7 +518,11 @@ impl Store {
             }
             // Rule ids survive an update for rules keeping their name.
             rule.rule_id = previous
-                .and_then(|p| p.rules.iter().find(|r| r.rule_name.as_deref() == Some(&rule_name)))
+                .and_then(|p| {
+                    p.rules
+                        .iter()
+                        .find(|r| r.rule_name.as_deref() == Some(&rule_name))
+                })
                 .and_then(|r| r.rule_id.clone());
             out.push(rule);
         }
@@ -527,11 +565,18 @@ impl Store {
     }
 
     /// UpdateBackupPlan: a new version (new `VersionId`).
-    pub fn update_backup_plan(&mut self, id: &str, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
+    pub fn update_backup_plan(
+        &mut self,
+        id: &str,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<Value, ApiError> {
         let input: UpdatePlanBody = parse_body(body)?;
         let plan = self.plan(id)?;
         if plan.deletion_date.is_some() {
-            return Err(ApiError::invalid_parameter(format!("Backup plan {id} is deleted")));
+            return Err(ApiError::invalid_parameter(format!(
+                "Backup plan {id} is deleted"
+            )));
         }
         let version = self.validate_plan(input.backup_plan, plan.current(), Some(id))?;
         let version = self.assign_ids(version);
@@ -550,7 +595,9 @@ impl Store {
             .get_mut(id)
             .ok_or_else(|| ApiError::not_found(format!("Backup plan {id} does not exist")))?;
         if plan.deletion_date.is_some() {
-            return Err(ApiError::not_found(format!("Backup plan {id} is already deleted")));
+            return Err(ApiError::not_found(format!(
+                "Backup plan {id} is already deleted"
+            )));
         }
         if !plan.selections.is_empty() {
             return Err(ApiError::invalid_request(
@@ -593,7 +640,11 @@ impl Store {
         m.insert("BackupPlanId".into(), json!(plan.id));
         m.insert("BackupPlanArn".into(), json!(plan.arn));
         m.insert("VersionId".into(), json!(version.version_id));
-        push_opt(&mut m, "CreatorRequestId", plan.creator_request_id.as_ref().map(|s| json!(s)));
+        push_opt(
+            &mut m,
+            "CreatorRequestId",
+            plan.creator_request_id.as_ref().map(|s| json!(s)),
+        );
         m.insert("CreationDate".into(), ts_json(plan.creation_date));
         push_opt(&mut m, "DeletionDate", plan.deletion_date.map(ts_json));
         Ok(Value::Object(m))
@@ -609,9 +660,17 @@ impl Store {
                 m.insert("BackupPlanId".into(), json!(p.id));
                 m.insert("CreationDate".into(), ts_json(p.creation_date));
                 push_opt(&mut m, "DeletionDate", p.deletion_date.map(ts_json));
-                push_opt(&mut m, "VersionId", p.current().map(|v| json!(v.version_id)));
+                push_opt(
+                    &mut m,
+                    "VersionId",
+                    p.current().map(|v| json!(v.version_id)),
+                );
                 push_opt(&mut m, "BackupPlanName", p.current().map(|v| json!(v.name)));
-                push_opt(&mut m, "CreatorRequestId", p.creator_request_id.as_ref().map(|s| json!(s)));
+                push_opt(
+                    &mut m,
+                    "CreatorRequestId",
+                    p.creator_request_id.as_ref().map(|s| json!(s)),
+                );
                 (k.clone(), Value::Object(m))
             });
         let (list, next) = take_page(items, page.max);
@@ -621,7 +680,12 @@ impl Store {
     // ---- selections ---------------------------------------------------------------
 
     /// CreateBackupSelection.
-    pub fn create_backup_selection(&mut self, plan_id: &str, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
+    pub fn create_backup_selection(
+        &mut self,
+        plan_id: &str,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<Value, ApiError> {
         let input: CreateSelectionBody = parse_body(body)?;
         let selection = input
             .backup_selection
@@ -653,10 +717,9 @@ impl Store {
             }
         }
         let id = self.next_id(2);
-        let plan = self
-            .plans
-            .get_mut(plan_id)
-            .ok_or_else(|| ApiError::invalid_parameter(format!("Backup plan {plan_id} does not exist")))?;
+        let plan = self.plans.get_mut(plan_id).ok_or_else(|| {
+            ApiError::invalid_parameter(format!("Backup plan {plan_id} does not exist"))
+        })?;
         plan.selections.insert(
             id.clone(),
             Selection {
@@ -681,14 +744,22 @@ impl Store {
     }
 
     /// GetBackupSelection.
-    pub fn get_backup_selection(&self, plan_id: &str, selection_id: &str) -> Result<Value, ApiError> {
+    pub fn get_backup_selection(
+        &self,
+        plan_id: &str,
+        selection_id: &str,
+    ) -> Result<Value, ApiError> {
         let s = self.selection(plan_id, selection_id)?;
         let mut m = Map::new();
         m.insert("BackupSelection".into(), to_value(&s.selection));
         m.insert("SelectionId".into(), json!(s.id));
         m.insert("BackupPlanId".into(), json!(plan_id));
         m.insert("CreationDate".into(), ts_json(s.creation_date));
-        push_opt(&mut m, "CreatorRequestId", s.creator_request_id.as_ref().map(|x| json!(x)));
+        push_opt(
+            &mut m,
+            "CreatorRequestId",
+            s.creator_request_id.as_ref().map(|x| json!(x)),
+        );
         Ok(Value::Object(m))
     }
 
@@ -698,11 +769,23 @@ impl Store {
         let items = range_after(&plan.selections, &page.after).map(|(k, s)| {
             let mut m = Map::new();
             m.insert("SelectionId".into(), json!(s.id));
-            push_opt(&mut m, "SelectionName", s.selection.selection_name.as_ref().map(|x| json!(x)));
+            push_opt(
+                &mut m,
+                "SelectionName",
+                s.selection.selection_name.as_ref().map(|x| json!(x)),
+            );
             m.insert("BackupPlanId".into(), json!(plan_id));
             m.insert("CreationDate".into(), ts_json(s.creation_date));
-            push_opt(&mut m, "CreatorRequestId", s.creator_request_id.as_ref().map(|x| json!(x)));
-            push_opt(&mut m, "IamRoleArn", s.selection.iam_role_arn.as_ref().map(|x| json!(x)));
+            push_opt(
+                &mut m,
+                "CreatorRequestId",
+                s.creator_request_id.as_ref().map(|x| json!(x)),
+            );
+            push_opt(
+                &mut m,
+                "IamRoleArn",
+                s.selection.iam_role_arn.as_ref().map(|x| json!(x)),
+            );
             (k.clone(), Value::Object(m))
         });
         let (list, next) = take_page(items, page.max);
@@ -710,7 +793,11 @@ impl Store {
     }
 
     /// DeleteBackupSelection.
-    pub fn delete_backup_selection(&mut self, plan_id: &str, selection_id: &str) -> Result<(), ApiError> {
+    pub fn delete_backup_selection(
+        &mut self,
+        plan_id: &str,
+        selection_id: &str,
+    ) -> Result<(), ApiError> {
         self.selection(plan_id, selection_id)?;
         if let Some(plan) = self.plans.get_mut(plan_id) {
             plan.selections.remove(selection_id);
@@ -721,7 +808,10 @@ impl Store {
     // ---- recovery points ----------------------------------------------------------
 
     /// Seeds recovery points (all or none).
-    pub fn add_recovery_points(&mut self, points: Vec<RecoveryPoint>) -> Result<usize, StandInError> {
+    pub fn add_recovery_points(
+        &mut self,
+        points: Vec<RecoveryPoint>,
+    ) -> Result<usize, StandInError> {
         let mut batch_arns = HashSet::new();
         let mut ready = Vec::with_capacity(points.len());
         for (i, mut p) in points.into_iter().enumerate() {
@@ -742,7 +832,10 @@ impl Store {
                 Some(given) if *given != vault_arn => {
                     return Err(StandInError::Invalid {
                         what: what(),
-                        reason: format!("BackupVaultArn {given} is not the ARN of vault {} ({vault_arn})", p.backup_vault_name),
+                        reason: format!(
+                            "BackupVaultArn {given} is not the ARN of vault {} ({vault_arn})",
+                            p.backup_vault_name
+                        ),
                     });
                 }
                 _ => p.backup_vault_arn = Some(vault_arn),
@@ -752,7 +845,9 @@ impl Store {
                     resource_type_of(&p.resource_arn)
                         .ok_or_else(|| StandInError::Invalid {
                             what: what(),
-                            reason: "ResourceType is missing and cannot be told from the ResourceArn".into(),
+                            reason:
+                                "ResourceType is missing and cannot be told from the ResourceArn"
+                                    .into(),
                         })?
                         .to_string(),
                 );
@@ -806,7 +901,12 @@ impl Store {
     }
 
     /// ListRecoveryPointsByBackupVault.
-    pub fn list_recovery_points_by_backup_vault(&self, vault: &str, filter: &PointFilter, page: &Page) -> Result<Value, ApiError> {
+    pub fn list_recovery_points_by_backup_vault(
+        &self,
+        vault: &str,
+        filter: &PointFilter,
+        page: &Page,
+    ) -> Result<Value, ApiError> {
         self.vault(vault)?;
         let account_ok = opt_eq(&filter.account_id, Some(&self.account_id));
         let empty = BTreeMap::new();
@@ -818,9 +918,14 @@ impl Store {
                     && opt_eq(&filter.resource_type, p.resource_type.as_deref())
                     && opt_eq(
                         &filter.backup_plan_id,
-                        p.created_by.as_ref().and_then(|c| c.backup_plan_id.as_deref()),
+                        p.created_by
+                            .as_ref()
+                            .and_then(|c| c.backup_plan_id.as_deref()),
                     )
-                    && opt_eq(&filter.parent_recovery_point_arn, p.parent_recovery_point_arn.as_deref())
+                    && opt_eq(
+                        &filter.parent_recovery_point_arn,
+                        p.parent_recovery_point_arn.as_deref(),
+                    )
                     && within(p.creation_date, filter.created_after, filter.created_before)
             })
             .map(|(k, p)| {
@@ -847,16 +952,40 @@ impl Store {
         matching.sort_by(|a, b| a.0.cmp(b.0));
         let items = matching.into_iter().map(|(k, p)| {
             let mut m = Map::new();
-            push_opt(&mut m, "RecoveryPointArn", p.recovery_point_arn.as_ref().map(|x| json!(x)));
+            push_opt(
+                &mut m,
+                "RecoveryPointArn",
+                p.recovery_point_arn.as_ref().map(|x| json!(x)),
+            );
             m.insert("CreationDate".into(), ts_json(p.creation_date));
             push_opt(&mut m, "Status", p.status.as_ref().map(|x| json!(x)));
-            push_opt(&mut m, "StatusMessage", p.status_message.as_ref().map(|x| json!(x)));
-            push_opt(&mut m, "EncryptionKeyArn", p.encryption_key_arn.as_ref().map(|x| json!(x)));
-            push_opt(&mut m, "BackupSizeBytes", p.backup_size_in_bytes.map(|x| json!(x)));
+            push_opt(
+                &mut m,
+                "StatusMessage",
+                p.status_message.as_ref().map(|x| json!(x)),
+            );
+            push_opt(
+                &mut m,
+                "EncryptionKeyArn",
+                p.encryption_key_arn.as_ref().map(|x| json!(x)),
+            );
+            push_opt(
+                &mut m,
+                "BackupSizeBytes",
+                p.backup_size_in_bytes.map(|x| json!(x)),
+            );
             m.insert("BackupVaultName".into(), json!(p.backup_vault_name));
             push_opt(&mut m, "IsParent", p.is_parent.map(|x| json!(x)));
-            push_opt(&mut m, "ParentRecoveryPointArn", p.parent_recovery_point_arn.as_ref().map(|x| json!(x)));
-            push_opt(&mut m, "ResourceName", p.resource_name.as_ref().map(|x| json!(x)));
+            push_opt(
+                &mut m,
+                "ParentRecoveryPointArn",
+                p.parent_recovery_point_arn.as_ref().map(|x| json!(x)),
+            );
+            push_opt(
+                &mut m,
+                "ResourceName",
+                p.resource_name.as_ref().map(|x| json!(x)),
+            );
             push_opt(&mut m, "VaultType", p.vault_type.as_ref().map(|x| json!(x)));
             (k.clone(), Value::Object(m))
         });
@@ -869,10 +998,15 @@ impl Store {
         self.vault(vault)?;
         self.points
             .get(vault)
-            .and_then(|m| m.values().find(|p| p.recovery_point_arn.as_deref() == Some(arn)))
+            .and_then(|m| {
+                m.values()
+                    .find(|p| p.recovery_point_arn.as_deref() == Some(arn))
+            })
             .map(to_value)
             .ok_or_else(|| {
-                ApiError::not_found(format!("Recovery point {arn} does not exist in vault {vault}"))
+                ApiError::not_found(format!(
+                    "Recovery point {arn} does not exist in vault {vault}"
+                ))
             })
     }
 
@@ -897,7 +1031,10 @@ impl Store {
                 });
             }
             if j.state.is_empty() {
-                return Err(StandInError::Invalid { what: what(), reason: "State is empty".into() });
+                return Err(StandInError::Invalid {
+                    what: what(),
+                    reason: "State is empty".into(),
+                });
             }
             if j.backup_vault_arn.is_none() {
                 j.backup_vault_arn = Some(vault_arn);
@@ -910,7 +1047,9 @@ impl Store {
                     resource_type_of(&j.resource_arn)
                         .ok_or_else(|| StandInError::Invalid {
                             what: what(),
-                            reason: "ResourceType is missing and cannot be told from the ResourceArn".into(),
+                            reason:
+                                "ResourceType is missing and cannot be told from the ResourceArn"
+                                    .into(),
                         })?
                         .to_string(),
                 );
@@ -950,8 +1089,7 @@ impl Store {
                     && opt_eq(&f.message_category, j.message_category.as_deref())
                     && within(j.creation_date, f.created_after, f.created_before)
                     && (f.complete_after.is_none() && f.complete_before.is_none()
-                        || j
-                            .completion_date
+                        || j.completion_date
                             .is_some_and(|c| within(c, f.complete_after, f.complete_before)))
             })
             .map(|(k, j)| (k.clone(), to_value(j)));
@@ -989,8 +1127,15 @@ fn plan_ref_json(plan: &Plan, _now: Timestamp) -> Value {
     m.insert("BackupPlanId".into(), json!(plan.id));
     m.insert("BackupPlanArn".into(), json!(plan.arn));
     m.insert("CreationDate".into(), ts_json(plan.creation_date));
-    push_opt(&mut m, "VersionId", plan.current().map(|v| json!(v.version_id)));
-    if let Some(adv) = plan.current().and_then(|v| v.advanced_backup_settings.clone()) {
+    push_opt(
+        &mut m,
+        "VersionId",
+        plan.current().map(|v| json!(v.version_id)),
+    );
+    if let Some(adv) = plan
+        .current()
+        .and_then(|v| v.advanced_backup_settings.clone())
+    {
         m.insert("AdvancedBackupSettings".into(), adv);
     }
     Value::Object(m)

@@ -26,7 +26,8 @@ pub fn to_json_number(ts: Timestamp) -> serde_json::Number {
         serde_json::Number::from(ts.as_second())
     } else {
         let secs = ts.as_second() as f64 + f64::from(ts.subsec_nanosecond()) / 1e9;
-        serde_json::Number::from_f64(secs).unwrap_or_else(|| serde_json::Number::from(ts.as_second()))
+        serde_json::Number::from_f64(secs)
+            .unwrap_or_else(|| serde_json::Number::from(ts.as_second()))
     }
 }
 
@@ -61,7 +62,8 @@ impl Visitor<'_> for TsVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-        let secs = i64::try_from(v).map_err(|_| E::custom(format!("{v} epoch seconds is out of range")))?;
+        let secs = i64::try_from(v)
+            .map_err(|_| E::custom(format!("{v} epoch seconds is out of range")))?;
         self.visit_i64(secs)
     }
 
