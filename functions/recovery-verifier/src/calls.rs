@@ -1,0 +1,176 @@
+//! The minimal number of API calls a verification of one region needs (the design's
+//! "physical limit"), as a pure function of the inventory's shape.
+//!
+//! For T tables, R tables known to the tagging API, V vaults with R_v DynamoDB points each
+//! (inside the look-back), P plans with S_p selections each, and D tables whose creation time
+//! is needed (they miss a slot):
+//!
+//! ```text
+//!   max(1,⌈T/100⌉)  DynamoDB.ListTables
+//! + max(1,⌈R/100⌉)  ResourceGroupsTaggingAPI.GetResources
+//! + 1               STS.GetCallerIdentity
+//! + max(1,⌈V/1000⌉) Backup.ListBackupVaults
+//! + Σ_v max(1,⌈R_v/1000⌉)          Backup.ListRecoveryPointsByBackupVault
+//! + max(1,⌈P/1000⌉) Backup.ListBackupPlans + P Backup.GetBackupPlan
+//! + Σ_p max(1,⌈S_p/1000⌉) Backup.ListBackupSelections + Σ_p S_p Backup.GetBackupSelection
+//! + jobs: 1 if ≤ 1000 DynamoDB jobs in 30 days, else 1 + Σ_{FAILED,ABORTED,EXPIRED,PARTIAL} max(1,⌈J_s/1000⌉)
+//! + D               DynamoDB.DescribeTable
+//! ```
+//!
+//! The digest `SNS.Publish` and the state-table reads/writes are not inventory and are not
+//! included (the run reports them separately).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Page size of `ListTables` and `GetResources`.
+pub const SMALL_PAGE: u64 = 100;
+/// Page size of the Backup list calls.
+pub const BACKUP_PAGE: u64 = 1000;
+
+/// The shape of a region's inventory: the counts the call formula depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryShape {
+    /// Tables (`ListTables`), before any table filter.
+    pub tables: u64,
+    /// Tables the tagging API returns (tagged now or once).
+    pub tagged_tables: u64,
+    /// DynamoDB recovery points inside the look-back, per vault (one entry per vault).
+    pub points_per_vault: Vec<u64>,
+    /// Selections per plan (one entry per plan).
+    pub selections_per_plan: Vec<u64>,
+    /// True if every DynamoDB backup job of the last 30 days fits in one page.
+    pub jobs_fit_one_page: bool,
+    /// Jobs per failure state (FAILED, ABORTED, EXPIRED, PARTIAL); used only when the jobs do
+    /// not fit one page.
+    pub failed_jobs_per_state: [u64; 4],
+    /// Tables whose creation time had to be read.
+    pub described_tables: u64,
+}
+
+/// `max(1, ⌈n / page⌉)`: pages of a listing (an empty listing still costs one call).
+pub fn pages(n: u64, page: u64) -> u64 {
+    n.div_ceil(page.max(1)).max(1)
+}
+
+/// The minimal calls per operation (keys as the call counter names them).
+pub fn minimal_calls_by_operation(shape: &InventoryShape) -> BTreeMap<&'static str, u64> {
+    let plans = shape.selections_per_plan.len() as u64;
+    let mut m = BTreeMap::new();
+    m.insert("DynamoDB.ListTables", pages(shape.tables, SMALL_PAGE));
+    m.insert(
+        "ResourceGroupsTaggingAPI.GetResources",
+        pages(shape.tagged_tables, SMALL_PAGE),
+    );
+    m.insert("STS.GetCallerIdentity", 1);
+    m.insert(
+        "Backup.ListBackupVaults",
+        pages(shape.points_per_vault.len() as u64, BACKUP_PAGE),
+    );
+    m.insert(
+        "Backup.ListRecoveryPointsByBackupVault",
+        shape
+            .points_per_vault
+            .iter()
+            .map(|r| pages(*r, BACKUP_PAGE))
+            .sum(),
+    );
+    m.insert("Backup.ListBackupPlans", pages(plans, BACKUP_PAGE));
+    m.insert("Backup.GetBackupPlan", plans);
+    m.insert(
+        "Backup.ListBackupSelections",
+        shape
+            .selections_per_plan
+            .iter()
+            .map(|s| pages(*s, BACKUP_PAGE))
+            .sum(),
+    );
+    m.insert(
+        "Backup.GetBackupSelection",
+        shape.selections_per_plan.iter().sum(),
+    );
+    m.insert(
+        "Backup.ListBackupJobs",
+        if shape.jobs_fit_one_page {
+            1
+        } else {
+            1 + shape
+                .failed_jobs_per_state
+                .iter()
+                .map(|j| pages(*j, BACKUP_PAGE))
+                .sum::<u64>()
+        },
+    );
+    m.insert("DynamoDB.DescribeTable", shape.described_tables);
+    m.retain(|_, v| *v > 0);
+    m
+}
+
+/// The minimal number of calls (sum of [`minimal_calls_by_operation`]).
+pub fn minimal_calls(shape: &InventoryShape) -> u64 {
+    minimal_calls_by_operation(shape).values().sum()
+}
+
+/// Calls a naive scan would make: per table `DescribeTable` + `ListTagsOfResource` +
+/// `ListRecoveryPointsByResource`, plus the same plan reads (for comparison in reports).
+pub fn naive_calls(shape: &InventoryShape) -> u64 {
+    let plan_reads: u64 = 1
+        + shape.selections_per_plan.len() as u64
+        + shape.selections_per_plan.iter().map(|s| 1 + s).sum::<u64>();
+    pages(shape.tables, SMALL_PAGE) + 3 * shape.tables + plan_reads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_round_up_and_cost_at_least_one_call() {
+        assert_eq!(pages(0, 100), 1);
+        assert_eq!(pages(1, 100), 1);
+        assert_eq!(pages(100, 100), 1);
+        assert_eq!(pages(101, 100), 2);
+        assert_eq!(pages(2000, 100), 20);
+    }
+
+    #[test]
+    fn formula_adds_every_term() {
+        let shape = InventoryShape {
+            tables: 250,
+            tagged_tables: 120,
+            points_per_vault: vec![2500, 0],
+            selections_per_plan: vec![2, 1],
+            jobs_fit_one_page: true,
+            failed_jobs_per_state: [0; 4],
+            described_tables: 3,
+        };
+        // 3 ListTables + 2 GetResources + 1 STS + 1 vaults + (3 + 1) points
+        // + 1 plans + 2 GetBackupPlan + 2 ListBackupSelections + 3 GetBackupSelection
+        // + 1 jobs + 3 DescribeTable
+        assert_eq!(
+            minimal_calls(&shape),
+            3 + 2 + 1 + 1 + 4 + 1 + 2 + 2 + 3 + 1 + 3
+        );
+        let big_jobs = InventoryShape {
+            jobs_fit_one_page: false,
+            failed_jobs_per_state: [1200, 0, 3, 0],
+            ..shape.clone()
+        };
+        assert_eq!(minimal_calls(&big_jobs), minimal_calls(&shape) + 5);
+    }
+
+    #[test]
+    fn at_ten_thousand_tables_the_formula_is_far_below_a_naive_scan() {
+        let shape = InventoryShape {
+            tables: 10_000,
+            tagged_tables: 10_000,
+            points_per_vault: vec![60_000],
+            selections_per_plan: vec![1],
+            jobs_fit_one_page: false,
+            failed_jobs_per_state: [10, 0, 0, 0],
+            described_tables: 10,
+        };
+        assert!(naive_calls(&shape) >= 50 * minimal_calls(&shape));
+    }
+}
