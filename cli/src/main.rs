@@ -10,6 +10,7 @@ mod error;
 mod event_cmd;
 mod output;
 mod plan_cmd;
+mod restore_cmd;
 mod schedule_cmd;
 
 use std::path::PathBuf;
@@ -83,6 +84,24 @@ enum Command {
         #[arg(long)]
         live: bool,
     },
+    /// The newest good recovery point of a table and the exact command that restores it.
+    RestoreCommand {
+        /// Table name (in the configured account and region) or table ARN.
+        table: String,
+        /// Restore the newest good point created at or before this instant (RFC 3339, a date,
+        /// or `now`).
+        #[arg(long, default_value = "now")]
+        at: String,
+        /// Name of the new table (default `<table>-restored-<yyyymmddThhmm>` of the point).
+        #[arg(long)]
+        target_name: Option<String>,
+        /// Role AWS Backup assumes for the restore (default: the point's IamRoleArn).
+        #[arg(long)]
+        role_arn: Option<String>,
+        /// AWS region (default: AWS_REGION / the profile's, or the table ARN's).
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// Print the effective policy (BG_* variables over the defaults) as JSON.
     #[command(hide = true)]
     PolicyDefaults,
@@ -135,6 +154,22 @@ fn run(cli: Cli) -> Result<Verdict, CliError> {
                 event_cmd::run_offline(&file, cli.format, paint)
             }
         }
+        Command::RestoreCommand {
+            table,
+            at,
+            target_name,
+            role_arn,
+            region,
+        } => {
+            let args = restore_cmd::RestoreArgs {
+                at: parse_instant("--at", &at)?,
+                table,
+                target_name,
+                role_arn,
+                region,
+            };
+            runtime()?.block_on(restore_cmd::run(&args, cli.format, paint))
+        }
         Command::PolicyDefaults => {
             let p = error::policy_from_env()?;
             let v = serde_json::to_value(&p)
@@ -143,6 +178,13 @@ fn run(cli: Cli) -> Result<Verdict, CliError> {
             Ok(Verdict::Ok)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::runtime(format!("cannot start the async runtime: {e}")))
 }
 
 fn main() -> ExitCode {

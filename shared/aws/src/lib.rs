@@ -21,6 +21,7 @@ pub mod finding_state;
 pub mod idempotency;
 pub mod inventory;
 pub mod publisher;
+pub mod restore;
 pub mod table;
 
 pub use config::{AwsContext, ClientSettings};
