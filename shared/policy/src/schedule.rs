@@ -251,70 +251,105 @@ impl Schedule {
     /// Do the two schedules fire at exactly the same instants?
     ///
     /// Decided exactly, over the whole domain of AWS cron (years 1970-2199,
-    /// about 84,000 days) rather than over a sample horizon — the year field
+    /// about 84,000 days) rather than over a sample horizon: the year field
     /// makes the domain finite, so no periodicity argument (28-year weekday
-    /// cycle, 400-year Gregorian cycle) is needed and none can be wrong
-    /// (e.g. 2100 is not a leap year, and `L`, `W`, `#` depend on it):
+    /// cycle, 400-year Gregorian cycle) is needed, and none can be wrong
+    /// (2100 is not a leap year, and `L`, `W`, `#` depend on it; tz rules
+    /// change over the decades).
     ///
-    /// 1. If the two zones have the same UTC offset at every instant of the
-    ///    domain (checked at every transition of either zone; e.g. `UTC` and
-    ///    `Etc/UTC`), the wall-clock → instant mapping is the same for both,
-    ///    and it is one-to-one on existing wall-clock times. The schedules are
-    ///    then equivalent iff their matching wall-clock minutes differ only at
-    ///    times that do not exist in the zone (spring-forward gaps). Equal
-    ///    normalised field sets answer at once; otherwise every day of the
-    ///    domain is compared (a few milliseconds).
-    /// 2. Otherwise the fire sequences are merged from the start of the domain
-    ///    and compared instant by instant, stopping at the first difference.
-    ///    Exact; the cost grows with the number of common fires before the
-    ///    first difference (immediate for, e.g., the same cron in `UTC` and
-    ///    `Europe/Berlin`).
+    /// 1. The first and the last fire of both must agree; they bound the
+    ///    *span* `[first, last]` outside which neither fires.
+    /// 2. If the two zones have the same UTC offset at every instant of the
+    ///    span (checked at every transition of either zone; e.g. `UTC` and
+    ///    `Etc/UTC`, or two zones that only differed decades earlier), the
+    ///    wall-clock → instant mapping is the same for both on the span, and
+    ///    it is one-to-one on existing wall-clock times. The schedules are then
+    ///    equivalent iff every wall-clock minute matched by only one of them
+    ///    does not exist in that one's zone (falls into a spring-forward gap).
+    ///    Equal normalised field sets answer at once; otherwise every day of
+    ///    the domain is compared (milliseconds).
+    /// 3. Otherwise the next fires at every transition of either zone are
+    ///    compared first (where zones that differ show it), then the fire
+    ///    sequences are merged over the span and compared instant by instant,
+    ///    stopping at the first difference. Exact; the cost is the number of
+    ///    common fires before the first difference, so it is only slow for
+    ///    frequent expressions in zones that differ somewhere in the span yet
+    ///    fire identically (e.g. `cron(* 1 ...)` in `Etc/GMT-1` vs
+    ///    `cron(* 0 ...)` in `UTC`).
     pub fn equivalent(&self, other: &Schedule) -> bool {
-        if same_offsets(&self.tz, &other.tz) {
+        let (start, end) = domain();
+        let first = self.next_after(start);
+        if first != other.next_after(start) {
+            return false;
+        }
+        let Some(first) = first else {
+            return true; // neither ever fires
+        };
+        let last = self.prev_before(end);
+        if last != other.prev_before(end) {
+            return false;
+        }
+        let Some(last) = last else {
+            return false; // unreachable: `first` fires
+        };
+        if same_offsets(&self.tz, &other.tz, first, last) {
             if self.expr == other.expr {
                 return true;
             }
-            civil_equivalent(&self.expr, &other.expr, &self.tz)
+            civil_equivalent(self, other)
         } else {
-            fire_sequences_equal(self, other)
+            transitions_agree(self, other, first, last) && fire_sequences_equal(self, other, first)
         }
     }
 }
 
-/// Same UTC offset at every instant of the domain?
-fn same_offsets(a: &TimeZone, b: &TimeZone) -> bool {
+/// Transitions of either zone in `(from, to]`.
+fn transitions(a: &TimeZone, b: &TimeZone, from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
+    let mut out = Vec::new();
+    for tz in [a, b] {
+        for tr in tz.following(from) {
+            let at = tr.timestamp();
+            if at > to {
+                break;
+            }
+            out.push(at);
+        }
+    }
+    out
+}
+
+/// Same UTC offset at every instant of `[from, to]`?
+fn same_offsets(a: &TimeZone, b: &TimeZone, from: Timestamp, to: Timestamp) -> bool {
     if a == b {
         return true;
     }
-    let (start, end) = domain();
-    if a.to_offset(start) != b.to_offset(start) {
-        return false;
-    }
     // Offsets are constant between transitions, so equal offsets at the start
     // and at every transition of either zone mean equal offsets everywhere.
-    for tz in [a, b] {
-        for tr in tz.following(start) {
-            let at = tr.timestamp();
-            if at >= end {
-                break;
-            }
-            if a.to_offset(at) != b.to_offset(at) {
-                return false;
-            }
-        }
-    }
-    true
+    a.to_offset(from) == b.to_offset(from)
+        && transitions(a, b, from, to)
+            .into_iter()
+            .all(|at| a.to_offset(at) == b.to_offset(at))
 }
 
-/// Same zone: do the matching wall-clock minutes differ only inside gaps?
-fn civil_equivalent(a: &CronExpr, b: &CronExpr, tz: &TimeZone) -> bool {
-    let times = |e: &CronExpr| -> Vec<u16> { (0..1440).filter(|&m| e.time_matches(m)).collect() };
-    let ta = times(a);
-    let tb = times(b);
-    let sym_diff: Vec<u16> = (0..1440)
-        .filter(|&m| a.time_matches(m) != b.time_matches(m))
-        .collect();
-    let same_times = a.same_times_of_day(b);
+/// Cheap early difference for different zones: the next fire at each
+/// transition of either zone.
+fn transitions_agree(a: &Schedule, b: &Schedule, from: Timestamp, to: Timestamp) -> bool {
+    transitions(&a.tz, &b.tz, from, to).into_iter().all(|at| {
+        let before = at.checked_sub(SignedDuration::from_nanos(1)).unwrap_or(at);
+        a.next_after(before) == b.next_after(before)
+    })
+}
+
+/// Zones with equal offsets over the span: do the matching wall-clock
+/// minutes differ only at times that do not exist in the matching
+/// schedule's zone?
+fn civil_equivalent(a: &Schedule, b: &Schedule) -> bool {
+    let (ea, eb) = (&a.expr, &b.expr);
+    let times_a: Vec<u16> = (0..1440).filter(|&m| ea.time_matches(m)).collect();
+    let times_b: Vec<u16> = (0..1440).filter(|&m| eb.time_matches(m)).collect();
+    let same_times = ea.same_times_of_day(eb);
+    let exists =
+        |s: &Schedule, day: Date, m: u16| first_instant(&s.tz, at_minute(day, m)).is_some();
     let Ok(mut day) = Date::new(MIN_YEAR, 1, 1) else {
         return false;
     };
@@ -322,18 +357,18 @@ fn civil_equivalent(a: &CronExpr, b: &CronExpr, tz: &TimeZone) -> bool {
         return false;
     };
     loop {
-        let (ma, mb) = (a.day_matches(day), b.day_matches(day));
-        let differing: &[u16] = match (ma, mb) {
-            (true, true) if same_times => &[],
-            (true, true) => &sym_diff,
-            (true, false) => &ta,
-            (false, true) => &tb,
-            (false, false) => &[],
+        let differs = match (ea.day_matches(day), eb.day_matches(day)) {
+            (true, true) if same_times => false,
+            (true, true) => (0..1440).any(|m| match (ea.time_matches(m), eb.time_matches(m)) {
+                (true, false) => exists(a, day, m),
+                (false, true) => exists(b, day, m),
+                _ => false,
+            }),
+            (true, false) => times_a.iter().any(|&m| exists(a, day, m)),
+            (false, true) => times_b.iter().any(|&m| exists(b, day, m)),
+            (false, false) => false,
         };
-        if differing
-            .iter()
-            .any(|&m| first_instant(tz, at_minute(day, m)).is_some())
-        {
+        if differs {
             return false;
         }
         if day >= last {
@@ -346,9 +381,9 @@ fn civil_equivalent(a: &CronExpr, b: &CronExpr, tz: &TimeZone) -> bool {
     }
 }
 
-/// Different zones: compare the fire sequences from the start of the domain.
-fn fire_sequences_equal(a: &Schedule, b: &Schedule) -> bool {
-    let (mut t, _) = domain();
+/// Different zones: compare the fire sequences from their common first fire.
+fn fire_sequences_equal(a: &Schedule, b: &Schedule, first: Timestamp) -> bool {
+    let mut t = first;
     loop {
         let (na, nb) = (a.next_after(t), b.next_after(t));
         if na != nb {

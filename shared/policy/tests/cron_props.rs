@@ -198,3 +198,34 @@ proptest! {
         prop_assert_eq!(next, scanned, "{} {} from {}", s.expr(), zone, t);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `equivalent` is reflexive and symmetric, and equivalent schedules agree
+    /// on the next and previous fire from any instant.
+    #[test]
+    fn equivalence_is_sound(
+        e in expr(),
+        zones in prop::sample::select(vec![
+            ("UTC", "Etc/UTC"),
+            ("UTC", "Europe/London"),
+            ("Europe/Berlin", "Europe/Amsterdam"),
+            ("Europe/Berlin", "Europe/Berlin"),
+            ("America/New_York", "US/Eastern"),
+        ]),
+        ts in prop::collection::vec(instant(), 8),
+    ) {
+        let a = Schedule::new(&e, zones.0).unwrap();
+        let b = Schedule::new(&e, zones.1).unwrap();
+        prop_assert!(a.equivalent(&a.clone()));
+        let eq = a.equivalent(&b);
+        prop_assert_eq!(eq, b.equivalent(&a));
+        if eq {
+            for t in ts {
+                prop_assert_eq!(a.next_after(t), b.next_after(t), "{} {:?} at {}", e, zones, t);
+                prop_assert_eq!(a.prev_before(t), b.prev_before(t), "{} {:?} at {}", e, zones, t);
+            }
+        }
+    }
+}

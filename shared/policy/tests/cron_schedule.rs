@@ -409,6 +409,22 @@ fn equivalence() {
         ("cron(0 0 15,25 * ? *)", "Europe/Amsterdam")
     ));
     assert!(eq(policy, ("cron(0 0 15,25 * ? *)", "Etc/GMT")));
+    // ... but where both fire only in years when the two zones agree, they are.
+    assert!(eq(
+        ("cron(0/30 * * * ? 2030)", "Europe/Berlin"),
+        ("cron(0/30 * * * ? 2030)", "Europe/Amsterdam")
+    ));
+    // Every minute: the zones' instants coincide except in Amsterdam's 1977
+    // repeated hour, where the second pass does not fire.
+    assert!(!eq(
+        ("cron(* * * * ? *)", "Europe/Berlin"),
+        ("cron(* * * * ? *)", "Europe/Amsterdam")
+    ));
+    // Never firing in either: equivalent whatever the zones.
+    assert!(eq(
+        ("cron(0 0 30 2 ? *)", "UTC"),
+        ("cron(0 0 31 4 ? *)", "Asia/Tokyo")
+    ));
     assert!(eq(
         ("cron(0 0 15,25 * ? *)", "Europe/Berlin"),
         ("cron(0 0 25,15 * ? *)", "Europe/Berlin")
