@@ -271,10 +271,14 @@ pub struct TableRef {
 impl TableRef {
     /// Parses a table ARN; the error's `field` is `field`.
     pub fn parse_arn(arn: &str, field: &str) -> Result<Self, EventError> {
-        let bad = |why: String| EventError::new(field, format!("{arn:?} is not a DynamoDB table ARN: {why}"));
+        let bad = |why: String| {
+            EventError::new(field, format!("{arn:?} is not a DynamoDB table ARN: {why}"))
+        };
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
-            return Err(bad("expected arn:<partition>:dynamodb:<region>:<account>:table/<name>".into()));
+            return Err(bad(
+                "expected arn:<partition>:dynamodb:<region>:<account>:table/<name>".into(),
+            ));
         };
         if *prefix != "arn" {
             return Err(bad("does not start with arn:".into()));
@@ -496,9 +500,8 @@ pub fn parse_event(value: &serde_json::Value) -> Result<ParsedEvent, EventError>
     }
 
     let arn_path = event_name.arn_path();
-    let arn = table_arn(&detail, event_name).ok_or_else(|| {
-        EventError::new(arn_path, missing_arn_problem(&detail, event_name))
-    })?;
+    let arn = table_arn(&detail, event_name)
+        .ok_or_else(|| EventError::new(arn_path, missing_arn_problem(&detail, event_name)))?;
     let table = TableRef::parse_arn(arn, arn_path)?;
     let params = detail.request_parameters.clone().unwrap_or_default();
     let tags_in_request = match event_name {
@@ -797,7 +800,11 @@ mod tests {
         set(&mut v, "detail-type", Some(json!("Scheduled Event")));
         assert_eq!(err_of(&v).field, "detail-type");
         let mut v = sample("create-table.json");
-        set(&mut v, "detail.eventSource", Some(json!("s3.amazonaws.com")));
+        set(
+            &mut v,
+            "detail.eventSource",
+            Some(json!("s3.amazonaws.com")),
+        );
         assert_eq!(err_of(&v).field, "detail.eventSource");
     }
 
@@ -861,7 +868,11 @@ mod tests {
             "",
         ] {
             let mut v = sample("tag-resource.json");
-            set(&mut v, "detail.requestParameters.resourceArn", Some(json!(arn)));
+            set(
+                &mut v,
+                "detail.requestParameters.resourceArn",
+                Some(json!(arn)),
+            );
             let e = err_of(&v);
             assert_eq!(e.field, PATH_RESOURCE_ARN, "{arn}: {e}");
         }
@@ -869,8 +880,11 @@ mod tests {
 
     #[test]
     fn arn_parts_are_parsed_in_other_partitions() {
-        let t = TableRef::parse_arn("arn:aws-cn:dynamodb:cn-north-1:123456789012:table/a.b_c-d", "f")
-            .unwrap();
+        let t = TableRef::parse_arn(
+            "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/a.b_c-d",
+            "f",
+        )
+        .unwrap();
         assert_eq!(t.partition, "aws-cn");
         assert_eq!(t.region, "cn-north-1");
         assert_eq!(t.name, "a.b_c-d");
@@ -909,7 +923,10 @@ mod tests {
 
     #[test]
     fn truncated_json_is_an_error_on_the_whole_event() {
-        let path = format!("{}/../../events/create-table.json", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../events/create-table.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(path).unwrap();
         for cut in [0, 1, text.len() / 3, text.len() / 2, text.len() - 3] {
             let e = parse_event_str(&text[..cut]).unwrap_err();

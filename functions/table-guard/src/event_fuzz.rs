@@ -63,7 +63,10 @@ fn arb_json() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::vec(
                 (
-                    prop_oneof![prop::sample::select(KEYS.to_vec()).prop_map(String::from), "[a-z]{1,6}"],
+                    prop_oneof![
+                        prop::sample::select(KEYS.to_vec()).prop_map(String::from),
+                        "[a-z]{1,6}"
+                    ],
                     inner
                 ),
                 0..6

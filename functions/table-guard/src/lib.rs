@@ -3,14 +3,32 @@
 //! The Lambda function EventBridge invokes with CloudTrail "AWS API Call via CloudTrail"
 //! events from `aws.dynamodb`: when a table is born (`CreateTable`, `RestoreTableFromBackup`,
 //! `RestoreTableToPointInTime`, `ImportTable`) or its tags change (`TagResource`,
-//! `UntagResource`), it checks the table against the backup policy, remediates what a tag
-//! can fix, and alerts on what a human must fix.
+//! `UntagResource`), it checks the table against the backup policy, adds the backup tag when
+//! that is what makes a conforming plan cover the table (mode `enforce`), and alerts on what a
+//! human must fix.
 //!
-//! Pipeline: [`event::parse_event`] → gather facts → `policy` → act → report.
+//! Pipeline ([`handler::handle`]): [`event::parse_event`] → claim the event id in the ledger
+//! (duplicates do nothing) → gather facts (current tags from `ListTagsOfResource`, backup
+//! plans and selections cached for a minute) → `policy::evaluate` → act ([`decide`]) → alert
+//! ([`alert`]) → record and log the [`outcome::GuardOutcome`] as one JSON line.
+//!
+//! - [`event`]: typed parsing; every rejection names the JSON field.
+//! - [`decide`]: the guard's own pure decisions (never overwrite a tag, when to alert).
+//! - [`alert`]: subject, text, JSON and attributes of the alert.
+//! - [`outcome`]: the structured result.
+//! - [`handler`]: the I/O shell ([`handler::GuardDeps`], [`handler::handle`]).
 
+pub mod alert;
+pub mod decide;
 pub mod event;
+pub mod handler;
+pub mod outcome;
 
-pub use event::{EventError, ParsedEvent, TableEventName, TableRef, parse_event, parse_event_str};
+pub use event::{
+    Disposition, EventError, ParsedEvent, TableEventName, TableRef, parse_event, parse_event_str,
+};
+pub use handler::{GuardDeps, GuardError, GuardSettings, SetupCache, handle, handle_parsed};
+pub use outcome::{Action, AlertStatus, GuardOutcome, Handling};
 
 #[cfg(test)]
 mod event_fuzz;

@@ -126,8 +126,8 @@ pub async fn list_tags(
     }
 }
 
-fn missing<'a>(
-    expected: &'a BTreeMap<String, String>,
+fn missing(
+    expected: &BTreeMap<String, String>,
     tags: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     expected

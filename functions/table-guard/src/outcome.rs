@@ -1,0 +1,196 @@
+//! What one invocation did: the structured outcome the handler returns and logs as one JSON
+//! line (and records in the event ledger).
+
+use std::collections::BTreeMap;
+
+use policy::evaluate::{Coverage, Verdict};
+use policy::findings::{Finding, FindingCode};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Actor, TableRef};
+
+/// How the event was handled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Handling {
+    /// The table was evaluated (and acted on, if needed).
+    Evaluated,
+    /// The event needs nothing (a failed call).
+    Ignored {
+        /// Why.
+        reason: String,
+    },
+    /// The same event id was handled before: nothing done again.
+    Duplicate {
+        /// The outcome the first delivery recorded (None while it is still in progress).
+        previous: Option<serde_json::Value>,
+    },
+    /// The table no longer exists.
+    Gone,
+}
+
+/// Something the guard did (or, in report-only mode, would have done).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Action {
+    /// The backup tag was added.
+    TagAdded {
+        /// Tag key.
+        key: String,
+        /// Tag value.
+        value: String,
+        /// Re-evaluating with the tag shows the table protected by a conforming plan.
+        coverage_confirmed: bool,
+        /// `TagResource` calls made (retries on throttling / table in use included).
+        calls: u32,
+    },
+    /// Report-only mode: the backup tag would have been added.
+    WouldAddTag {
+        /// Tag key.
+        key: String,
+        /// Tag value.
+        value: String,
+    },
+    /// The backup tag was not added because the table already has the key with another
+    /// value, which the guard never overwrites.
+    TagNotOverwritten {
+        /// Tag key.
+        key: String,
+        /// The value the policy wants.
+        wanted: String,
+        /// The value someone set.
+        existing: String,
+    },
+    /// Adding the backup tag failed.
+    TagFailed {
+        /// Tag key.
+        key: String,
+        /// Tag value.
+        value: String,
+        /// The error.
+        error: String,
+    },
+}
+
+impl Action {
+    /// True if the action changed the account.
+    pub fn changed_something(&self) -> bool {
+        matches!(self, Action::TagAdded { .. })
+    }
+}
+
+/// The alert sent for the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "alert")]
+pub enum AlertStatus {
+    /// Nothing needed attention.
+    NotNeeded,
+    /// Published.
+    Sent {
+        /// SNS message id.
+        message_id: String,
+    },
+    /// Publishing failed (the handler returns an error so the event is retried).
+    Failed {
+        /// The error.
+        error: String,
+    },
+}
+
+/// The outcome of one invocation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardOutcome {
+    /// `detail.eventID`.
+    pub event_id: String,
+    /// `detail.eventName`.
+    pub event_name: String,
+    /// Who made the call.
+    pub actor: Actor,
+    /// The table (absent for ignored events).
+    pub table: Option<TableRef>,
+    /// How the event was handled.
+    pub handling: Handling,
+    /// `enforce` or `report-only`.
+    pub mode: String,
+    /// Verdict before any action.
+    pub initial_verdict: Option<Verdict>,
+    /// Verdict after the actions (equal to the initial one when nothing changed).
+    pub verdict: Option<Verdict>,
+    /// Findings before any action (what was found).
+    pub initial_findings: Vec<Finding>,
+    /// Findings after the actions (what is still true).
+    pub findings: Vec<Finding>,
+    /// Coverage after the actions.
+    pub coverage: Option<Coverage>,
+    /// The table's tags as evaluated (after the actions).
+    pub tags: Option<BTreeMap<String, String>>,
+    /// What was done.
+    pub actions: Vec<Action>,
+    /// The alert.
+    pub alert: AlertStatus,
+    /// Remarks (e.g. tags not yet visible, cache use).
+    pub notes: Vec<String>,
+    /// AWS calls (attempts) this invocation made before recording its outcome, by operation.
+    pub api_calls: BTreeMap<String, u64>,
+}
+
+impl GuardOutcome {
+    /// An outcome with nothing evaluated yet.
+    pub fn new(
+        event_id: &str,
+        event_name: &str,
+        actor: Actor,
+        table: Option<TableRef>,
+        mode: &str,
+    ) -> Self {
+        GuardOutcome {
+            event_id: event_id.to_string(),
+            event_name: event_name.to_string(),
+            actor,
+            table,
+            handling: Handling::Evaluated,
+            mode: mode.to_string(),
+            initial_verdict: None,
+            verdict: None,
+            initial_findings: Vec::new(),
+            findings: Vec::new(),
+            coverage: None,
+            tags: None,
+            actions: Vec::new(),
+            alert: AlertStatus::NotNeeded,
+            notes: Vec::new(),
+            api_calls: BTreeMap::new(),
+        }
+    }
+
+    /// The SNS message id, if an alert was sent.
+    pub fn alert_message_id(&self) -> Option<&str> {
+        match &self.alert {
+            AlertStatus::Sent { message_id } => Some(message_id),
+            _ => None,
+        }
+    }
+
+    /// Codes of the findings before and after the actions, sorted, without repeats.
+    pub fn finding_codes(&self) -> Vec<FindingCode> {
+        let mut codes: Vec<FindingCode> = self
+            .initial_findings
+            .iter()
+            .chain(&self.findings)
+            .map(|f| f.code)
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    /// One-line JSON (what the handler logs).
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(
+                r#"{{"event_id":{:?},"error":"outcome not serialisable: {e}"}}"#,
+                self.event_id
+            )
+        })
+    }
+}
