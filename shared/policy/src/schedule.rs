@@ -182,7 +182,10 @@ impl Schedule {
     fn latest_wall_clock_before(&self, t: Timestamp) -> DateTime {
         let mut latest = self.tz.to_datetime(t);
         let horizon = t.checked_sub(SignedDuration::from_hours(48)).unwrap_or(t);
-        for tr in self.tz.preceding(t) {
+        // `preceding` is strictly before its argument; a transition exactly at
+        // `t` matters too (the instants just before it show the old offset).
+        let inclusive = t.checked_add(SignedDuration::from_nanos(1)).unwrap_or(t);
+        for tr in self.tz.preceding(inclusive) {
             let at = tr.timestamp();
             if at < horizon {
                 break;

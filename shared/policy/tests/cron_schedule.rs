@@ -297,6 +297,11 @@ fn berlin_fall_back_fires_once_at_the_first_occurrence() {
         s.prev_before(ts("2026-10-25T01:45:00Z")),
         Some(ts("2026-10-25T00:30:00Z"))
     );
+    // Exactly at the transition instant (02:00 CET, just after 02:59:59 CEST).
+    assert_eq!(
+        s.prev_before(ts("2026-10-25T01:00:00Z")),
+        Some(ts("2026-10-25T00:30:00Z"))
+    );
     let q = sched("cron(0/15 * * * ? *)", "Europe/Berlin");
     assert_eq!(
         q.fires_between(ts("2026-10-25T00:00:00Z"), ts("2026-10-25T02:15:00Z")),
