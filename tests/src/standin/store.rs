@@ -13,7 +13,7 @@ use super::time::to_json_number;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
 /// Largest `MaxResults` any served listing accepts (the API reference's 1..=1000).
@@ -323,7 +323,10 @@ pub struct Store {
     plans: BTreeMap<String, Plan>,
     /// vault name → sort key → point.
     points: BTreeMap<String, BTreeMap<String, RecoveryPoint>>,
-    point_arns: HashSet<String>,
+    /// resource ARN → sort key → vault name.
+    by_resource: HashMap<String, BTreeMap<String, String>>,
+    /// recovery point ARN → (vault name, sort key).
+    point_arns: HashMap<String, (String, String)>,
     /// sort key → job.
     jobs: BTreeMap<String, BackupJob>,
     job_ids: HashSet<String>,
@@ -339,7 +342,8 @@ impl Store {
             vaults: BTreeMap::new(),
             plans: BTreeMap::new(),
             points: BTreeMap::new(),
-            point_arns: HashSet::new(),
+            point_arns: HashMap::new(),
+            by_resource: HashMap::new(),
             jobs: BTreeMap::new(),
             job_ids: HashSet::new(),
         }
@@ -882,7 +886,7 @@ impl Store {
                     a
                 }
             };
-            if self.point_arns.contains(&arn) || !batch_arns.insert(arn.clone()) {
+            if self.point_arns.contains_key(&arn) || !batch_arns.insert(arn.clone()) {
                 return Err(StandInError::Duplicate(format!("recovery point {arn}")));
             }
             ready.push((newest_first_key(p.creation_date, &arn), p));
@@ -890,8 +894,13 @@ impl Store {
         let n = ready.len();
         for (key, p) in ready {
             if let Some(arn) = &p.recovery_point_arn {
-                self.point_arns.insert(arn.clone());
+                self.point_arns
+                    .insert(arn.clone(), (p.backup_vault_name.clone(), key.clone()));
             }
+            self.by_resource
+                .entry(p.resource_arn.clone())
+                .or_default()
+                .insert(key.clone(), p.backup_vault_name.clone());
             self.points
                 .entry(p.backup_vault_name.clone())
                 .or_default()
@@ -942,15 +951,11 @@ impl Store {
 
     /// ListRecoveryPointsByResource: across vaults, newest first, without lifecycle fields.
     pub fn list_recovery_points_by_resource(&self, resource_arn: &str, page: &Page) -> Value {
-        let mut matching: Vec<(&String, &RecoveryPoint)> = self
-            .points
-            .values()
-            .flat_map(|m| m.iter())
-            .filter(|(_, p)| p.resource_arn == resource_arn)
-            .filter(|(k, _)| page.after.as_ref().is_none_or(|a| k.as_str() > a.as_str()))
-            .collect();
-        matching.sort_by(|a, b| a.0.cmp(b.0));
-        let items = matching.into_iter().map(|(k, p)| {
+        let empty = BTreeMap::new();
+        let index = self.by_resource.get(resource_arn).unwrap_or(&empty);
+        let matching = range_after(index, &page.after)
+            .filter_map(|(k, vault)| Some((k, self.points.get(vault)?.get(k)?)));
+        let items = matching.map(|(k, p)| {
             let mut m = Map::new();
             push_opt(
                 &mut m,
@@ -996,12 +1001,10 @@ impl Store {
     /// DescribeRecoveryPoint.
     pub fn describe_recovery_point(&self, vault: &str, arn: &str) -> Result<Value, ApiError> {
         self.vault(vault)?;
-        self.points
-            .get(vault)
-            .and_then(|m| {
-                m.values()
-                    .find(|p| p.recovery_point_arn.as_deref() == Some(arn))
-            })
+        self.point_arns
+            .get(arn)
+            .filter(|(v, _)| v == vault)
+            .and_then(|(v, key)| self.points.get(v)?.get(key))
             .map(to_value)
             .ok_or_else(|| {
                 ApiError::not_found(format!(
