@@ -339,8 +339,8 @@ pub fn match_selection(
     }
 }
 
-/// Evaluates every selection for a table; the result is sorted by (plan id, selection id) so
-/// it does not depend on the order of `selections`.
+/// Evaluates every selection for a table; the result is sorted by (plan id, selection id,
+/// name, outcome) so it does not depend on the order of `selections`.
 pub fn evaluate_selections(
     table: &TableFacts,
     selections: &[SelectionFacts],
@@ -355,11 +355,10 @@ pub fn evaluate_selections(
         })
         .collect();
     out.sort_by(|a, b| {
-        (&a.plan_id, &a.selection_id, &a.selection_name).cmp(&(
-            &b.plan_id,
-            &b.selection_id,
-            &b.selection_name,
-        ))
+        (&a.plan_id, &a.selection_id, &a.selection_name)
+            .cmp(&(&b.plan_id, &b.selection_id, &b.selection_name))
+            // Ids are unique in AWS; should two entries share one, order them by outcome too.
+            .then_with(|| format!("{:?}", a.outcome).cmp(&format!("{:?}", b.outcome)))
     });
     out
 }
