@@ -159,7 +159,10 @@ pub fn parse_alert(body: &str) -> Result<Alert, String> {
     let env: Envelope = serde_json::from_str(body)
         .map_err(|e| format!("not an SNS notification envelope ({e}): {body}"))?;
     if env.kind != "Notification" {
-        return Err(format!("SNS message of type {}, not Notification", env.kind));
+        return Err(format!(
+            "SNS message of type {}, not Notification",
+            env.kind
+        ));
     }
     Ok(Alert {
         message_id: env.message_id,
@@ -482,7 +485,9 @@ impl LocalAccount {
 
     async fn seed_selection(&self, sel: &SelectionSpec) -> Result<String, AccountError> {
         let what = format!("Backup.CreateBackupSelection {}/{}", sel.plan, sel.name);
-        let plan_id = self.plan_id(&sel.plan).ok_or_else(|| missing(&what, "plan id"))?;
+        let plan_id = self
+            .plan_id(&sel.plan)
+            .ok_or_else(|| missing(&what, "plan id"))?;
         let params = |v: &[crate::scenario::TagMatch]| -> Option<Vec<bk::ConditionParameter>> {
             (!v.is_empty()).then(|| {
                 v.iter()
@@ -518,7 +523,11 @@ impl LocalAccount {
             .map_err(aws_err(&what))?;
         let selection = bk::BackupSelection::builder()
             .selection_name(&sel.name)
-            .iam_role_arn(sel.iam_role_arn.clone().unwrap_or_else(|| self.backup_role()))
+            .iam_role_arn(
+                sel.iam_role_arn
+                    .clone()
+                    .unwrap_or_else(|| self.backup_role()),
+            )
             .set_resources((!sel.resources.is_empty()).then(|| sel.resources.clone()))
             .set_not_resources((!sel.not_resources.is_empty()).then(|| sel.not_resources.clone()))
             .set_list_of_tags((!list_of_tags.is_empty()).then_some(list_of_tags))
@@ -593,7 +602,7 @@ impl LocalAccount {
             backup_size_in_bytes: Some(0),
             lifecycle: (p.delete_after_days.is_some()
                 || p.move_to_cold_storage_after_days.is_some())
-            .then(|| standin::Lifecycle {
+            .then_some(standin::Lifecycle {
                 delete_after_days: p.delete_after_days,
                 move_to_cold_storage_after_days: p.move_to_cold_storage_after_days,
                 opt_in_to_archive_for_supported_resources: None,
@@ -634,7 +643,14 @@ impl LocalAccount {
             completion_date: j.completed,
             state: j.state.clone(),
             status_message: j.status_message.clone(),
-            percent_done: Some(if j.state == "COMPLETED" { "100.0" } else { "0.0" }.into()),
+            percent_done: Some(
+                if j.state == "COMPLETED" {
+                    "100.0"
+                } else {
+                    "0.0"
+                }
+                .into(),
+            ),
             iam_role_arn: Some(self.backup_role()),
             created_by: self.created_by(j.plan.as_deref(), j.rule.as_deref(), &what)?,
             start_by: start_window.map(|m| j.created + SignedDuration::from_mins(m)),
@@ -778,8 +794,10 @@ mod tests {
         assert_eq!(a.subject.as_deref(), Some("[HIGH] x"));
         assert_eq!(a.message, "hello");
         assert_eq!(a.attributes["severity"], "high");
-        let e = parse_alert(r#"{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"t","Message":"m"}"#)
-            .unwrap_err();
+        let e = parse_alert(
+            r#"{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"t","Message":"m"}"#,
+        )
+        .unwrap_err();
         assert!(e.contains("SubscriptionConfirmation"), "{e}");
         assert!(parse_alert("hello").is_err());
     }

@@ -45,7 +45,9 @@ pub enum MotoError {
         stderr: String,
     },
     /// The process did not answer in time.
-    #[error("moto did not answer on {endpoint} within {timeout:?}; its stderr ends with:\n{stderr}")]
+    #[error(
+        "moto did not answer on {endpoint} within {timeout:?}; its stderr ends with:\n{stderr}"
+    )]
     Timeout {
         /// Its endpoint.
         endpoint: String,

@@ -537,10 +537,7 @@ impl Scenario {
     /// Checks names are unique and every reference resolves.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(self.invalid(format!(
-                "account {:?} is not a 12-digit id",
-                self.account
-            )));
+            return Err(self.invalid(format!("account {:?} is not a 12-digit id", self.account)));
         }
         if self.region.is_empty() {
             return Err(self.invalid("region is empty"));
@@ -643,10 +640,7 @@ impl Scenario {
         }
         for e in &self.expectations {
             if self.table(&e.table).is_none() {
-                return Err(self.invalid(format!(
-                    "expectation names unknown table `{}`",
-                    e.table
-                )));
+                return Err(self.invalid(format!("expectation names unknown table `{}`", e.table)));
             }
             if FindingCode::parse(&e.code).is_none() {
                 return Err(self.invalid(format!(
@@ -706,7 +700,7 @@ impl Scenario {
             points.extend(p);
             jobs.extend(j);
         }
-        points.extend(out.recovery_points.drain(..));
+        points.append(&mut out.recovery_points);
         for p in &mut points {
             self.complete_point(p)?;
         }
@@ -716,7 +710,7 @@ impl Scenario {
             "recovery point ARN",
             points.iter().map(|p| p.arn.as_deref().unwrap_or_default()),
         )?;
-        jobs.extend(out.backup_jobs.drain(..));
+        jobs.append(&mut out.backup_jobs);
         for j in &mut jobs {
             self.complete_job(j)?;
         }
@@ -1007,7 +1001,11 @@ pub fn point_arn(
 
 /// A deterministic backup job id.
 pub fn job_id(table_arn: &str, created: Timestamp, state: &str) -> String {
-    uuid_like(&format!("job/{table_arn}/{}/{state}", created.as_millisecond())).to_uppercase()
+    uuid_like(&format!(
+        "job/{table_arn}/{}/{state}",
+        created.as_millisecond()
+    ))
+    .to_uppercase()
 }
 
 /// `tests/scenarios` of this crate.
@@ -1123,7 +1121,14 @@ mod tests {
             point_arn("aws", "us-east-1", "123456789012", "t", t, ArnForm::Backup)
         );
         assert!(a.starts_with("arn:aws:backup:us-east-1:123456789012:recovery-point:"));
-        let d = point_arn("aws", "us-east-1", "123456789012", "t", t, ArnForm::Dynamodb);
+        let d = point_arn(
+            "aws",
+            "us-east-1",
+            "123456789012",
+            "t",
+            t,
+            ArnForm::Dynamodb,
+        );
         assert_eq!(policy::facts::dynamodb_backup_table_name(&d), Some("t"));
         assert_ne!(
             a,

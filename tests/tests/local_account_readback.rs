@@ -90,7 +90,12 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
             .unwrap()
             .table
             .unwrap();
-        assert_eq!(ts(d.creation_date_time.as_ref().unwrap()), t.created, "{}", t.name);
+        assert_eq!(
+            ts(d.creation_date_time.as_ref().unwrap()),
+            t.created,
+            "{}",
+            t.name
+        );
         assert_eq!(d.table_arn.unwrap(), s.table_arn(&t.name));
         let pitr = ctx
             .dynamodb
@@ -213,7 +218,11 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
                 None => break,
             }
         }
-        let want: Vec<_> = s.selections.iter().filter(|x| x.plan == plan.name).collect();
+        let want: Vec<_> = s
+            .selections
+            .iter()
+            .filter(|x| x.plan == plan.name)
+            .collect();
         assert_eq!(sel_ids.len(), want.len());
         for sid in sel_ids {
             let got = ctx
@@ -244,9 +253,9 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
                 .map(|m| (m.key.clone(), m.value.clone()))
                 .collect();
             assert_eq!(lot, wlot);
-            let c = got.conditions.unwrap_or_else(|| {
-                aws_sdk_backup::types::Conditions::builder().build()
-            });
+            let c = got
+                .conditions
+                .unwrap_or_else(|| aws_sdk_backup::types::Conditions::builder().build());
             let pairs = |v: Option<Vec<aws_sdk_backup::types::ConditionParameter>>| {
                 v.unwrap_or_default()
                     .into_iter()
@@ -259,7 +268,10 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
                     .collect::<Vec<_>>()
             };
             assert_eq!(pairs(c.string_equals), wp(&w.conditions.string_equals));
-            assert_eq!(pairs(c.string_not_equals), wp(&w.conditions.string_not_equals));
+            assert_eq!(
+                pairs(c.string_not_equals),
+                wp(&w.conditions.string_not_equals)
+            );
             assert_eq!(pairs(c.string_like), wp(&w.conditions.string_like));
             assert_eq!(pairs(c.string_not_like), wp(&w.conditions.string_not_like));
         }
@@ -344,7 +356,11 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
             )
         })
         .collect();
-    assert_eq!(got.len(), s.recovery_points.len(), "no duplicates, none lost");
+    assert_eq!(
+        got.len(),
+        s.recovery_points.len(),
+        "no duplicates, none lost"
+    );
     assert_eq!(got, want);
     assert!(s.recovery_points.len() > 100, "{}", s.recovery_points.len());
     assert!(pages > 15, "recovery-point pages: {pages}");
@@ -376,7 +392,13 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     let want: BTreeSet<_> = s
         .backup_jobs
         .iter()
-        .map(|j| (j.id.clone().unwrap(), s.table_arn(&j.table), j.state.clone()))
+        .map(|j| {
+            (
+                j.id.clone().unwrap(),
+                s.table_arn(&j.table),
+                j.state.clone(),
+            )
+        })
         .collect();
     assert_eq!(jobs, want);
     assert!(jobs.iter().any(|j| j.2 == "FAILED"));
