@@ -1,0 +1,652 @@
+//! The table guard against the local account (moto + AWS Backup stand-in), calling the same
+//! handler function the Lambda binary runs (`lambda_runtime::run` itself only works inside
+//! Lambda). Scenarios: `tests/scenarios/guard-*.json`; events: `events/*.json` pointed at the
+//! scenario's tables.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use awsio::AwsContext;
+use awsio::table::Backoff;
+use local_account::{Alert, LocalAccount, Scenario};
+use policy::config::Policy;
+use policy::evaluate::Verdict;
+use policy::findings::FindingCode;
+use serde_json::{Value, json};
+use table_guard::{Action, AlertStatus, GuardDeps, GuardError, GuardSettings, Handling, handle};
+
+async fn account(name: &str) -> LocalAccount {
+    let scenario = Scenario::shipped(name).unwrap();
+    LocalAccount::start(&scenario).await.unwrap()
+}
+
+/// Deps for `acct` with the policy from `policy_vars` and fast re-read settings.
+async fn deps_with(
+    acct: &LocalAccount,
+    ctx: AwsContext,
+    policy_vars: &[(&str, &str)],
+) -> GuardDeps {
+    let policy = Policy::from_vars(
+        policy_vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+    .unwrap();
+    let mut settings = GuardSettings::from_vars(&acct.env()).unwrap();
+    settings.tag_read = Backoff {
+        attempts: 2,
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(20),
+    };
+    settings.tag_write = Backoff {
+        attempts: 3,
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(50),
+    };
+    GuardDeps::new(ctx, policy, settings)
+}
+
+async fn deps(acct: &LocalAccount, policy_vars: &[(&str, &str)]) -> GuardDeps {
+    let ctx = acct.context().await;
+    deps_with(acct, ctx, policy_vars).await
+}
+
+const TAGGED: &[(&str, &str)] = &[("BG_SELECTION_MODE", "tagged")];
+
+/// A sample event pointed at `table` of `acct`, with event id `id`; for creations the request
+/// tags are `tags`.
+fn event(acct: &LocalAccount, sample: &str, table: &str, id: &str, tags: &[(&str, &str)]) -> Value {
+    let path = format!("{}/../../events/{sample}", env!("CARGO_MANIFEST_DIR"));
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let s = acct.scenario();
+    let arn = s.table_arn(table);
+    v["region"] = json!(s.region);
+    v["account"] = json!(s.account);
+    let d = &mut v["detail"];
+    d["eventID"] = json!(id);
+    d["awsRegion"] = json!(s.region);
+    d["recipientAccountId"] = json!(s.account);
+    let tag_list: Vec<Value> = tags
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    match d["eventName"].as_str().unwrap() {
+        "TagResource" => {
+            d["requestParameters"]["resourceArn"] = json!(arn);
+            d["requestParameters"]["tags"] = json!(tag_list);
+        }
+        "UntagResource" => d["requestParameters"]["resourceArn"] = json!(arn),
+        "ImportTable" => d["responseElements"]["importTableDescription"]["tableArn"] = json!(arn),
+        _ => {
+            d["responseElements"]["tableDescription"]["tableArn"] = json!(arn);
+            d["responseElements"]["tableDescription"]["tableName"] = json!(table);
+            if d["requestParameters"].get("tags").is_some() || !tags.is_empty() {
+                d["requestParameters"]["tags"] = json!(tag_list);
+            }
+        }
+    }
+    v
+}
+
+async fn current_tags(
+    ctx: &AwsContext,
+    acct: &LocalAccount,
+    table: &str,
+) -> BTreeMap<String, String> {
+    match awsio::table::list_tags(&ctx.dynamodb, &acct.scenario().table_arn(table))
+        .await
+        .unwrap()
+    {
+        awsio::table::Lookup::Found(t) => t,
+        awsio::table::Lookup::Gone => panic!("{table} is gone"),
+    }
+}
+
+fn attempts(ctx: &AwsContext, op: &str) -> u64 {
+    ctx.calls.attempts().get(op).copied().unwrap_or(0)
+}
+
+fn codes(alert: &Alert) -> Vec<String> {
+    serde_json::from_str(alert.attributes.get("finding_codes").unwrap()).unwrap()
+}
+
+fn has_code(o: &table_guard::GuardOutcome, code: FindingCode) -> bool {
+    o.findings.iter().any(|f| f.code == code)
+}
+
+#[tokio::test]
+async fn tagged_mode_create_untagged_table_adds_tag_once_and_alerts_once() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-create-1",
+        &[("owner", "team-orders")],
+    );
+
+    let first = handle(ev.clone(), &deps).await.unwrap();
+    assert_eq!(first.handling, Handling::Evaluated);
+    assert_eq!(first.initial_verdict, Some(Verdict::NonCompliant));
+    assert!(
+        first
+            .initial_findings
+            .iter()
+            .any(|f| f.code == FindingCode::NotCovered)
+    );
+    assert!(
+        matches!(
+            first.actions.as_slice(),
+            [Action::TagAdded { key, value, coverage_confirmed: true, .. }]
+                if key == "backup-policy" && value == "twice-monthly-90d"
+        ),
+        "{:?}",
+        first.actions
+    );
+    assert_eq!(first.verdict, Some(Verdict::Pending));
+    let tags = current_tags(&deps.ctx, &acct, "untagged-new").await;
+    assert_eq!(
+        tags.get("backup-policy").map(String::as_str),
+        Some("twice-monthly-90d")
+    );
+    assert_eq!(tags.get("owner").map(String::as_str), Some("team-orders"));
+    let message_id = first.alert_message_id().unwrap().to_string();
+
+    // The same event delivered again: nothing is done twice.
+    let second = handle(ev, &deps).await.unwrap();
+    assert!(
+        matches!(second.handling, Handling::Duplicate { previous: Some(_) }),
+        "{:?}",
+        second.handling
+    );
+    assert!(second.actions.is_empty());
+    assert_eq!(second.alert, AlertStatus::NotNeeded);
+    assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 1);
+
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(a.message_id, message_id);
+    assert_eq!(
+        a.attributes.get("table").map(String::as_str),
+        Some("untagged-new")
+    );
+    assert_eq!(
+        a.attributes.get("account").map(String::as_str),
+        Some("123456789012")
+    );
+    assert_eq!(
+        a.attributes.get("region").map(String::as_str),
+        Some("us-east-1")
+    );
+    assert_eq!(
+        a.attributes.get("mode").map(String::as_str),
+        Some("enforce")
+    );
+    assert_eq!(
+        a.attributes.get("severity").map(String::as_str),
+        Some("info")
+    );
+    assert!(
+        codes(a).contains(&"NOT_COVERED".to_string()),
+        "{:?}",
+        codes(a)
+    );
+    let subject = a.subject.as_deref().unwrap();
+    assert!(subject.len() <= 100);
+    assert!(
+        subject.contains("untagged-new") && subject.contains("123456789012/us-east-1"),
+        "{subject}"
+    );
+    // The SQS subscriber gets the machine-readable variant.
+    let doc: Value = serde_json::from_str(&a.message).unwrap();
+    assert_eq!(doc["outcome"]["event_id"], "ev-create-1");
+    assert_eq!(doc["outcome"]["actions"][0]["action"], "tag_added");
+}
+
+#[tokio::test]
+async fn warm_create_table_call_count() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    // Cold: reads the backup setup.
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-cold",
+        &[("owner", "team-orders")],
+    );
+    handle(ev, &deps).await.unwrap();
+    assert!(attempts(&deps.ctx, "Backup.ListBackupPlans") >= 1);
+
+    deps.ctx.calls.reset();
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "warm-new",
+        "ev-warm",
+        &[("owner", "team-orders")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert!(matches!(out.actions.as_slice(), [Action::TagAdded { .. }]));
+    let calls = deps.ctx.calls.attempts();
+    eprintln!(
+        "warm CreateTable calls: {calls:?} total {}",
+        deps.ctx.calls.total()
+    );
+    // No Backup call: the setup comes from the warm cache.
+    assert!(calls.keys().all(|k| !k.starts_with("Backup.")), "{calls:?}");
+    assert_eq!(calls.get("DynamoDB.ListTagsOfResource"), Some(&1));
+    assert_eq!(calls.get("DynamoDB.TagResource"), Some(&1));
+    assert_eq!(calls.get("SNS.Publish"), Some(&1));
+    assert_eq!(calls.get("DynamoDB.PutItem"), Some(&1));
+    assert_eq!(calls.get("DynamoDB.UpdateItem"), Some(&1));
+    assert_eq!(deps.ctx.calls.total(), 5);
+}
+
+#[tokio::test]
+async fn all_tables_mode_confirms_coverage_without_tagging_and_alerts_on_missing_owner() {
+    let acct = account("guard-all-tables").await;
+    let deps = deps(&acct, &[]).await;
+
+    let ok = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-a1",
+        &[("owner", "team-orders")],
+    );
+    let out = handle(ok, &deps).await.unwrap();
+    assert_eq!(out.verdict, Some(Verdict::Pending));
+    assert!(out.actions.is_empty());
+    assert_eq!(out.alert, AlertStatus::NotNeeded);
+
+    let no_owner = event(&acct, "create-table.json", "no-owner", "ev-a2", &[]);
+    let out = handle(no_owner.clone(), &deps).await.unwrap();
+    assert_eq!(out.verdict, Some(Verdict::NonCompliant));
+    assert!(has_code(&out, FindingCode::MissingTag));
+    assert!(!has_code(&out, FindingCode::NotCovered));
+    assert!(out.actions.is_empty());
+    assert!(out.alert_message_id().is_some());
+    // Delivered twice: still one alert.
+    let again = handle(no_owner, &deps).await.unwrap();
+    assert!(matches!(again.handling, Handling::Duplicate { .. }));
+
+    assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 0);
+    assert!(
+        !current_tags(&deps.ctx, &acct, "no-owner")
+            .await
+            .contains_key("backup-policy")
+    );
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        alerts[0].attributes.get("table").map(String::as_str),
+        Some("no-owner")
+    );
+    assert_eq!(
+        codes(&alerts[0]),
+        vec![
+            "MISSING_TAG".to_string(),
+            "PENDING_FIRST_BACKUP".to_string()
+        ]
+    );
+    assert_eq!(
+        alerts[0].attributes.get("severity").map(String::as_str),
+        Some("warning")
+    );
+    let doc: Value = serde_json::from_str(&alerts[0].message).unwrap();
+    let todo = doc["human_todo"].to_string();
+    assert!(todo.contains("owner"), "{todo}");
+}
+
+#[tokio::test]
+async fn untag_of_backup_tag_is_restored_in_enforce_and_alerted_in_report_only() {
+    let acct = account("guard-tagged").await;
+    let enforce = deps(&acct, TAGGED).await;
+    let ev = event(&acct, "untag-resource.json", "lost-tag", "ev-u1", &[]);
+    let out = handle(ev, &enforce).await.unwrap();
+    assert!(matches!(
+        out.actions.as_slice(),
+        [Action::TagAdded {
+            coverage_confirmed: true,
+            ..
+        }]
+    ));
+    assert_eq!(
+        current_tags(&enforce.ctx, &acct, "lost-tag")
+            .await
+            .get("backup-policy")
+            .map(String::as_str),
+        Some("twice-monthly-90d")
+    );
+
+    // A stale UntagResource delivered after the restore converges on the current tags.
+    let stale = event(&acct, "untag-resource.json", "lost-tag", "ev-u1-stale", &[]);
+    let out = handle(stale, &enforce).await.unwrap();
+    assert!(out.actions.is_empty(), "{:?}", out.actions);
+    assert_eq!(out.verdict, Some(Verdict::Pending));
+    assert_eq!(out.alert, AlertStatus::NotNeeded);
+
+    let report_only = deps(
+        &acct,
+        &[("BG_SELECTION_MODE", "tagged"), ("BG_MODE", "report-only")],
+    )
+    .await;
+    let ev = event(
+        &acct,
+        "untag-resource.json",
+        "lost-tag-report",
+        "ev-u2",
+        &[],
+    );
+    let out = handle(ev, &report_only).await.unwrap();
+    assert!(
+        matches!(out.actions.as_slice(), [Action::WouldAddTag { .. }]),
+        "{:?}",
+        out.actions
+    );
+    assert_eq!(out.verdict, Some(Verdict::NonCompliant));
+    assert_eq!(attempts(&report_only.ctx, "DynamoDB.TagResource"), 0);
+    assert!(
+        !current_tags(&report_only.ctx, &acct, "lost-tag-report")
+            .await
+            .contains_key("backup-policy")
+    );
+
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    let report = alerts
+        .iter()
+        .find(|a| a.attributes.get("table").map(String::as_str) == Some("lost-tag-report"))
+        .unwrap();
+    assert_eq!(
+        report.attributes.get("mode").map(String::as_str),
+        Some("report-only")
+    );
+    assert_eq!(
+        report.attributes.get("severity").map(String::as_str),
+        Some("critical")
+    );
+    assert!(codes(report).contains(&"NOT_COVERED".to_string()));
+    let doc: Value = serde_json::from_str(&report.message).unwrap();
+    assert_eq!(doc["outcome"]["actions"][0]["action"], "would_add_tag");
+}
+
+#[tokio::test]
+async fn exemption_with_reason_is_left_alone_and_without_reason_alerts() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let with = event(
+        &acct,
+        "tag-resource.json",
+        "exempt-with-reason",
+        "ev-x1",
+        &[("backup-policy", "exempt")],
+    );
+    let out = handle(with, &deps).await.unwrap();
+    assert_eq!(out.verdict, Some(Verdict::Exempt));
+    assert!(out.actions.is_empty());
+    assert_eq!(out.alert, AlertStatus::NotNeeded);
+
+    let without = event(
+        &acct,
+        "tag-resource.json",
+        "exempt-no-reason",
+        "ev-x2",
+        &[("backup-policy", "exempt")],
+    );
+    let out = handle(without, &deps).await.unwrap();
+    assert_eq!(out.verdict, Some(Verdict::NonCompliant));
+    assert!(has_code(&out, FindingCode::ExemptWithoutReason));
+    assert!(
+        out.actions.is_empty(),
+        "an exemption tag is a human decision: {:?}",
+        out.actions
+    );
+
+    assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 0);
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        alerts[0].attributes.get("table").map(String::as_str),
+        Some("exempt-no-reason")
+    );
+    assert!(codes(&alerts[0]).contains(&"EXEMPT_WITHOUT_REASON".to_string()));
+}
+
+#[tokio::test]
+async fn a_tag_someone_set_is_never_overwritten() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let ev = event(
+        &acct,
+        "tag-resource.json",
+        "other-value",
+        "ev-o1",
+        &[("backup-policy", "weekly")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert!(
+        matches!(out.actions.as_slice(), [Action::TagNotOverwritten { existing, .. }] if existing == "weekly"),
+        "{:?}",
+        out.actions
+    );
+    assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 0);
+    assert_eq!(
+        current_tags(&deps.ctx, &acct, "other-value")
+            .await
+            .get("backup-policy")
+            .map(String::as_str),
+        Some("weekly")
+    );
+    assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn table_covered_only_by_a_drifted_plan_alerts_with_the_drift() {
+    let acct = account("guard-drift").await;
+    let deps = deps(&acct, &[]).await;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "analytics-events",
+        "ev-d1",
+        &[("owner", "team-analytics")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert_eq!(out.verdict, Some(Verdict::NonCompliant));
+    assert!(has_code(&out, FindingCode::PlanDrift), "{:?}", out.findings);
+    assert!(
+        out.actions.is_empty(),
+        "tagging cannot fix drift: {:?}",
+        out.actions
+    );
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(codes(&alerts[0]).contains(&"PLAN_DRIFT".to_string()));
+    let doc: Value = serde_json::from_str(&alerts[0].message).unwrap();
+    let drift = doc["outcome"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "PLAN_DRIFT")
+        .unwrap()
+        .to_string();
+    assert!(
+        drift.contains("analytics-35d") && drift.contains("35"),
+        "{drift}"
+    );
+}
+
+#[tokio::test]
+async fn failed_call_is_ignored_and_a_missing_table_is_gone() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let path = format!(
+        "{}/../../events/create-table-failed.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let failed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let out = handle(failed, &deps).await.unwrap();
+    assert!(matches!(out.handling, Handling::Ignored { .. }));
+    assert_eq!(
+        deps.ctx.calls.total(),
+        0,
+        "an ignored event makes no AWS call"
+    );
+
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "deleted-meanwhile",
+        "ev-g1",
+        &[],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert_eq!(out.handling, Handling::Gone);
+    assert_eq!(out.alert, AlertStatus::NotNeeded);
+    assert!(acct.receive_alerts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn unusable_events_are_errors_naming_the_field() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let mut ev = event(&acct, "create-table.json", "untagged-new", "ev-bad", &[]);
+    ev["detail"]["responseElements"] = Value::Null;
+    match handle(ev, &deps).await {
+        Err(GuardError::Event(e)) => {
+            assert_eq!(e.field, "detail.responseElements.tableDescription.tableArn")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(deps.ctx.calls.total(), 0);
+}
+
+/// A stand-in for SNS's Query API that fails the first `fail_first` Publish calls with
+/// `code`/`status`, then answers like SNS (the message then goes nowhere: this is about the
+/// client's retries and the handler's errors).
+struct FakeSns {
+    fail_first: usize,
+    status: u16,
+    code: &'static str,
+    calls: AtomicUsize,
+}
+
+async fn fake_sns(fake: Arc<FakeSns>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(move || {
+        let fake = fake.clone();
+        async move {
+            let n = fake.calls.fetch_add(1, Ordering::SeqCst);
+            let xml = [(axum::http::header::CONTENT_TYPE, "text/xml")];
+            if n < fake.fail_first {
+                let body = format!(
+                    r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>{}</Code><Message>injected by the test</Message></Error><RequestId>req-{n}</RequestId></ErrorResponse>"#,
+                    fake.code
+                );
+                (axum::http::StatusCode::from_u16(fake.status).unwrap(), xml, body)
+            } else {
+                let body = format!(
+                    r#"<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>fake-{n}</MessageId></PublishResult><ResponseMetadata><RequestId>req-{n}</RequestId></ResponseMetadata></PublishResponse>"#
+                );
+                (axum::http::StatusCode::OK, xml, body)
+            }
+        }
+    });
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+async fn deps_with_sns(acct: &LocalAccount, sns_endpoint: &str) -> GuardDeps {
+    let mut vars = acct.env();
+    vars.push(("AWS_ENDPOINT_URL_SNS".into(), sns_endpoint.into()));
+    let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
+    deps_with(acct, ctx, TAGGED).await
+}
+
+#[tokio::test]
+async fn sns_throttled_then_succeeding_publishes_once() {
+    let acct = account("guard-tagged").await;
+    let fake = Arc::new(FakeSns {
+        fail_first: 2,
+        status: 400,
+        code: "Throttling",
+        calls: AtomicUsize::new(0),
+    });
+    let deps = deps_with_sns(&acct, &fake_sns(fake.clone()).await).await;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "sns-trouble",
+        "ev-s1",
+        &[("owner", "team-orders")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert_eq!(out.alert_message_id(), Some("fake-2"));
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
+    let publish = deps
+        .ctx
+        .calls
+        .snapshot()
+        .get("SNS.Publish")
+        .copied()
+        .unwrap();
+    assert_eq!((publish.attempts, publish.retries), (3, 2));
+}
+
+#[tokio::test]
+async fn sns_failing_permanently_is_an_error_that_reports_the_remediation_done() {
+    let acct = account("guard-tagged").await;
+    let fake = Arc::new(FakeSns {
+        fail_first: usize::MAX,
+        status: 403,
+        code: "AuthorizationError",
+        calls: AtomicUsize::new(0),
+    });
+    let deps = deps_with_sns(&acct, &fake_sns(fake.clone()).await).await;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "sns-trouble",
+        "ev-s2",
+        &[("owner", "team-orders")],
+    );
+    let err = handle(ev.clone(), &deps).await.unwrap_err();
+    let GuardError::Publish { outcome, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(matches!(
+        outcome.actions.as_slice(),
+        [Action::TagAdded { .. }]
+    ));
+    assert!(matches!(outcome.alert, AlertStatus::Failed { .. }));
+    let text = err.to_string();
+    assert!(
+        text.contains("added tag backup-policy=twice-monthly-90d"),
+        "{text}"
+    );
+    assert!(text.contains("AuthorizationError"), "{text}");
+    // The tag stays (it is right), and the claim was released: a redelivery is handled again,
+    // not skipped as a duplicate.
+    assert!(
+        current_tags(&deps.ctx, &acct, "sns-trouble")
+            .await
+            .contains_key("backup-policy")
+    );
+    let retry = handle(ev, &deps).await.unwrap();
+    assert_eq!(retry.handling, Handling::Evaluated);
+    assert!(
+        retry.actions.is_empty(),
+        "already tagged: {:?}",
+        retry.actions
+    );
+    assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 1);
+}
