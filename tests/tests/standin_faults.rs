@@ -433,3 +433,23 @@ async fn binary_prints_its_endpoint_serves_and_stops_on_sigterm() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
 }
+
+#[tokio::test]
+async fn dropping_the_stand_in_stops_serving_even_pooled_connections() {
+    let s = StandIn::start().await.unwrap();
+    let endpoint = s.endpoint();
+    let c = fast_retry_client(&endpoint, 1);
+    c.list_backup_plans().send().await.unwrap();
+    drop(s);
+    // The server stops asynchronously: poll until calls fail (bounded, not a timing assertion).
+    let mut stopped = false;
+    for _ in 0..100 {
+        if c.list_backup_plans().send().await.is_err() {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stopped, "the pooled client still got answers after drop");
+    assert!(AdminClient::new(&endpoint).unwrap().calls().await.is_err());
+}
