@@ -1,66 +1,158 @@
 //! # backup-guard policy
 //!
 //! The pure policy engine of backup-guard: given plain facts about an AWS account's DynamoDB
-//! tables and AWS Backup configuration (read elsewhere, in `awsio`), it decides whether each
-//! table's backups comply with the backup policy, and says exactly why not. No I/O, no AWS
-//! SDK types, no async (reading the environment in [`config::Policy::from_env`] is the only
-//! exception).
+//! tables and its AWS Backup configuration (read elsewhere, by `awsio`), it decides whether
+//! each table's backups comply with the backup policy and says exactly why not. No I/O, no
+//! AWS SDK types, no async; reading the environment in [`config::Policy::from_env`] is the
+//! only exception. Both Lambda functions and the CLI call it; nothing else decides
+//! compliance.
 //!
-//! This documentation is the policy's specification.
+//! This documentation is the policy's specification. Each rule below links to the function
+//! that implements it.
 //!
-//! ## The policy
+//! ## 1. The policy
 //!
-//! Defaults are the policy document's ("backups at midnight on the 15th and 25th of each
-//! month, each kept for 90 days, automated with AWS Backup, no manual on-demand backups");
-//! every value is configurable ([`config`]):
+//! The defaults are the policy document's: "backups at midnight on the 15th and 25th of each
+//! month, each retained for 90 days, automated with AWS Backup; manual on-demand backups are
+//! not acceptable". Every value is configurable ([`config`], environment variables `BG_*`):
 //!
-//! * schedule `cron(0 0 15,25 * ? *)` in time zone `UTC` (AWS cron dialect: [`cron`],
-//!   evaluated DST-aware in an IANA zone: [`schedule`]);
-//! * start window 60 minutes, completion window 180 minutes;
-//! * retention exactly 90 days (`DeleteAfterDays`), no cold-storage transition;
-//! * optionally a named vault;
-//! * selection mode `all-tables` or `tagged` (backup tag `backup-policy=twice-monthly-90d`);
-//! * required tags (`owner`), each optionally restricted to allowed values;
-//! * exemption: tag `backup-policy=exempt` plus a non-blank `exempt-reason` tag.
+//! | setting | default |
+//! |---|---|
+//! | schedule | `cron(0 0 15,25 * ? *)` in `UTC` ([`cron`] dialect, evaluated DST-aware in an IANA zone by [`schedule`]) |
+//! | start window / completion window | 60 / 180 minutes |
+//! | retention | exactly 90 days (`DeleteAfterDays`), cold storage not allowed |
+//! | vault | any (or one named vault) |
+//! | selection mode | `all-tables` (ARN wildcard minus exempt-tagged tables) or `tagged` |
+//! | backup tag | `backup-policy=twice-monthly-90d` |
+//! | required tags | `owner` (keys, optionally with allowed values) |
+//! | exemption | `backup-policy=exempt` plus a non-blank `exempt-reason` tag |
+//! | mode | `enforce` or `report-only` (only consulted by the callers) |
 //!
-//! ## Protection (coverage)
+//! ## 2. Facts and unknowns
 //!
-//! A table is *protected* iff some selection of the account covers it ([`selection`]) and that
-//! selection's plan has at least one rule that conforms to the policy ([`conformance`]):
-//! equivalent schedule in the rule's zone, windows not longer than the policy's (AWS defaults
-//! of 8 hours / 7 days apply when absent), `DeleteAfterDays` exactly the retention, no
-//! cold storage, and the policy's vault if it names one. Selection semantics:
-//! `(Resources ∪ ListOfTags) ∩ Conditions − NotResources`, case-sensitive `*` wildcards,
-//! tag keys `aws:ResourceTag/<k>` or `<k>`.
+//! Inputs are the plain structs of [`facts`]. Anything that could fail to be read is a
+//! [`facts::Fact`]; **an unknown fact is never compliant**: where the verdict depends on it,
+//! the table gets an `UNVERIFIABLE` finding that says what could not be read and why.
 //!
-//! ## Slots
+//! ## 3. Exemption and tags
 //!
-//! Every fire instant `T` of the policy schedule with
-//! `max(now − retention, table creation) ≤ T ≤ now` is a required *slot* ([`slots`]). It is
-//! *satisfied* by a recovery point of the table with status `AVAILABLE`/`COMPLETED`, created
-//! in `[T, T + start window]`, completed by `T + start window + completion window`, and made
-//! by a conforming plan rule (`CreatedBy`); on-demand points never satisfy a slot. An
-//! unsatisfied slot is *pending* until its completion deadline passes, then *missed*. Slots
-//! before the table existed are not required; when the creation time is unknown no grace is
-//! assumed ([`evaluate::needs_creation_time`] tells the caller when reading it matters).
+//! A table is *exempt* iff its tags contain the exemption tag (key and value, exactly) and
+//! the reason tag with a non-blank value ([`evaluate::exemption`]). An exempt table gets one
+//! `EXEMPT` finding and nothing else. The exemption tag without a reason is
+//! `EXEMPT_WITHOUT_REASON` and the table is evaluated like any other. If the tags are
+//! unknown, the table is `UNVERIFIABLE` and nothing else is reported (exemption, required
+//! tags and tag-based coverage all depend on them).
+//!
+//! Each required tag must be present with a non-blank value (`MISSING_TAG`), and, if allowed
+//! values are configured, equal one of them exactly (`TAG_VALUE_NOT_ALLOWED`)
+//! ([`evaluate::check_tags`]).
+//!
+//! ## 4. Coverage (protection)
+//!
+//! A selection covers a table iff
+//! `(some Resources pattern matches the ARN OR some ListOfTags entry matches)
+//! AND every Conditions entry holds AND NO NotResources pattern matches` ([`selection`]);
+//! both inclusion lists empty means every resource. Patterns use `*` (any sequence); all
+//! comparisons are case-sensitive; tag keys may be written `aws:ResourceTag/<k>` or `<k>`;
+//! `StringNotEquals`/`StringNotLike` hold when the tag is absent.
+//!
+//! A plan rule *conforms* iff it has no deviation ([`conformance::check_rule`]): its schedule
+//! (in its `ScheduleExpressionTimezone`, UTC when absent) fires at exactly the policy
+//! schedule's instants; start and completion windows are not longer than the policy's (AWS's
+//! defaults of 8 hours and 7 days apply when absent); `DeleteAfterDays` equals the retention;
+//! no `MoveToColdStorageAfterDays` (unless allowed); the policy's vault if one is named. A plan
+//! conforms iff one of its rules does.
+//!
+//! A table is *protected* iff a selection of a conforming plan covers it; the evaluation
+//! names every (plan, selection, rule) that does ([`evaluate::Coverage::Protected`]).
+//! Otherwise: covered only by non-conforming plans is `PLAN_DRIFT` (with each rule's
+//! deviations); covered by nothing is `NOT_COVERED` (with each selection's reason); and
+//! undecidable (plans, selections or tags unreadable, a covering selection's plan missing)
+//! is `UNVERIFIABLE` ([`evaluate::evaluate_coverage`]).
+//!
+//! ## 5. Slots
+//!
+//! The *required slots* at time `now` are the policy schedule's fire instants `T` with
+//! `max(now − retention, creation) ≤ T ≤ now` (retention = days × 24 h; `creation` only if
+//! known) ([`slots::required_slots`]). Slot `T` is *satisfied* by a recovery point of the table
+//! iff
+//!
+//! * `T ≤ CreationDate ≤ T + start window`,
+//! * `CompletionDate ≤ T + start window + completion window`,
+//! * status `AVAILABLE` or `COMPLETED`, and
+//! * the point was *made by a conforming plan rule* (below). On-demand points (no
+//!   `CreatedBy`) never satisfy a slot.
+//!
+//! An unsatisfied slot is *pending* while `now < T + start + completion window`, then
+//! *missed* (`MISSED_SLOT`, subject = `T` in RFC 3339), listing nearby points that did not
+//! count and why. Every missed slot in the horizon is a finding, even if newer points exist.
+//! Slots before the table's creation are not required; if the creation time is unknown no
+//! grace is assumed, and [`evaluate::needs_creation_time`] tells the caller that reading it
+//! (`DescribeTable`) and evaluating again could change the result.
 //!
 //! A point is *made by a conforming plan rule* iff its `CreatedBy` names a plan of the
-//! account whose rule with that id conforms, or (when the plan or rule has since changed or
-//! been deleted) its `CreatedBy` carries the rule's cron and time zone, these are equivalent
-//! to the policy schedule, and the point's own lifecycle is exactly the policy's.
+//! account whose rule with that id conforms now (when the point carries no rule id: the plan
+//! conforms), or, when the plan or rule has since changed or been deleted, its `CreatedBy`
+//! carries the rule's cron (and time zone) equivalent to the policy schedule and the point's
+//! own lifecycle is exactly the policy's ([`evaluate::made_by_conforming_rule`]).
 //!
-//! ## Retention
+//! A protected table with no satisfied and no missed slot gets `PENDING_FIRST_BACKUP`.
 //!
-//! Every recovery point of the table made by a conforming plan rule must have
-//! `DeleteAfterDays` = retention, `DeleteAt − CreationDate` = retention ± 1 day, no
-//! cold-storage transition and a good status ([`retention`]). On-demand or foreign-plan points
-//! whose lifecycle differs from the policy are `UNMANAGED_BACKUP`.
+//! ## 6. Recovery points
 //!
-//! ## Findings and verdicts
+//! Every point of the table made by a conforming plan rule is checked
+//! ([`retention::check_point`]): `DeleteAfterDays` = retention exactly (fewer:
+//! `RETENTION_TOO_SHORT`; more or none: `RETENTION_TOO_LONG`); `DeleteAt − CreationDate` =
+//! retention ± 1 day; no cold storage (`COLD_STORAGE_DRIFT`); status good
+//! (`BAD_RECOVERY_POINT` for `PARTIAL`, `EXPIRED`, `STOPPED` and every unknown status;
+//! `CREATING`/`DELETING` are transitional). Any other point (on demand, or by a
+//! non-conforming plan) whose lifecycle differs from the policy's is `UNMANAGED_BACKUP`; one
+//! with the policy's lifecycle is tolerated. Both ARN forms (`…:recovery-point:…` and
+//! `…:table/T/backup/…`) are accepted.
 //!
-//! [`evaluate::evaluate_table`] turns all this into [`findings::Finding`]s with stable codes and
-//! ids and one [`evaluate::Verdict`] per table; [`report::RunReport`] aggregates a run.
-//! Unknown facts are never compliant: they yield `UNVERIFIABLE`.
+//! ## 7. Backup jobs
+//!
+//! Each job of the table within the retention horizon that ended `FAILED`, `ABORTED`,
+//! `EXPIRED`, `PARTIAL` or in an unknown state is `BACKUP_JOB_FAILED` (a warning: what it
+//! costs is the `MISSED_SLOT` it causes). Unreadable jobs are a note, not a finding.
+//!
+//! ## 8. Findings and verdicts
+//!
+//! | code | severity | subject | breaks compliance |
+//! |---|---|---|---|
+//! | `NOT_COVERED` | critical | – | yes |
+//! | `PLAN_DRIFT` | high | plan id(s) | yes |
+//! | `MISSED_SLOT` | high | slot instant | yes |
+//! | `RETENTION_TOO_SHORT` | high | point ARN | yes |
+//! | `BAD_RECOVERY_POINT` | high | point ARN | yes |
+//! | `EXEMPT_WITHOUT_REASON` | high | – | yes |
+//! | `RETENTION_TOO_LONG` | warning | point ARN | yes |
+//! | `COLD_STORAGE_DRIFT` | warning | point ARN | yes |
+//! | `UNMANAGED_BACKUP` | warning | point ARN | yes |
+//! | `MISSING_TAG` | warning | tag key | yes |
+//! | `TAG_VALUE_NOT_ALLOWED` | warning | tag key | yes |
+//! | `BACKUP_JOB_FAILED` | warning | job id | no |
+//! | `UNVERIFIABLE` | warning | `tags` / `coverage` / `recovery-points` | no |
+//! | `PENDING_FIRST_BACKUP` | info | – | no |
+//! | `EXEMPT` | info | – | no |
+//!
+//! A finding's id is `bg-` + FNV-1a-64(code, table ARN, subject) in hex: the same problem
+//! has the same id in every run ([`findings::finding_id`]).
+//!
+//! The verdict ([`evaluate::Verdict`]) is, in this order: `exempt` if `EXEMPT`;
+//! `non-compliant` if any finding breaks compliance (a known problem outweighs unknowns);
+//! `unverifiable` if any `UNVERIFIABLE`; `pending` if `PENDING_FIRST_BACKUP`; otherwise
+//! `compliant`.
+//!
+//! ## 9. Entry points
+//!
+//! * [`evaluate::evaluate_table`]: the nightly verifier's full evaluation.
+//! * [`evaluate::evaluate_new_table`]: the table guard's check at creation / tag change
+//!   (exemption, tags, coverage; no recovery points).
+//! * [`evaluate::remediation_tag`]: the tag that would make a conforming plan's selection
+//!   cover the table (never for exempt-tagged tables, never a guess on unknown tags).
+//! * [`conformance::check_plan_document`]: judge a plan JSON (console/CLI shape).
+//! * [`report::RunReport`]: a run's report as text (email) and JSON.
 
 pub mod config;
 pub mod conformance;

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Policy;
-use crate::evaluate::{TableEvaluation, Verdict};
+use crate::evaluate::{Exemption, TableEvaluation, Verdict, exemption};
 use crate::findings::FindingCode;
 
 /// Something the run could not reach (an API, a vault, a region...).
@@ -180,11 +180,16 @@ impl RunReport {
             }
         }
         for verdict in [Verdict::Pending, Verdict::Exempt, Verdict::Compliant] {
-            let mut names: Vec<&str> = self
+            let mut names: Vec<String> = self
                 .tables
                 .iter()
                 .filter(|t| t.verdict == verdict)
-                .map(|t| t.table.name.as_str())
+                .map(|t| match exemption(&t.table, &self.policy) {
+                    Exemption::Exempt { reason } if verdict == Verdict::Exempt => {
+                        format!("{} ({reason})", t.table.name)
+                    }
+                    _ => t.table.name.clone(),
+                })
                 .collect();
             if names.is_empty() {
                 continue;

@@ -585,7 +585,7 @@ fn run_report_counts_and_renders() {
     assert!(text.contains("users [NON-COMPLIANT]"), "{text}");
     assert!(text.contains("MISSED_SLOT"));
     assert!(text.contains("COMPLIANT (1): orders"));
-    assert!(text.contains("EXEMPT (1): cache"));
+    assert!(text.contains("EXEMPT (1): cache (cache)"), "{text}");
     assert!(text.contains("vault Legacy: AccessDenied"));
 
     let json = report.to_json().unwrap();
