@@ -7,7 +7,7 @@
 //!
 //! ```text
 //!   max(1,⌈T/100⌉)  DynamoDB.ListTables
-//! + max(1,⌈R/100⌉)  ResourceGroupsTaggingAPI.GetResources
+//! + max(1,⌈R/100⌉)  Resource Groups Tagging API.GetResources
 //! + 1               STS.GetCallerIdentity
 //! + max(1,⌈V/1000⌉) Backup.ListBackupVaults
 //! + Σ_v max(1,⌈R_v/1000⌉)          Backup.ListRecoveryPointsByBackupVault
@@ -60,7 +60,7 @@ pub fn minimal_calls_by_operation(shape: &InventoryShape) -> BTreeMap<&'static s
     let mut m = BTreeMap::new();
     m.insert("DynamoDB.ListTables", pages(shape.tables, SMALL_PAGE));
     m.insert(
-        "ResourceGroupsTaggingAPI.GetResources",
+        "Resource Groups Tagging API.GetResources",
         pages(shape.tagged_tables, SMALL_PAGE),
     );
     m.insert("STS.GetCallerIdentity", 1);

@@ -5,14 +5,15 @@
 //! above `info` severity: everything but `EXEMPT` and `PENDING_FIRST_BACKUP`) as new,
 //! still open, or resolved since the previous run. The subject carries the worst severity.
 //!
-//! SNS accepts 256 KB per message. Problems are listed one whole line (and one whole JSON
-//! record) at a time while they fit, new ones first, then resolved, then still open; the rest
+//! SNS accepts 256 KB per message, counted over the whole `MessageStructure=json` body, which
+//! carries the text and the JSON document once per subscriber kind ([`wire_size`]). Problems
+//! are listed one whole line (and one whole JSON record) at a time while they fit, new ones first, then resolved, then still open; the rest
 //! of each list is summarised by code and by table. Nothing is ever cut mid-record.
 
 use std::collections::BTreeMap;
 
 use awsio::finding_state::{FindingDiff, OpenFinding};
-use awsio::publisher::{AlertMessage, AttributeValue, MAX_MESSAGE_BYTES, message_size};
+use awsio::publisher::{self, AlertMessage, AttributeValue, MAX_MESSAGE_BYTES, message_size};
 use jiff::Timestamp;
 use policy::{Finding, Severity, Verdict};
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ use crate::verify::RegionReport;
 /// Bytes kept free below SNS's limit (encoding slack).
 pub const SAFETY_BYTES: usize = 4096;
 /// Bytes reserved per list for the summary of what was not listed.
-pub const SUMMARY_RESERVE: usize = 6144;
+pub const SUMMARY_RESERVE: usize = 2048;
 /// How many tables a summary names at most (the most affected first).
 pub const SUMMARY_TABLES: usize = 10;
 /// How many unreachable parts are listed per region at most.
@@ -128,7 +129,6 @@ struct Entry<'a> {
     open: &'a OpenFinding,
     line: String,
     record: Value,
-    record_len: usize,
 }
 
 fn verdict_counts(report: &RegionReport) -> String {
@@ -307,7 +307,7 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
     }
 
     let attributes = digest_attributes(regions, worst, ctx, &account);
-    let mut base_json = json!({
+    let base_json = json!({
         "kind": "backup-guard.verifier-digest",
         "generated_at": ctx.generated_at.to_string(),
         "account": ctx.account,
@@ -364,13 +364,11 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
                     "region": r.report.region, "table": open.table, "subject": open.subject,
                     "message": message,
                 });
-                let record_len = record.to_string().len() + 1;
                 entries.push(Entry {
                     region: &r.report.region,
                     open,
                     line,
                     record,
-                    record_len,
                 });
             }
         }
@@ -385,7 +383,8 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         sections.push((section, entries));
     }
 
-    // Budget: what is left under the limit after attributes, header and summary reserves.
+    // Budget, in bytes on the wire: SNS counts the whole `MessageStructure=json` body, which
+    // carries the text and the JSON document several times over (escaped), plus attributes.
     let attr_size = message_size(&AlertMessage {
         subject: String::new(),
         text: String::new(),
@@ -393,20 +392,22 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         attributes: attributes.clone(),
     })
     .unwrap_or(0);
-    let limit = MAX_MESSAGE_BYTES.saturating_sub(attr_size + SAFETY_BYTES);
-    let titles: usize = sections.iter().map(|(s, _)| s.title().len() + 16).sum();
-    let mut text_left = limit.saturating_sub(header.len() + titles + 3 * SUMMARY_RESERVE);
-    let mut json_left =
-        limit.saturating_sub(base_json.to_string().len() + 200 + 3 * SUMMARY_RESERVE);
-    let mut listed: Vec<(Section, Vec<&Entry<'_>>, Vec<&Entry<'_>>)> = Vec::new();
+    let (text_copies, json_copies) = body_copies();
+    let cost = |text: &str, json: &str| {
+        text_copies * escaped_len(text) + json_copies * (escaped_len(json) + 1)
+    };
+    let fixed = cost(&header, &base_json.to_string())
+        + 3 * cost(&" ".repeat(SUMMARY_RESERVE), &" ".repeat(SUMMARY_RESERVE));
+    let mut left = MAX_MESSAGE_BYTES.saturating_sub(attr_size + SAFETY_BYTES + fixed);
+    let mut listed: Vec<Listed<'_, '_>> = Vec::new();
     for (section, entries) in &sections {
         let mut shown = Vec::new();
         let mut omitted = Vec::new();
         let mut full = false;
         for e in entries {
-            if !full && e.line.len() <= text_left && e.record_len <= json_left {
-                text_left -= e.line.len();
-                json_left -= e.record_len;
+            let c = cost(&e.line, &e.record.to_string());
+            if !full && c <= left {
+                left -= c;
                 shown.push(e);
             } else {
                 full = true;
@@ -416,10 +417,79 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         listed.push((*section, shown, omitted));
     }
 
-    // Render in reading order: new, still open, resolved.
-    let mut text = header;
-    let order = [Section::New, Section::StillOpen, Section::Resolved];
-    for section in order {
+    // Render; should the estimate be off, move listed entries (lowest priority first) to the
+    // summaries until the message fits.
+    loop {
+        let (text, json) = render(&header, &base_json, &listed);
+        let msg = AlertMessage {
+            subject: subject.clone(),
+            text,
+            json,
+            attributes: attributes.clone(),
+        };
+        if wire_size(&msg) <= MAX_MESSAGE_BYTES {
+            return msg;
+        }
+        let Some((_, shown, omitted)) = listed
+            .iter_mut()
+            .rev()
+            .find(|(_, shown, _)| !shown.is_empty())
+        else {
+            return counts_only(msg);
+        };
+        let take = shown.len().div_ceil(4);
+        let moved: Vec<&Entry<'_>> = shown.split_off(shown.len() - take);
+        let mut rest = moved;
+        rest.append(omitted);
+        *omitted = rest;
+    }
+}
+
+/// One section's listed and summarised entries.
+type Listed<'e, 'a> = (Section, Vec<&'e Entry<'a>>, Vec<&'e Entry<'a>>);
+
+/// Length of `s` once escaped as a JSON string (without the quotes).
+fn escaped_len(s: &str) -> usize {
+    serde_json::to_string(s).map_or(s.len() * 2, |e| e.len().saturating_sub(2))
+}
+
+/// How many times the publisher's structured body carries the text and the JSON document.
+fn body_copies() -> (usize, usize) {
+    let probe = |text: &str, json: Value| {
+        publisher::structured_body(&AlertMessage {
+            subject: String::new(),
+            text: text.to_string(),
+            json,
+            attributes: Vec::new(),
+        })
+        .map_or(0, |b| b.len())
+    };
+    let base = probe("", Value::String(String::new()));
+    let text = probe(&"x".repeat(1000), Value::String(String::new()));
+    let json = probe("", Value::String("x".repeat(1000)));
+    (
+        text.saturating_sub(base).div_ceil(1000).max(1),
+        json.saturating_sub(base).div_ceil(1000).max(1),
+    )
+}
+
+/// The bytes SNS counts for `msg`: the structured body plus attribute names, types and values.
+pub fn wire_size(msg: &AlertMessage) -> usize {
+    let attrs = message_size(&AlertMessage {
+        subject: String::new(),
+        text: String::new(),
+        json: Value::Null,
+        attributes: msg.attributes.clone(),
+    })
+    .unwrap_or(usize::MAX / 2);
+    let body = publisher::structured_body(msg).map_or(usize::MAX / 2, |b| b.len());
+    body + attrs
+}
+
+fn render(header: &str, base_json: &Value, listed: &[Listed<'_, '_>]) -> (String, Value) {
+    let mut text = header.to_string();
+    let mut json = base_json.clone();
+    for section in [Section::New, Section::StillOpen, Section::Resolved] {
         let Some((_, shown, omitted)) = listed.iter().find(|(s, _, _)| *s == section) else {
             continue;
         };
@@ -431,19 +501,14 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         for e in shown {
             text.push_str(&e.line);
         }
-        let obj = base_json.as_object_mut();
-        let (summary_text, summary_json) = if omitted.is_empty() {
-            (String::new(), Value::Null)
-        } else {
-            summary(omitted)
-        };
-        text.push_str(&summary_text);
-        if let Some(obj) = obj {
+        if let Some(obj) = json.as_object_mut() {
             obj.insert(
                 section.key().to_string(),
                 Value::Array(shown.iter().map(|e| e.record.clone()).collect()),
             );
             if !omitted.is_empty() {
+                let (summary_text, summary_json) = summary(omitted);
+                text.push_str(&summary_text);
                 obj.insert(format!("{}_not_listed", section.key()), summary_json);
             }
         }
@@ -451,18 +516,7 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
     text.push_str(
         "\nThe full run report (every table, finding and API call) is in the verifier's log.\n",
     );
-
-    let msg = AlertMessage {
-        subject,
-        text,
-        json: base_json,
-        attributes,
-    };
-    // The reserves make this unreachable in practice; if it ever happens, send the counts only.
-    if message_size(&msg).map_or(true, |s| s > MAX_MESSAGE_BYTES) {
-        return counts_only(msg);
-    }
-    msg
+    (text, json)
 }
 
 fn counts_only(msg: AlertMessage) -> AlertMessage {
@@ -636,7 +690,7 @@ mod tests {
             }],
             &ctx(),
         );
-        let size = message_size(&msg).unwrap();
+        let size = wire_size(&msg);
         assert!(size <= MAX_MESSAGE_BYTES, "digest is {size} bytes");
         // Every listed line is a whole record: it names a table and ends with its message.
         let listed: Vec<&str> = msg

@@ -144,6 +144,31 @@ fn calls_since(
     (per_op, retries)
 }
 
+/// A one-line reason for a failed call: operation and error code, or the first 200 characters
+/// of the message (the full error goes to the log).
+pub fn short_reason(e: &awsio::AwsCallError) -> String {
+    tracing::warn!(operation = %e.operation, error = %e, "AWS call failed");
+    match &e.code {
+        Some(code) => format!("{} failed ({code})", e.operation),
+        None => {
+            let mut m = format!(
+                "{} failed: {}",
+                e.operation,
+                e.message.lines().next().unwrap_or("")
+            );
+            if m.len() > 200 {
+                let mut cut = 197;
+                while !m.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                m.truncate(cut);
+                m.push_str("...");
+            }
+            m
+        }
+    }
+}
+
 fn deadline_reason() -> String {
     "not reached before the Lambda deadline (the run stopped starting new work)".to_string()
 }
@@ -224,7 +249,7 @@ pub async fn verify_region(
                 }
                 let r = inventory::vault_recovery_points(&ctx.backup, &v, points_after)
                     .await
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| short_reason(&e));
                 (v, r)
             })
             .buffer_unordered(opts.concurrency.max(1))
@@ -243,10 +268,13 @@ pub async fn verify_region(
     let (identity, tags) = match id_tags {
         Ok(x) => x,
         Err(e) => {
-            let reason = format!("account and partition could not be read: {e}");
+            let reason = format!(
+                "account and partition could not be read: {}",
+                short_reason(&e)
+            );
             unreachable.push(Unreachable {
                 what: format!("STS.GetCallerIdentity region={region}"),
-                reason: e.to_string(),
+                reason: short_reason(&e),
             });
             return finish(
                 Vec::new(),
@@ -266,14 +294,17 @@ pub async fn verify_region(
         Err(e) => {
             unreachable.push(Unreachable {
                 what: format!("DynamoDB.ListTables region={region}"),
-                reason: e.to_string(),
+                reason: short_reason(&e),
             });
             return finish(
                 Vec::new(),
                 unreachable,
                 notes,
                 account,
-                Some(format!("the table list could not be read: {e}")),
+                Some(format!(
+                    "the table list could not be read: {}",
+                    short_reason(&e)
+                )),
                 Vec::new(),
                 Vec::new(),
                 None,
@@ -290,9 +321,12 @@ pub async fn verify_region(
         Err(e) => {
             unreachable.push(Unreachable {
                 what: format!("ResourceGroupsTaggingAPI.GetResources region={region}"),
-                reason: e.to_string(),
+                reason: short_reason(&e),
             });
-            (Fact::unknown(format!("tags could not be read: {e}")), 0)
+            (
+                Fact::unknown(format!("tags could not be read: {}", short_reason(&e))),
+                0,
+            )
         }
     };
 
@@ -348,10 +382,13 @@ pub async fn verify_region(
         Err(e) => {
             unreachable.push(Unreachable {
                 what: format!("Backup.ListBackupJobs region={region}"),
-                reason: e.to_string(),
+                reason: short_reason(&e),
             });
             (
-                Fact::unknown(format!("backup jobs could not be read: {e}")),
+                Fact::unknown(format!(
+                    "backup jobs could not be read: {}",
+                    short_reason(&e)
+                )),
                 Vec::new(),
                 true,
                 [0; 4],
@@ -368,11 +405,16 @@ pub async fn verify_region(
         Err(e) => {
             unreachable.push(Unreachable {
                 what: format!("Backup.ListBackupVaults region={region}"),
-                reason: e.to_string(),
+                reason: short_reason(&e),
             });
-            all_points_unknown = Some(format!("backup vaults could not be listed: {e}"));
+            all_points_unknown = Some(format!(
+                "backup vaults could not be listed: {}",
+                short_reason(&e)
+            ));
         }
         Ok(reads) => {
+            let mut reads = reads;
+            reads.sort_by(|a, b| a.0.cmp(&b.0));
             let mut failed_vaults: BTreeMap<String, String> = BTreeMap::new();
             let mut all_points = Vec::new();
             for (vault, r) in reads {
@@ -518,7 +560,8 @@ pub async fn verify_region(
             Some(Err(e)) => {
                 described_tables.push(table.name.clone());
                 evaluations[i].notes.push(format!(
-                    "creation time could not be read ({e}); no grace period assumed"
+                    "creation time could not be read ({}); no grace period assumed",
+                    short_reason(&e)
                 ));
             }
         }

@@ -1,0 +1,350 @@
+//! The recovery verifier against the local account (moto + AWS Backup stand-in), called
+//! in-process (`lambda_runtime::run` only works inside Lambda): the Must-show list of issue 5.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::Tag;
+use lambda_runtime::{Context, LambdaEvent};
+use local_account::standin::faults::{FailKind, Fault};
+use local_account::{ExpectedFinding, Scenario};
+use policy::{FindingCode, Verdict};
+use recovery_verifier::{VerifierError, VerifyOptions, minimal_calls, run, verify_region};
+use serde_json::{Value, json};
+
+use common::*;
+
+fn alert_json(message: &str) -> Value {
+    serde_json::from_str(message).expect("the SQS variant of the digest is JSON")
+}
+
+fn list_len(v: &Value, key: &str) -> usize {
+    v.get(key).and_then(Value::as_array).map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_account_has_no_findings_and_the_digest_says_all_compliant() {
+    let account = start(&Scenario::shipped("healthy").unwrap()).await;
+    let deps = deps(&account).await;
+    let outcome = run(event(at_now(&account)), &deps).await.unwrap();
+
+    let region = &outcome.regions[0];
+    assert!(region.failure.is_none());
+    assert_eq!(region.report.tables.len(), account.scenario().tables.len());
+    assert!(findings(region).is_empty(), "{:#?}", findings(region));
+    assert!(
+        region
+            .report
+            .tables
+            .iter()
+            .all(|t| t.verdict == Verdict::Compliant)
+    );
+
+    let alerts = account.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "exactly one digest per run");
+    let a = &alerts[0];
+    assert_eq!(
+        a.subject.as_deref(),
+        Some("[backup-guard] OK: all 6 tables compliant (123456789012)")
+    );
+    assert_eq!(a.attributes.get("severity").map(String::as_str), Some("ok"));
+    assert_eq!(
+        a.attributes.get("mode").map(String::as_str),
+        Some("enforce")
+    );
+    assert_eq!(
+        a.attributes.get("region").map(String::as_str),
+        Some("us-east-1")
+    );
+    let body = alert_json(&a.message);
+    assert_eq!(body["all_compliant"], Value::Bool(true));
+    assert!(outcome.digest.text.contains("All 6 tables are compliant"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix() {
+    let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
+    let expected = account.expected_findings().unwrap();
+    let deps = deps(&account).await;
+
+    // A dry run publishes nothing and saves nothing.
+    let mut dry = at_now(&account);
+    dry["dry_run"] = json!(true);
+    let dry_outcome = run(event(dry), &deps).await.unwrap();
+    assert!(dry_outcome.dry_run && dry_outcome.digest_message_id.is_none());
+    assert!(account.receive_alerts().await.unwrap().is_empty());
+
+    // First run: exactly the expected findings (code, table, slot/point/plan), nothing else.
+    let first = run(event(at_now(&account)), &deps).await.unwrap();
+    let region = &first.regions[0];
+    let got = findings(region);
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nunexpected: {extra:#?}"
+    );
+    let verdict = |name: &str| {
+        region
+            .report
+            .tables
+            .iter()
+            .find(|t| t.table.name == name)
+            .map(|t| t.verdict)
+    };
+    assert_eq!(verdict("ml-features"), Some(Verdict::Pending));
+    assert_eq!(verdict("session-cache"), Some(Verdict::Exempt));
+    assert_eq!(verdict("orders"), Some(Verdict::Compliant));
+
+    // The digest: every open problem is new (the dry run saved nothing).
+    let problems: BTreeSet<&ExpectedFinding> = expected
+        .iter()
+        .filter(|e| e.code.severity() > policy::Severity::Info)
+        .collect();
+    let diff = &first.diffs["us-east-1"];
+    assert_eq!(diff.new.len(), problems.len());
+    assert!(diff.still_open.is_empty() && diff.resolved.is_empty());
+    let alerts = account.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    let subject = alerts[0].subject.clone().unwrap_or_default();
+    assert!(subject.starts_with("[backup-guard] CRITICAL:"), "{subject}");
+    let body = alert_json(&alerts[0].message);
+    assert_eq!(list_len(&body, "new"), problems.len());
+    assert_eq!(
+        alerts[0].attributes.get("severity").map(String::as_str),
+        Some("critical")
+    );
+    let codes: Vec<String> = serde_json::from_str(&alerts[0].attributes["finding_codes"]).unwrap();
+    assert!(
+        codes.contains(&"NOT_COVERED".to_string()) && codes.contains(&"MISSED_SLOT".to_string())
+    );
+    assert!(!codes.contains(&"EXEMPT".to_string()));
+
+    // Fix one problem: the owner tag of temp-exports.
+    let ctx = account.context().await;
+    ctx.dynamodb
+        .tag_resource()
+        .resource_arn(account.scenario().table_arn("temp-exports"))
+        .tags(
+            Tag::builder()
+                .key("owner")
+                .value("team-data")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let second = run(event(at_now(&account)), &deps).await.unwrap();
+    let diff = &second.diffs["us-east-1"];
+    assert!(diff.new.is_empty(), "nothing new: {:#?}", diff.new);
+    assert_eq!(diff.resolved.len(), 1);
+    assert_eq!(diff.resolved[0].table, "temp-exports");
+    assert_eq!(diff.resolved[0].code, "MISSING_TAG");
+    assert_eq!(diff.still_open.len(), problems.len() - 1);
+    let alerts = account.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    let body = alert_json(&alerts[0].message);
+    assert_eq!(list_len(&body, "new"), 0);
+    assert_eq!(list_len(&body, "still_open"), problems.len() - 1);
+    let resolved = body["resolved"].as_array().unwrap();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0]["table"], "temp-exports");
+    assert_eq!(resolved[0]["code"], "MISSING_TAG");
+    assert!(
+        second
+            .digest
+            .text
+            .contains("RESOLVED SINCE THE LAST RUN (1)")
+    );
+    assert!(!second.digest.text.contains("NEW PROBLEMS"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_finding_calls_equal_the_minimal_formula() {
+    let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
+    let expected = account.expected_findings().unwrap();
+    let ctx = account.context().await;
+    let policy = policy::Policy::default();
+    let report = verify_region(&ctx, &policy, account.now(), &VerifyOptions::default()).await;
+
+    // DescribeTable only for the tables that miss a slot without their creation time.
+    let need = tables_needing_creation_time(account.scenario(), &expected, &policy);
+    let described: BTreeSet<String> = report.described_tables.iter().cloned().collect();
+    assert_eq!(described, need);
+
+    let shape = shape_of(account.scenario(), need.len() as u64);
+    let formula = minimal_calls(&shape);
+    let counted: u64 = calls(&ctx).values().sum();
+    println!(
+        "audit-finding: counted {counted} calls, formula {formula}; per operation: {:?}; formula per operation: {:?}",
+        calls(&ctx),
+        recovery_verifier::calls::minimal_calls_by_operation(&shape)
+    );
+    assert_eq!(counted, formula);
+    assert_eq!(report.counted_calls, counted);
+    assert_eq!(report.minimal_calls, Some(formula));
+    assert_eq!(report.shape.as_ref(), Some(&shape));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_recovery_point_listing_completes_with_retries() {
+    let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
+    let expected = account.expected_findings().unwrap();
+    let mut fault = Fault::new("ListRecoveryPointsByBackupVault");
+    fault.throttle_first = 3;
+    account.standin().set_fault(fault).unwrap();
+    let ctx = account.context().await;
+    let report = verify_region(
+        &ctx,
+        &policy::Policy::default(),
+        account.now(),
+        &VerifyOptions::default(),
+    )
+    .await;
+    assert!(
+        report.report.unreachable.is_empty(),
+        "{:?}",
+        report.report.unreachable
+    );
+    assert_eq!(findings(&report), expected);
+    let per_op = ctx.calls.snapshot();
+    let listing = per_op["Backup.ListRecoveryPointsByBackupVault"];
+    assert_eq!(listing.retries, 3, "each throttled call was retried once");
+    assert_eq!(report.retries, 3);
+    assert_eq!(
+        Some(report.counted_calls - report.retries),
+        report.minimal_calls
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_failing_permanently_makes_only_its_tables_unverifiable() {
+    let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
+    let expected = account.expected_findings().unwrap();
+    let mut fault = Fault::new("ListRecoveryPointsByBackupVault");
+    fault.fail_always = Some(FailKind::InternalServerError);
+    fault.vault = Some("backup-guard-vault".into());
+    account.standin().set_fault(fault).unwrap();
+    let deps = deps(&account).await;
+    let outcome = run(event(at_now(&account)), &deps).await.unwrap();
+    let region = &outcome.regions[0];
+
+    assert!(
+        region
+            .report
+            .unreachable
+            .iter()
+            .any(|u| u.what.contains("vault=backup-guard-vault")),
+        "{:?}",
+        region.report.unreachable
+    );
+    // Tables the policy's main selection does not cover keep their points elsewhere: they
+    // are verified exactly as without the fault.
+    let elsewhere = ["analytics-events", "legacy-reports", "session-cache"];
+    for t in &region.report.tables {
+        let name = t.table.name.as_str();
+        let mine: BTreeSet<ExpectedFinding> = t
+            .findings
+            .iter()
+            .map(|f| ExpectedFinding {
+                table: f.table_name.clone(),
+                code: f.code,
+                subject: f.subject.clone(),
+            })
+            .collect();
+        let exp: BTreeSet<ExpectedFinding> = expected
+            .iter()
+            .filter(|e| e.table == name)
+            .cloned()
+            .collect();
+        if elsewhere.contains(&name) {
+            assert_eq!(mine, exp, "{name} is verified");
+            assert_ne!(t.verdict, Verdict::Unverifiable, "{name}");
+        } else {
+            let unverifiable: Vec<_> = t
+                .findings
+                .iter()
+                .filter(|f| f.code == FindingCode::Unverifiable)
+                .collect();
+            assert!(
+                !unverifiable.is_empty(),
+                "{name} has an UNVERIFIABLE finding"
+            );
+            assert!(
+                unverifiable
+                    .iter()
+                    .any(|f| f.message.contains("backup-guard-vault")),
+                "{name}: the reason names the vault: {unverifiable:?}"
+            );
+            if exp.is_empty() {
+                assert_eq!(t.verdict, Verdict::Unverifiable, "{name}");
+            }
+        }
+    }
+    // The run continued and the digest went out.
+    assert!(outcome.digest_message_id.is_some());
+    assert_eq!(account.receive_alerts().await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passed_deadline_is_reported_not_silent() {
+    let account = start(&Scenario::shipped("healthy").unwrap()).await;
+    let deps = deps(&account).await;
+    let mut context = Context::default();
+    context.deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let err = run(LambdaEvent::new(at_now(&account), context), &deps)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, VerifierError::NothingVerifiable(_)), "{err}");
+    assert!(err.to_string().contains("deadline"), "{err}");
+    let alerts = account.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "the digest still reports the failure");
+    let subject = alerts[0].subject.clone().unwrap_or_default();
+    assert!(subject.contains("1 region(s) failed"), "{subject}");
+    assert!(alerts[0].message.contains("deadline"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_payloads_and_unknown_regions_fail_clearly_without_publishing() {
+    let account = start(&Scenario::shipped("healthy").unwrap()).await;
+    let deps = deps(&account).await;
+    let err = run(event(json!({"regions": "us-east-1"})), &deps)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, VerifierError::Payload(ref p) if p.field == "regions"),
+        "{err}"
+    );
+    let err = run(event(json!({"regions": ["eu-central-1"]})), &deps)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, VerifierError::UnknownRegion { .. }), "{err}");
+    assert!(err.to_string().contains("eu-central-1"));
+    assert!(account.receive_alerts().await.unwrap().is_empty());
+    // The scheduled-event envelope works (and evaluates at the clock's now).
+    let envelope = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-11-25T02:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": {}});
+    let outcome = run(event(envelope), &deps).await.unwrap();
+    assert_eq!(outcome.regions.len(), 1);
+    // A table filter restricts evaluation but not the inventory reads.
+    let outcome = run(
+        event(json!({"now": account.now().to_string(), "tables": ["order*", "pay*"]})),
+        &deps,
+    )
+    .await
+    .unwrap();
+    let names: Vec<&str> = outcome.regions[0]
+        .report
+        .tables
+        .iter()
+        .map(|t| t.table.name.as_str())
+        .collect();
+    assert_eq!(names, ["orders", "payments"]);
+}
