@@ -79,6 +79,15 @@ async fn vault_plan_and_selection_read_back_through_the_sdk() {
         .await
         .unwrap_err();
     assert_eq!(dup.code(), Some("AlreadyExistsException"));
+    // The same request again (same CreatorRequestId, as an SDK retry sends) is idempotent.
+    let again = c
+        .create_backup_vault()
+        .backup_vault_name("policy-vault")
+        .creator_request_id("req-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.backup_vault_arn(), created.backup_vault_arn());
     vault(&c, "other-vault").await;
 
     let described = c
@@ -135,11 +144,29 @@ async fn vault_plan_and_selection_read_back_through_the_sdk() {
     let out = c
         .create_backup_plan()
         .backup_plan(plan.clone())
+        .creator_request_id("plan-req")
         .send()
         .await
         .unwrap();
     let plan_id = out.backup_plan_id().unwrap().to_string();
     let v1 = out.version_id().unwrap().to_string();
+    // Same name, new request: AlreadyExists. Same request id: the same plan back.
+    let e = c
+        .create_backup_plan()
+        .backup_plan(plan.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("AlreadyExistsException"));
+    let again = c
+        .create_backup_plan()
+        .backup_plan(plan.clone())
+        .creator_request_id("plan-req")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.backup_plan_id(), Some(plan_id.as_str()));
+    assert_eq!(again.version_id(), Some(v1.as_str()));
     assert_eq!(
         out.backup_plan_arn(),
         Some(format!("arn:aws:backup:us-east-1:{ACCOUNT}:backup-plan:{plan_id}").as_str())

@@ -31,6 +31,9 @@
 //!   page holds [`store::DEFAULT_PAGE_SIZE`] items. `nextToken` is opaque and stable when
 //!   records are added between pages.
 //! - `createdAfter`/`createdBefore` (and `complete*`) are strict bounds.
+//! - `Create*` with a `CreatorRequestId` seen before (the SDK always sends one, and reuses
+//!   it on retries) returns the earlier result; a new request for an existing vault or
+//!   plan name is an `AlreadyExistsException`.
 //! - A query parameter an operation does not support is an `InvalidParameterValueException`
 //!   naming it, never silently ignored.
 //! - Rules omitting windows/time zone read back with AWS's defaults: start 480, completion

@@ -409,6 +409,17 @@ impl Store {
     ) -> Result<Value, ApiError> {
         check_name("BackupVaultName", name, 2, &['-', '_'])?;
         let input: CreateVaultBody = parse_body(body)?;
+        if let Some(v) = self.vaults.get(name)
+            && input.creator_request_id.is_some()
+            && v.creator_request_id == input.creator_request_id
+        {
+            // A retry of the same request (the SDK fills CreatorRequestId): idempotent.
+            return Ok(json!({
+                "BackupVaultName": v.name,
+                "BackupVaultArn": v.arn,
+                "CreationDate": ts_json(v.creation_date),
+            }));
+        }
         if self.vaults.contains_key(name) {
             return Err(ApiError::already_exists(format!(
                 "Backup vault {name} already exists"
@@ -551,6 +562,14 @@ impl Store {
     /// CreateBackupPlan.
     pub fn create_backup_plan(&mut self, body: &[u8], now: Timestamp) -> Result<Value, ApiError> {
         let input: CreatePlanBody = parse_body(body)?;
+        if let Some(plan) = input.creator_request_id.as_ref().and_then(|r| {
+            self.plans
+                .values()
+                .find(|p| p.deletion_date.is_none() && p.creator_request_id.as_ref() == Some(r))
+        }) {
+            // A retry of the same request (the SDK fills CreatorRequestId): idempotent.
+            return Ok(plan_ref_json(plan, now));
+        }
         let version = self.validate_plan(input.backup_plan, None, None)?;
         let version = self.assign_ids(version);
         let id = self.next_id(1);
@@ -691,6 +710,18 @@ impl Store {
         now: Timestamp,
     ) -> Result<Value, ApiError> {
         let input: CreateSelectionBody = parse_body(body)?;
+        if let Some(sel) = input.creator_request_id.as_ref().and_then(|r| {
+            self.plans
+                .get(plan_id)?
+                .selections
+                .values()
+                .find(|x| x.creator_request_id.as_ref() == Some(r))
+        }) {
+            // A retry of the same request (the SDK fills CreatorRequestId): idempotent.
+            return Ok(
+                json!({ "SelectionId": sel.id, "BackupPlanId": plan_id, "CreationDate": ts_json(sel.creation_date) }),
+            );
+        }
         let selection = input
             .backup_selection
             .ok_or_else(|| ApiError::missing_parameter("BackupSelection"))?;
