@@ -339,6 +339,22 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_json_shape_parses() {
+        let f: Fault = serde_json::from_str(
+            r#"{"operation": "ListRecoveryPointsByBackupVault", "latency_ms": 0,
+                "throttle_every": 0, "throttle_first": 0, "throttle_rate": 0.0,
+                "error_5xx_every": 0, "fail_always": null, "vault": null}"#,
+        )
+        .unwrap();
+        assert_eq!(f, Fault::new("ListRecoveryPointsByBackupVault"));
+        let f: Fault =
+            serde_json::from_str(r#"{"operation": "*", "fail_always": "ThrottlingException"}"#)
+                .unwrap();
+        assert_eq!(f.fail_always, Some(FailKind::ThrottlingException));
+        assert!(serde_json::from_str::<Fault>(r#"{"operation": "*", "throttle": 1}"#).is_err());
+    }
+
+    #[test]
     fn bad_faults_are_rejected_with_the_reason() {
         let mut set = FaultSet::default();
         let err = set.set(Fault::new("ListBackupPlan")).unwrap_err();
