@@ -85,3 +85,86 @@ pub fn print_text(doc: &Value, paint: Paint) {
     println!("outcome  {outcome_painted}");
     println!("reason   {}", s("reason"));
 }
+
+/// Runs the guard's handler (`table_guard::handle_parsed`) in report-only mode against the
+/// account: the table's current tags and the account's plans and selections are read, the
+/// policy evaluates them, and the alert the guard sends in report-only mode goes to
+/// `BG_TOPIC_ARN`. Nothing is tagged. The event id is namespaced (`backup-guard-cli/…`) so
+/// the ledger entry this run writes in `BG_STATE_TABLE` never makes the deployed guard treat
+/// the real event as a duplicate.
+pub async fn run_live(
+    file: &Path,
+    format: Format,
+    fail_on: crate::output::FailOn,
+    paint: Paint,
+) -> Result<Verdict, CliError> {
+    let text = read_input("event", file)?;
+    let mut parsed = parse(file, &text)?;
+    let mut policy = crate::error::policy_from_env()?;
+    policy.mode = policy::Mode::ReportOnly;
+    let vars: Vec<(String, String)> = ["BG_TOPIC_ARN", "BG_STATE_TABLE", "BG_NOTIFY_COMPLIANT"]
+        .iter()
+        .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
+        .collect();
+    let settings = table_guard::GuardSettings::from_vars(&vars).map_err(|e| {
+        CliError::usage(format!(
+            "check-event --live needs the guard's settings: {e} (the stack's alert topic and state table)"
+        ))
+    })?;
+    let region = parsed.table().map(|t| t.region.clone());
+    let ctx = awsio::AwsContext::from_env(region.as_deref()).await;
+    parsed.event_id = format!(
+        "backup-guard-cli/{}/{}",
+        jiff::Timestamp::now().as_nanosecond(),
+        parsed.event_id
+    );
+    let deps = table_guard::GuardDeps::new(ctx, policy, settings);
+    let outcome = table_guard::handle_parsed(parsed.clone(), &deps)
+        .await
+        .map_err(|e| CliError::runtime(format!("table-guard handler: {e}")))?;
+    let mut doc = offline_json(&parsed);
+    let findings = &outcome.findings;
+    let failing = findings.iter().any(|f| fail_on.fails(f.severity));
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert(
+            "verdict".into(),
+            json!(outcome.verdict.map(|v| v.as_str().to_string())),
+        );
+        obj.insert(
+            "findings".into(),
+            serde_json::to_value(findings).unwrap_or(Value::Null),
+        );
+        obj.insert(
+            "guard_outcome".into(),
+            serde_json::to_value(&outcome).unwrap_or(Value::Null),
+        );
+    }
+    match format {
+        Format::Json => print_json(&doc)?,
+        Format::Text => {
+            print_text(&doc, paint);
+            if let Some(v) = outcome.verdict {
+                println!("verdict  {}", paint.bold(v.as_str()));
+            }
+            for a in &outcome.actions {
+                println!("action   {}", serde_json::to_string(a).unwrap_or_default());
+            }
+            for f in findings {
+                println!(
+                    "  {:<8} {}: {}",
+                    paint.severity(f.severity),
+                    paint.bold(f.code.as_str()),
+                    f.message
+                );
+            }
+            if let Some(id) = outcome.alert_message_id() {
+                println!("alert    sent (report-only), SNS message id {id}");
+            }
+        }
+    }
+    Ok(if failing {
+        Verdict::Findings
+    } else {
+        Verdict::Ok
+    })
+}

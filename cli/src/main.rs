@@ -6,6 +6,7 @@
 //! 1 findings at or above `--fail-on` (or deviations / nothing to restore), 2 usage, input or
 //! account errors (the message names what was wrong).
 
+mod audit_cmd;
 mod error;
 mod event_cmd;
 mod output;
@@ -49,6 +50,8 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// `restore-command` is the command's name: it prints a command.
+#[allow(clippy::enum_variant_names)]
 enum Command {
     /// The next fire instants of an AWS cron expression, with start and completion deadlines.
     Schedule {
@@ -80,9 +83,23 @@ enum Command {
     CheckEvent {
         /// The event JSON; `-` = stdin.
         file: PathBuf,
-        /// Evaluate the table against the account (report-only: nothing is changed).
+        /// Run table-guard's handler in report-only mode against the account (AWS_* env,
+        /// BG_TOPIC_ARN, BG_STATE_TABLE): reads the table's tags and the backup plans,
+        /// evaluates, never tags; the report-only alert goes to the topic.
         #[arg(long)]
         live: bool,
+    },
+    /// The verifier's evaluation of every table, read-only: verdict, last good slot, findings.
+    Audit {
+        /// Region to audit (repeatable; default: AWS_REGION / the profile's).
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Only tables whose name matches this glob (`*` wildcards; repeatable).
+        #[arg(long = "table")]
+        tables: Vec<String>,
+        /// Evaluate as of this instant (RFC 3339, a date, or `now`).
+        #[arg(long, default_value = "now")]
+        now: String,
     },
     /// The newest good recovery point of a table and the exact command that restores it.
     RestoreCommand {
@@ -147,12 +164,22 @@ fn run(cli: Cli) -> Result<Verdict, CliError> {
         Command::CheckPlan { file } => plan_cmd::run(&file, cli.format, paint),
         Command::CheckEvent { file, live } => {
             if live {
-                Err(CliError::usage(
-                    "check-event --live is not available in this build",
-                ))
+                runtime()?.block_on(event_cmd::run_live(&file, cli.format, cli.fail_on, paint))
             } else {
                 event_cmd::run_offline(&file, cli.format, paint)
             }
+        }
+        Command::Audit {
+            regions,
+            tables,
+            now,
+        } => {
+            let args = audit_cmd::AuditArgs {
+                now: parse_instant("--now", &now)?,
+                regions,
+                tables,
+            };
+            runtime()?.block_on(audit_cmd::run(&args, cli.format, cli.fail_on, paint))
         }
         Command::RestoreCommand {
             table,

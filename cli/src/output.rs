@@ -138,10 +138,10 @@ pub fn parse_instant(option: &str, s: &str) -> Result<Timestamp, CliError> {
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Ok(ts);
     }
-    if let Ok(date) = t.parse::<jiff::civil::Date>() {
-        if let Ok(zoned) = date.to_zoned_datetime(jiff::tz::TimeZone::UTC) {
-            return Ok(zoned.timestamp());
-        }
+    if let Ok(date) = t.parse::<jiff::civil::Date>()
+        && let Ok(zoned) = date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(zoned.timestamp());
     }
     Err(CliError::usage(format!(
         "{option}: `{s}` is not an instant; use RFC 3339 with an offset \
