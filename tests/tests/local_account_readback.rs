@@ -39,7 +39,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     }
     let seeded: BTreeSet<String> = s.tables.iter().map(|t| t.name.clone()).collect();
     assert_eq!(names, seeded);
-    assert_eq!(seeded.len(), 25);
+    assert_eq!(seeded.len(), 26);
     assert!(pages >= 4, "ListTables pages: {pages}");
 
     // --- Tagging GetResources, 4 per page.
