@@ -239,7 +239,9 @@ pub fn human_todo(outcome: &GuardOutcome) -> Vec<String> {
         }
         if let Some(r) = &f.remedy {
             let line = if outcome.actor.is_cloudformation() && f.code == FindingCode::MissingTag {
-                format!("{r} (the table belongs to a CloudFormation stack: add it in the template)")
+                format!(
+                    "{r} Do it in the table's CloudFormation template, not by hand: the stack owns the table."
+                )
             } else {
                 r.clone()
             };

@@ -650,3 +650,68 @@ async fn sns_failing_permanently_is_an_error_that_reports_the_remediation_done()
     );
     assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 1);
 }
+
+#[tokio::test]
+async fn tags_set_at_creation_that_the_read_does_not_show_yet_come_from_the_event() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    // moto has only `owner` on the table; the CreateTable call also set the backup tag, which
+    // the (eventually consistent) read does not show.
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-lag",
+        &[
+            ("owner", "team-orders"),
+            ("backup-policy", "twice-monthly-90d"),
+        ],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert_eq!(
+        attempts(&deps.ctx, "DynamoDB.ListTagsOfResource"),
+        2,
+        "bounded re-read"
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("not visible after 2 reads")),
+        "{:?}",
+        out.notes
+    );
+    assert_eq!(out.verdict, Some(Verdict::Pending));
+    assert!(out.actions.is_empty(), "{:?}", out.actions);
+    assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 0);
+}
+
+#[tokio::test]
+async fn a_stale_tag_resource_event_acts_on_the_current_tags_not_the_delta() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    // TagResource added the backup tag, but a later UntagResource removed it again: the
+    // table's current tags decide, so the guard restores it.
+    let ev = event(
+        &acct,
+        "tag-resource.json",
+        "lost-tag",
+        "ev-stale-tag",
+        &[("backup-policy", "twice-monthly-90d")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("a later call changed them")),
+        "{:?}",
+        out.notes
+    );
+    assert_eq!(out.initial_verdict, Some(Verdict::NonCompliant));
+    assert!(matches!(
+        out.actions.as_slice(),
+        [Action::TagAdded {
+            coverage_confirmed: true,
+            ..
+        }]
+    ));
+}
