@@ -162,6 +162,68 @@ pub struct TableEvaluation {
     pub notes: Vec<String>,
 }
 
+/// Evaluates many tables against one account setup, checking each plan's conformance once.
+///
+/// The free functions ([`evaluate_table`], [`evaluate_new_table`], [`evaluate_coverage`],
+/// [`remediation_tag`]) build one per call; a caller evaluating many tables should build one
+/// `Evaluator` and reuse it (identical results, plan conformance computed once).
+#[derive(Debug, Clone)]
+pub struct Evaluator<'a> {
+    setup: &'a BackupSetup,
+    policy: &'a Policy,
+    conformance: BTreeMap<String, PlanConformance>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Checks every known plan's conformance once.
+    pub fn new(setup: &'a BackupSetup, policy: &'a Policy) -> Self {
+        Evaluator {
+            setup,
+            policy,
+            conformance: plan_conformance(setup, policy),
+        }
+    }
+
+    /// Conformance of every known plan, by plan id.
+    pub fn conformance(&self) -> &BTreeMap<String, PlanConformance> {
+        &self.conformance
+    }
+
+    /// See [`evaluate_table`].
+    pub fn evaluate_table(
+        &self,
+        table: &TableFacts,
+        points: &Fact<Vec<RecoveryPointFacts>>,
+        jobs: &Fact<Vec<JobFacts>>,
+        now: Timestamp,
+    ) -> TableEvaluation {
+        evaluate_table_with(
+            table,
+            self.setup,
+            points,
+            jobs,
+            self.policy,
+            now,
+            &self.conformance,
+        )
+    }
+
+    /// See [`evaluate_new_table`].
+    pub fn evaluate_new_table(&self, table: &TableFacts) -> TableEvaluation {
+        evaluate_new_table_with(table, self.setup, self.policy, &self.conformance)
+    }
+
+    /// See [`evaluate_coverage`].
+    pub fn evaluate_coverage(&self, table: &TableFacts) -> Coverage {
+        coverage_with(table, self.setup, &self.conformance)
+    }
+
+    /// See [`remediation_tag`].
+    pub fn remediation_tag(&self, table: &TableFacts) -> Option<(String, String)> {
+        remediation_with(table, self.setup, self.policy, &self.conformance)
+    }
+}
+
 /// Reads the exemption state of a table: exempt iff the exemption tag (key and value) is
 /// present and the reason tag has a non-blank value.
 pub fn exemption(table: &TableFacts, policy: &Policy) -> Exemption {
@@ -261,14 +323,19 @@ pub fn plan_conformance(setup: &BackupSetup, policy: &Policy) -> BTreeMap<String
 /// * otherwise [`Coverage::DriftedOnly`] if selections of non-conforming plans cover it;
 /// * otherwise [`Coverage::NotCovered`] with every selection's reason.
 pub fn evaluate_coverage(table: &TableFacts, setup: &BackupSetup, policy: &Policy) -> Coverage {
-    let plans = match &setup.plans {
-        Fact::Known(p) => p,
-        Fact::Unknown { reason } => {
-            return Coverage::Unknown {
-                reason: format!("backup plans could not be read: {reason}"),
-            };
-        }
-    };
+    Evaluator::new(setup, policy).evaluate_coverage(table)
+}
+
+fn coverage_with(
+    table: &TableFacts,
+    setup: &BackupSetup,
+    conformance: &BTreeMap<String, PlanConformance>,
+) -> Coverage {
+    if let Fact::Unknown { reason } = &setup.plans {
+        return Coverage::Unknown {
+            reason: format!("backup plans could not be read: {reason}"),
+        };
+    }
     let selections = match &setup.selections {
         Fact::Known(s) => s,
         Fact::Unknown { reason } => {
@@ -277,17 +344,13 @@ pub fn evaluate_coverage(table: &TableFacts, setup: &BackupSetup, policy: &Polic
             };
         }
     };
-    let conformance: BTreeMap<&str, PlanConformance> = plans
-        .iter()
-        .map(|p| (p.plan_id.as_str(), check_plan(p, policy)))
-        .collect();
     let matches = evaluate_selections(table, selections);
 
     let mut by: Vec<CoveringRule> = Vec::new();
     let mut drifted: Vec<DriftedCover> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     for m in &matches {
-        let plan = conformance.get(m.plan_id.as_str());
+        let plan = conformance.get(&m.plan_id);
         match (&m.outcome, plan) {
             (SelectionOutcome::Covered { .. }, Some(pc)) if pc.conforms() => {
                 for r in pc.conforming_rules() {
@@ -377,7 +440,8 @@ pub fn made_by_conforming_rule(
 
 /// The full evaluation of one table at `now` (see the crate docs for every rule).
 ///
-/// `points` may contain other resources' points (they are ignored); so may `jobs`.
+/// `points` and `jobs` may contain other resources' entries (they are ignored), but for many
+/// tables pass each table only its own (filtering is linear in their number).
 pub fn evaluate_table(
     table: &TableFacts,
     setup: &BackupSetup,
@@ -386,11 +450,22 @@ pub fn evaluate_table(
     policy: &Policy,
     now: Timestamp,
 ) -> TableEvaluation {
-    let (mut ev, done) = start_evaluation(table, setup, policy);
+    Evaluator::new(setup, policy).evaluate_table(table, points, jobs, now)
+}
+
+fn evaluate_table_with(
+    table: &TableFacts,
+    setup: &BackupSetup,
+    points: &Fact<Vec<RecoveryPointFacts>>,
+    jobs: &Fact<Vec<JobFacts>>,
+    policy: &Policy,
+    now: Timestamp,
+    conformance: &BTreeMap<String, PlanConformance>,
+) -> TableEvaluation {
+    let (mut ev, done) = start_evaluation(table, setup, policy, conformance);
     if done {
         return ev;
     }
-    let conformance = plan_conformance(setup, policy);
     let protected = matches!(ev.coverage, Coverage::Protected { .. });
 
     match points {
@@ -411,7 +486,7 @@ pub fn evaluate_table(
                 .filter(|p| p.resource_arn == table.arn)
                 .cloned()
                 .collect();
-            let counts = |p: &RecoveryPointFacts| made_by_conforming_rule(p, &conformance, policy);
+            let counts = |p: &RecoveryPointFacts| made_by_conforming_rule(p, conformance, policy);
             let slots = required_slots(
                 policy.schedule(),
                 policy.start_window(),
@@ -469,7 +544,16 @@ pub fn evaluate_new_table(
     setup: &BackupSetup,
     policy: &Policy,
 ) -> TableEvaluation {
-    let (mut ev, done) = start_evaluation(table, setup, policy);
+    Evaluator::new(setup, policy).evaluate_new_table(table)
+}
+
+fn evaluate_new_table_with(
+    table: &TableFacts,
+    setup: &BackupSetup,
+    policy: &Policy,
+    conformance: &BTreeMap<String, PlanConformance>,
+) -> TableEvaluation {
+    let (mut ev, done) = start_evaluation(table, setup, policy, conformance);
     if done {
         return ev;
     }
@@ -510,6 +594,15 @@ pub fn remediation_tag(
     setup: &BackupSetup,
     policy: &Policy,
 ) -> Option<(String, String)> {
+    Evaluator::new(setup, policy).remediation_tag(table)
+}
+
+fn remediation_with(
+    table: &TableFacts,
+    setup: &BackupSetup,
+    policy: &Policy,
+    conformance: &BTreeMap<String, PlanConformance>,
+) -> Option<(String, String)> {
     let Fact::Known(tags) = &table.tags else {
         return None;
     };
@@ -517,7 +610,7 @@ pub fn remediation_tag(
         return None;
     }
     if matches!(
-        evaluate_coverage(table, setup, policy),
+        coverage_with(table, setup, conformance),
         Coverage::Protected { .. }
     ) {
         return None;
@@ -529,7 +622,7 @@ pub fn remediation_tag(
         policy.backup_tag.value.clone(),
     );
     tagged.tags = Fact::Known(new_tags);
-    match evaluate_coverage(&tagged, setup, policy) {
+    match coverage_with(&tagged, setup, conformance) {
         Coverage::Protected { .. } => Some((
             policy.backup_tag.key.clone(),
             policy.backup_tag.value.clone(),
@@ -544,8 +637,9 @@ fn start_evaluation(
     table: &TableFacts,
     setup: &BackupSetup,
     policy: &Policy,
+    conformance: &BTreeMap<String, PlanConformance>,
 ) -> (TableEvaluation, bool) {
-    let coverage = evaluate_coverage(table, setup, policy);
+    let coverage = coverage_with(table, setup, conformance);
     let mut ev = TableEvaluation {
         table: table.clone(),
         verdict: Verdict::Unverifiable,
@@ -600,7 +694,7 @@ fn start_evaluation(
         Exemption::NotExempt => {}
     }
     ev.findings.extend(check_tags(table, policy));
-    if let Some(f) = coverage_finding(table, &ev.coverage, setup, policy) {
+    if let Some(f) = coverage_finding(table, &ev.coverage, setup, policy, conformance) {
         ev.findings.push(f);
     }
     (ev, false)
@@ -611,6 +705,7 @@ fn coverage_finding(
     coverage: &Coverage,
     setup: &BackupSetup,
     policy: &Policy,
+    conformance: &BTreeMap<String, PlanConformance>,
 ) -> Option<Finding> {
     match coverage {
         Coverage::Protected { .. } => None,
@@ -693,7 +788,7 @@ fn coverage_finding(
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            let remedy = match remediation_tag(table, setup, policy) {
+            let remedy = match remediation_with(table, setup, policy, conformance) {
                 Some((k, v)) => format!(
                     "Add the tag {k}={v} to the table (the table guard does this in enforce mode)."
                 ),

@@ -168,8 +168,8 @@ pub mod slots;
 
 pub use config::{ConfigError, Mode, Policy, RequiredTag, SelectionMode, TagPair};
 pub use evaluate::{
-    Coverage, TableEvaluation, Verdict, evaluate_coverage, evaluate_new_table, evaluate_table,
-    needs_creation_time, remediation_tag,
+    Coverage, Evaluator, TableEvaluation, Verdict, evaluate_coverage, evaluate_new_table,
+    evaluate_table, needs_creation_time, remediation_tag,
 };
 pub use facts::{
     BackupSetup, CreatedBy, Fact, JobFacts, JobState, PlanFacts, PointStatus, RecoveryPointFacts,

@@ -603,3 +603,69 @@ fn timestamps_in_findings_are_rfc3339_utc() {
     let s = ev.findings[0].subject.clone().unwrap();
     assert!(s.parse::<Timestamp>().is_ok() && s.ends_with('Z'), "{s}");
 }
+
+#[test]
+fn evaluator_gives_the_same_results_as_the_free_functions() {
+    let mut bad = good_rule();
+    bad.rule_id = Some("bad".into());
+    bad.schedule_expression = "cron(0 0 15 * ? *)".into();
+    let setup = BackupSetup {
+        plans: Fact::Known(vec![
+            plan(PLAN, vec![good_rule()]),
+            plan("drift", vec![bad]),
+        ]),
+        selections: Fact::Known(vec![
+            tagged_selection("s-tag", PLAN),
+            all_tables_selection("s-all", "drift"),
+        ]),
+    };
+    let policy = Policy::default();
+    let ev = policy::evaluate::Evaluator::new(&setup, &policy);
+    assert!(ev.conformance()[PLAN].conforms());
+    assert!(!ev.conformance()["drift"].conforms());
+    let tables = [
+        owned("orders"),
+        table(
+            "tagged",
+            &[("owner", "a"), ("backup-policy", "twice-monthly-90d")],
+        ),
+        table(
+            "x",
+            &[("backup-policy", "exempt"), ("exempt-reason", "tmp")],
+        ),
+    ];
+    for t in &tables {
+        let points = Fact::Known(healthy_points(&t.name));
+        let jobs = Fact::Known(vec![]);
+        assert_eq!(
+            ev.evaluate_table(t, &points, &jobs, ts(NOW)),
+            evaluate_table(t, &setup, &points, &jobs, &policy, ts(NOW))
+        );
+        assert_eq!(
+            ev.evaluate_new_table(t),
+            evaluate_new_table(t, &setup, &policy)
+        );
+        assert_eq!(
+            ev.evaluate_coverage(t),
+            evaluate_coverage(t, &setup, &policy)
+        );
+        assert_eq!(ev.remediation_tag(t), remediation_tag(t, &setup, &policy));
+    }
+    // orders: only the drifted all-tables plan covers it; the tag would fix it.
+    assert!(matches!(
+        ev.evaluate_coverage(&tables[0]),
+        Coverage::DriftedOnly { .. }
+    ));
+    assert_eq!(
+        ev.remediation_tag(&tables[0]),
+        Some(("backup-policy".into(), "twice-monthly-90d".into()))
+    );
+    // tagged: protected, with the drifted cover listed for information.
+    match ev.evaluate_coverage(&tables[1]) {
+        Coverage::Protected { by, also_drifted } => {
+            assert_eq!(by[0].plan_id, PLAN);
+            assert_eq!(also_drifted[0].plan_id, "drift");
+        }
+        other => panic!("{other:?}"),
+    }
+}
