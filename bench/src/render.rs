@@ -550,3 +550,57 @@ fn binaries_section(o: &mut String, res: &Results) {
     }
     o.push('\n');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::SizeResult;
+
+    fn run(calls: u64, minimal: Option<u64>, rss_kib: u64) -> RunResult {
+        RunResult {
+            mode: "verifier".into(),
+            calls: BTreeMap::from([("Backup.ListRecoveryPointsByBackupVault".to_string(), calls)]),
+            calls_total: calls,
+            minimal_total: minimal,
+            peak_rss_kib: Some(rss_kib),
+            wall_ms: 10.0,
+            ..RunResult::default()
+        }
+    }
+
+    #[test]
+    fn targets_are_judged_from_the_numbers() {
+        let res = Results {
+            sizes: vec![
+                SizeResult {
+                    n: 100,
+                    verifier: vec![run(50, Some(10), 1000)],
+                    naive: vec![run(60, None, 1000)],
+                    ..SizeResult::default()
+                },
+                SizeResult {
+                    n: 10_000,
+                    tables: 10_001,
+                    verifier: vec![
+                        run(105, Some(100), 200 * 1024),
+                        run(105, Some(100), 100 * 1024),
+                    ],
+                    naive: vec![run(30_000, None, 1000)],
+                    ..SizeResult::default()
+                },
+            ],
+            ..Results::default()
+        };
+        let t = targets(&res);
+        // The largest size decides: 105/100 ≤ 1.1, 30000/105 ≥ 50, max RSS 200 MiB ≥ 128 MB.
+        assert!(t[0].what.contains("10001 tables"), "{}", t[0].what);
+        assert_eq!(t[0].ok, Some(true), "{}", t[0].measured);
+        assert_eq!(t[1].ok, Some(true), "{}", t[1].measured);
+        assert_eq!(t[2].ok, Some(false), "{}", t[2].measured);
+        assert_eq!(t[3].ok, None, "guard not measured");
+        let doc = render(&res, "cmd");
+        assert!(doc.contains("| 10001 | 0 |"), "{doc}");
+        assert!(doc.contains("1.050×"), "{doc}");
+        assert!(doc.contains("**not met**") && doc.contains("not measured"));
+    }
+}
