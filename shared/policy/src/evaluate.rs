@@ -14,7 +14,7 @@ use crate::config::Policy;
 use crate::conformance::{PlanConformance, check_plan, schedule_matches_policy};
 use crate::facts::{BackupSetup, Fact, JobFacts, RecoveryPointFacts, TableFacts};
 use crate::findings::{Finding, FindingCode};
-use crate::retention::{RetentionIssue, check_point, lifecycle_conforms};
+use crate::retention::{RetentionIssue, check_point_at, lifecycle_conforms};
 use crate::selection::{SelectionMatch, SelectionOutcome, evaluate_selections};
 use crate::slots::{
     NearMiss, NearMissReason, SlotResult, SlotStatus, classify_slots, required_slots,
@@ -513,7 +513,7 @@ fn evaluate_table_with(
                 ev.findings.push(pending_finding(table, &ev.slots, policy, now));
             }
             for p in &mine {
-                point_findings(table, p, counts(p), policy, &mut ev.findings);
+                point_findings(table, p, counts(p), policy, now, &mut ev.findings);
             }
         }
     }
@@ -919,9 +919,10 @@ fn point_findings(
     point: &RecoveryPointFacts,
     by_conforming_rule: bool,
     policy: &Policy,
+    now: Timestamp,
     out: &mut Vec<Finding>,
 ) {
-    let issues = check_point(point, policy);
+    let issues = check_point_at(point, policy, now);
     if issues.is_empty() {
         return;
     }
@@ -1004,7 +1005,8 @@ pub fn issue_code(issue: &RetentionIssue) -> FindingCode {
         }
         RetentionIssue::TooLong { .. }
         | RetentionIssue::NoExpiry { .. }
-        | RetentionIssue::DeleteAtTooLate { .. } => FindingCode::RetentionTooLong,
+        | RetentionIssue::DeleteAtTooLate { .. }
+        | RetentionIssue::KeptPastDeleteAt { .. } => FindingCode::RetentionTooLong,
         RetentionIssue::ColdStorage { .. } => FindingCode::ColdStorageDrift,
         RetentionIssue::BadStatus { .. } => FindingCode::BadRecoveryPoint,
     }

@@ -103,7 +103,8 @@
 //! Every point of the table made by a conforming plan rule is checked
 //! ([`retention::check_point`]): `DeleteAfterDays` = retention exactly (fewer:
 //! `RETENTION_TOO_SHORT`; more or none: `RETENTION_TOO_LONG`); `DeleteAt − CreationDate` =
-//! retention ± 1 day; no cold storage (`COLD_STORAGE_DRIFT`); status good
+//! retention ± 1 day; not still present more than 1 day after its `DeleteAt` unless
+//! `DELETING` (`RETENTION_TOO_LONG`); no cold storage (`COLD_STORAGE_DRIFT`); status good
 //! (`BAD_RECOVERY_POINT` for `PARTIAL`, `EXPIRED`, `STOPPED` and every unknown status;
 //! `CREATING`/`DELETING` are transitional). Any other point (on demand, or by a
 //! non-conforming plan) whose lifecycle differs from the policy's is `UNMANAGED_BACKUP`; one

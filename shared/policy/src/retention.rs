@@ -14,12 +14,15 @@
 //! * A status other than `AVAILABLE`/`COMPLETED` is [`RetentionIssue::BadStatus`], except the
 //!   transitional `CREATING` and `DELETING` (those are judged through slots and expiry).
 //!   Unknown statuses are bad.
+//! * At a given time ([`check_point_at`]), a point still present more than the tolerance after
+//!   its `DeleteAt` (and not `DELETING`) is [`RetentionIssue::KeptPastDeleteAt`] (kept too
+//!   long).
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Policy;
-use crate::facts::RecoveryPointFacts;
+use crate::facts::{PointStatus, RecoveryPointFacts};
 
 /// Tolerance when comparing `DeleteAt − CreationDate` with the retention: one day.
 pub const DELETE_AT_TOLERANCE: SignedDuration = SignedDuration::from_hours(24);
@@ -66,6 +69,12 @@ pub enum RetentionIssue {
         /// Days.
         after_days: i64,
     },
+    /// The point still exists more than [`DELETE_AT_TOLERANCE`] after its `DeleteAt` (and is
+    /// not being deleted): it is kept longer than its lifecycle says.
+    KeptPastDeleteAt {
+        /// `DeleteAt`.
+        delete_at: jiff::Timestamp,
+    },
     /// Status is not good.
     BadStatus {
         /// The API word.
@@ -89,6 +98,7 @@ impl RetentionIssue {
             RetentionIssue::TooLong { .. }
                 | RetentionIssue::NoExpiry { .. }
                 | RetentionIssue::DeleteAtTooLate { .. }
+                | RetentionIssue::KeptPastDeleteAt { .. }
         )
     }
 
@@ -121,6 +131,9 @@ impl RetentionIssue {
             RetentionIssue::ColdStorage { after_days } => format!(
                 "moves to cold storage after {after_days} days; the policy allows no cold storage"
             ),
+            RetentionIssue::KeptPastDeleteAt { delete_at } => {
+                format!("still present although it was due for deletion at {delete_at}")
+            }
             RetentionIssue::BadStatus { status } => {
                 format!("status is {status}, not AVAILABLE/COMPLETED")
             }
@@ -188,6 +201,27 @@ fn human_seconds(secs: i64) -> String {
     } else {
         format!("{days} days {hours} h")
     }
+}
+
+/// [`check_point`] plus, at time `now`, [`RetentionIssue::KeptPastDeleteAt`] if the point
+/// outlived its `DeleteAt` by more than the tolerance (unless it is `DELETING`).
+pub fn check_point_at(
+    point: &RecoveryPointFacts,
+    policy: &Policy,
+    now: jiff::Timestamp,
+) -> Vec<RetentionIssue> {
+    let mut out = check_point(point, policy);
+    if let Some(delete_at) = point.delete_at
+        && point.status != PointStatus::Deleting
+        && now.duration_since(delete_at) > DELETE_AT_TOLERANCE
+    {
+        let at = out
+            .iter()
+            .position(|i| matches!(i, RetentionIssue::BadStatus { .. }))
+            .unwrap_or(out.len());
+        out.insert(at, RetentionIssue::KeptPastDeleteAt { delete_at });
+    }
+    out
 }
 
 /// True if the point's lifecycle (not its status) is exactly the policy's.

@@ -385,8 +385,9 @@ fn on_demand_points_never_fill_a_slot_and_are_unmanaged_outside_the_lifecycle() 
 fn policy_point_lifecycle_drift_and_bad_status() {
     let t = owned("orders");
     let mut points = healthy_points("orders");
-    points[0].delete_after_days = Some(30);
-    points[0].delete_at = Some(points[0].created + days(30));
+    // (The newest point: with 30 days it is not yet due for deletion.)
+    points[5].delete_after_days = Some(30);
+    points[5].delete_at = Some(points[5].created + days(30));
     points[1].delete_after_days = Some(120);
     points[1].delete_at = Some(points[1].created + days(120));
     points[2].move_to_cold_storage_after_days = Some(10);

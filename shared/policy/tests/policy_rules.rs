@@ -9,7 +9,7 @@ use policy::conformance::{
     parse_plan_document,
 };
 use policy::facts::{Fact, PointArnKind, PointStatus, TagCondition, point_arn_kind};
-use policy::retention::{RetentionIssue, check_point};
+use policy::retention::{RetentionIssue, check_point, check_point_at};
 use policy::selection::{
     ConditionOperator, CoverVia, NoMatchReason, SelectionOutcome, match_selection, wildcard_match,
 };
@@ -953,4 +953,24 @@ fn bad_status_points_do_not_satisfy() {
             "{status}"
         );
     }
+}
+
+#[test]
+fn a_point_outliving_its_delete_at_is_kept_too_long() {
+    let p = Policy::default();
+    let created = ts("2025-10-15T00:20:00Z");
+    let pt = point("t", created); // DeleteAt 2026-01-13T00:20Z
+    assert_eq!(check_point_at(&pt, &p, ts("2026-01-14T00:20:00Z")), vec![]);
+    assert_eq!(
+        check_point_at(&pt, &p, ts("2026-01-14T00:20:01Z")),
+        vec![RetentionIssue::KeptPastDeleteAt {
+            delete_at: ts("2026-01-13T00:20:00Z")
+        }]
+    );
+    let mut deleting = pt.clone();
+    deleting.status = PointStatus::Deleting;
+    assert_eq!(
+        check_point_at(&deleting, &p, ts("2026-02-01T00:00:00Z")),
+        vec![]
+    );
 }
