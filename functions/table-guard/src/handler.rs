@@ -513,3 +513,55 @@ async fn process(
     outcome.alert = AlertStatus::Sent { message_id: id };
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn settings_need_topic_and_state_table() {
+        let e = GuardSettings::from_vars(&vars(&[(VAR_STATE_TABLE, "t")])).unwrap_err();
+        assert!(e.to_string().contains(VAR_TOPIC_ARN), "{e}");
+        let e = GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t")])).unwrap_err();
+        assert!(e.to_string().contains(VAR_STATE_TABLE), "{e}");
+        let s =
+            GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")]))
+                .unwrap();
+        assert!(!s.notify_compliant);
+        assert_eq!(s.setup_ttl, SETUP_CACHE_TTL);
+    }
+
+    #[test]
+    fn notify_compliant_accepts_only_true_or_false() {
+        let base = [(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")];
+        let with = |v: &str| {
+            let mut p = base.to_vec();
+            p.push((VAR_NOTIFY_COMPLIANT, v));
+            GuardSettings::from_vars(&vars(&p))
+        };
+        assert!(with("true").unwrap().notify_compliant);
+        assert!(!with("false").unwrap().notify_compliant);
+        let e = with("yes").unwrap_err();
+        assert!(e.to_string().contains("BG_NOTIFY_COMPLIANT=\"yes\""), "{e}");
+    }
+
+    #[test]
+    fn calls_since_counts_only_new_attempts() {
+        let before: BTreeMap<String, u64> = [("A".to_string(), 2), ("B".to_string(), 1)].into();
+        let after: BTreeMap<String, u64> = [
+            ("A".to_string(), 3),
+            ("B".to_string(), 1),
+            ("C".to_string(), 4),
+        ]
+        .into();
+        let d = calls_since(&before, &after);
+        assert_eq!(d, [("A".to_string(), 1), ("C".to_string(), 4)].into());
+    }
+}

@@ -715,3 +715,125 @@ async fn a_stale_tag_resource_event_acts_on_the_current_tags_not_the_delta() {
         }]
     ));
 }
+
+/// A stand-in for DynamoDB's JSON API that answers every call with the next scripted
+/// `(status, __type)`; `None` = success (`{}`).
+async fn fake_dynamodb(
+    script: Vec<Option<(u16, &'static str)>>,
+    calls: Arc<AtomicUsize>,
+) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let script = Arc::new(script);
+    let app = axum::Router::new().fallback(move || {
+        let (script, calls) = (script.clone(), calls.clone());
+        async move {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            let json = [(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.0")];
+            match script.get(n).copied().flatten() {
+                Some((status, code)) => (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    json,
+                    format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"injected by the test"}}"#),
+                ),
+                None => (axum::http::StatusCode::OK, json, "{}".to_string()),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+async fn fake_dynamodb_ctx(endpoint: &str) -> AwsContext {
+    let vars: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    AwsContext::from_vars(&vars, Some("us-east-1")).await
+}
+
+#[tokio::test]
+async fn tag_resource_retries_a_table_still_being_created_and_not_a_denial() {
+    let arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders";
+    let tag = [("backup-policy".to_string(), "twice-monthly-90d".to_string())];
+    let backoff = Backoff {
+        attempts: 5,
+        initial: Duration::from_millis(10),
+        max: Duration::from_millis(20),
+    };
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let in_use = Some((400, "ResourceInUseException"));
+    let ctx =
+        fake_dynamodb_ctx(&fake_dynamodb(vec![in_use, in_use, None], calls.clone()).await).await;
+    let w = awsio::table::tag_resource(&ctx.dynamodb, arn, &tag, &backoff)
+        .await
+        .unwrap();
+    assert_eq!(w.calls, 3);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let denied = Some((400, "AccessDeniedException"));
+    let ctx = fake_dynamodb_ctx(&fake_dynamodb(vec![denied; 5], calls.clone()).await).await;
+    let e = awsio::table::tag_resource(&ctx.dynamodb, arn, &tag, &backoff)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("AccessDeniedException"));
+    assert_eq!(e.operation, "DynamoDB.TagResource");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // Throttling: the SDK retries it first (adaptive mode); the call succeeds.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let throttled = Some((400, "ThrottlingException"));
+    let ctx = fake_dynamodb_ctx(&fake_dynamodb(vec![throttled, None], calls.clone()).await).await;
+    let w = awsio::table::tag_resource(&ctx.dynamodb, arn, &tag, &backoff)
+        .await
+        .unwrap();
+    assert_eq!(w.calls, 1);
+    let snap = ctx.calls.snapshot();
+    let tag_calls = snap.get("DynamoDB.TagResource").unwrap();
+    assert_eq!((tag_calls.attempts, tag_calls.retries), (2, 1));
+}
+
+#[tokio::test]
+async fn notify_compliant_alerts_for_a_protected_table_and_the_setup_cache_expires() {
+    let acct = account("guard-all-tables").await;
+    let mut deps = deps(&acct, &[]).await;
+    deps.settings.notify_compliant = true;
+    deps.settings.setup_ttl = Duration::ZERO;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-n1",
+        &[("owner", "team-orders")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert_eq!(out.verdict, Some(Verdict::Pending));
+    assert!(out.alert_message_id().is_some());
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        alerts[0].attributes.get("severity").map(String::as_str),
+        Some("info")
+    );
+
+    // With a zero TTL every invocation reads the setup again.
+    let before = attempts(&deps.ctx, "Backup.ListBackupPlans");
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-n2",
+        &[("owner", "team-orders")],
+    );
+    handle(ev, &deps).await.unwrap();
+    assert_eq!(attempts(&deps.ctx, "Backup.ListBackupPlans"), before + 1);
+}
