@@ -150,6 +150,10 @@ impl VerifierOutcome {
 
 /// The instant to stop starting new work: the Lambda deadline (epoch ms; 0 = none) minus the
 /// safety margin.
+///
+/// A deadline that has already passed when the invocation starts is not one Lambda gives (it
+/// always hands a future deadline); `cargo lambda watch`'s emulator sends a constant `600000`
+/// (1970). It is treated as no deadline, with a warning, so the function still runs locally.
 pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
     if deadline_ms == 0 {
         return None;
@@ -158,6 +162,14 @@ pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
+    if deadline_ms <= now_ms {
+        tracing::warn!(
+            deadline_ms,
+            now_ms,
+            "the invocation's deadline has already passed (a local emulator?): running without one"
+        );
+        return None;
+    }
     let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(margin);
     Some(Instant::now() + left)
 }
