@@ -7,7 +7,7 @@
 //!
 //! ```text
 //!   max(1,⌈T/100⌉)  DynamoDB.ListTables
-//! + max(1,⌈R/100⌉)  Resource Groups Tagging API.GetResources
+//! + max(1,⌈R/100⌉,⌈G/500⌉) Resource Groups Tagging API.GetResources (G = their tag pairs)
 //! + 1               STS.GetCallerIdentity
 //! + max(1,⌈V/1000⌉) Backup.ListBackupVaults
 //! + Σ_v max(1,⌈R_v/1000⌉)          Backup.ListRecoveryPointsByBackupVault
@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 /// Page size of `ListTables` and `GetResources`.
 pub const SMALL_PAGE: u64 = 100;
+/// Tag pairs per `GetResources` page.
+pub const TAG_PAIRS_PAGE: u64 = 500;
 /// Page size of the Backup list calls.
 pub const BACKUP_PAGE: u64 = 1000;
 
@@ -36,6 +38,8 @@ pub struct InventoryShape {
     pub tables: u64,
     /// Tables the tagging API returns (tagged now or once).
     pub tagged_tables: u64,
+    /// Their tag pairs (a table without tags counts one, as `TagsPerPage` counts it).
+    pub tag_pairs: u64,
     /// DynamoDB recovery points inside the look-back, per vault (one entry per vault).
     pub points_per_vault: Vec<u64>,
     /// Selections per plan (one entry per plan).
@@ -61,7 +65,7 @@ pub fn minimal_calls_by_operation(shape: &InventoryShape) -> BTreeMap<&'static s
     m.insert("DynamoDB.ListTables", pages(shape.tables, SMALL_PAGE));
     m.insert(
         "Resource Groups Tagging API.GetResources",
-        pages(shape.tagged_tables, SMALL_PAGE),
+        pages(shape.tagged_tables, SMALL_PAGE).max(pages(shape.tag_pairs, TAG_PAIRS_PAGE)),
     );
     m.insert("STS.GetCallerIdentity", 1);
     m.insert(
@@ -139,6 +143,7 @@ mod tests {
         let shape = InventoryShape {
             tables: 250,
             tagged_tables: 120,
+            tag_pairs: 240,
             points_per_vault: vec![2500, 0],
             selections_per_plan: vec![2, 1],
             jobs_fit_one_page: true,
@@ -165,6 +170,7 @@ mod tests {
         let shape = InventoryShape {
             tables: 10_000,
             tagged_tables: 10_000,
+            tag_pairs: 30_000,
             points_per_vault: vec![60_000],
             selections_per_plan: vec![1],
             jobs_fit_one_page: false,

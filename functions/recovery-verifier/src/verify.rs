@@ -313,10 +313,11 @@ pub async fn verify_region(
     };
 
     // Tags: absent from GetResources means no tags (never skip such a table).
-    let (tags_by_name, tagged_count): (Fact<TagsByTable>, u64) = match tags {
+    let (tags_by_name, tagged_count, tag_pairs): (Fact<TagsByTable>, u64, u64) = match tags {
         Ok(t) => {
             let n = t.items.len() as u64;
-            (Fact::Known(t.items), n)
+            let pairs = t.items.values().map(|m| m.len().max(1) as u64).sum();
+            (Fact::Known(t.items), n, pairs)
         }
         Err(e) => {
             unreachable.push(Unreachable {
@@ -325,6 +326,7 @@ pub async fn verify_region(
             });
             (
                 Fact::unknown(format!("tags could not be read: {}", short_reason(&e))),
+                0,
                 0,
             )
         }
@@ -579,6 +581,7 @@ pub async fn verify_region(
     let shape = InventoryShape {
         tables: tables.items.len() as u64,
         tagged_tables: tagged_count,
+        tag_pairs,
         points_per_vault,
         selections_per_plan: selections_per_plan(&setup),
         jobs_fit_one_page: jobs_fit,

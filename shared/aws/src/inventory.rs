@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`caller_identity`] | 1 `STS.GetCallerIdentity` (account and partition, to build table ARNs) |
 //! | [`list_table_names`] | `max(1, ⌈T/100⌉)` `DynamoDB.ListTables` |
-//! | [`table_tags`] | `max(1, ⌈R/100⌉)` tagging `GetResources` (R = tables the tagging API knows) |
+//! | [`table_tags`] | `max(1, ⌈R/100⌉, ⌈tag pairs/500⌉)` tagging `GetResources` (R = tables the tagging API knows) |
 //! | [`list_vault_names`] | `max(1, ⌈V/1000⌉)` `Backup.ListBackupVaults` |
 //! | [`vault_recovery_points`] | `max(1, ⌈R_v/1000⌉)` `Backup.ListRecoveryPointsByBackupVault` per vault |
 //! | [`recent_failed_jobs`] | 1 `Backup.ListBackupJobs` if ≤ 1000 DynamoDB jobs in 30 days, else 1 + Σ over the four failure states of `max(1, ⌈J_s/1000⌉)` |
@@ -30,6 +30,10 @@ use crate::error::{AwsCallError, OperationContext};
 pub const LIST_TABLES_PAGE: i32 = 100;
 /// `GetResources` page size (the API maximum).
 pub const TAG_PAGE: i32 = 100;
+/// `GetResources` tags per page (the API maximum). Set as well as `ResourcesPerPage`: an
+/// implementation that applies its default of 100 tags per page would otherwise cut pages of
+/// tables with two tags to 50 tables (moto does).
+pub const TAGS_PER_PAGE: i32 = 500;
 /// `MaxResults` of the Backup list calls (the API maximum).
 pub const BACKUP_PAGE: i32 = 1000;
 /// The tagging API's resource type for DynamoDB tables.
@@ -130,6 +134,7 @@ pub async fn table_tags(
         .get_resources()
         .resource_type_filters(TABLE_RESOURCE_TYPE)
         .resources_per_page(TAG_PAGE)
+        .tags_per_page(TAGS_PER_PAGE)
         .into_paginator()
         .send();
     let mut out = BTreeMap::new();
@@ -366,10 +371,10 @@ pub async fn recent_failed_jobs(
             if let (Some(r), Some(v)) = (j.resource_arn(), j.backup_vault_name()) {
                 vault_of_job.push((r.to_string(), v.to_string()));
             }
-            if let Some(f) = job_facts(j)? {
-                if f.state.is_failure() {
-                    failed.push(f);
-                }
+            if let Some(f) = job_facts(j)?
+                && f.state.is_failure()
+            {
+                failed.push(f);
             }
         }
         return Ok(RecentJobs {

@@ -98,6 +98,7 @@ pub fn shape_of(s: &Scenario, described_tables: u64) -> InventoryShape {
     InventoryShape {
         tables: s.tables.len() as u64,
         tagged_tables: s.tables.iter().filter(|t| !t.tags.is_empty()).count() as u64,
+        tag_pairs: s.tables.iter().map(|t| t.tags.len() as u64).sum(),
         points_per_vault,
         selections_per_plan,
         jobs_fit_one_page: recent_jobs.len() <= 1000,

@@ -1,0 +1,81 @@
+//! A generated account of 2,000 compliant tables (the `healthy` scenario's plan and selection,
+//! same scenario struct as the files): the verifier's counted calls stay within 1.1× of the
+//! minimal formula, and far below a naive per-table scan.
+
+mod common;
+
+use jiff::{SignedDuration, Timestamp};
+use local_account::Scenario;
+use local_account::scenario::TableSpec;
+use policy::Verdict;
+use recovery_verifier::calls::naive_calls;
+use recovery_verifier::{VerifyOptions, minimal_calls, verify_region};
+use serde_json::json;
+
+use common::*;
+
+const TABLES: usize = 2000;
+
+fn generated() -> Scenario {
+    let mut s = Scenario::shipped("healthy").unwrap();
+    s.name = "generated-2000".into();
+    let born: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+    // Keep the healthy scenario's tables (the state table among them) and add the generated ones.
+    s.tables.extend((0..TABLES).map(|i| {
+        serde_json::from_value::<TableSpec>(json!({
+            "name": format!("gen-{i:04}"),
+            "created": (born + SignedDuration::from_mins(i as i64)).to_string(),
+            "tags": {"owner": format!("team-{}", i % 17), "backup-policy": "twice-monthly-90d"},
+            "backups": {"plan": "backup-guard-policy", "rule": "twice-monthly-90d"}
+        }))
+        .unwrap()
+    }));
+    s.expectations.clear();
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_tables_stay_within_ten_percent_of_the_formula() {
+    let account = start(&generated()).await;
+    let ctx = account.context().await;
+    let report = verify_region(
+        &ctx,
+        &policy::Policy::default(),
+        account.now(),
+        &VerifyOptions::default(),
+    )
+    .await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.report.tables.len(), account.scenario().tables.len());
+    assert!(report.report.tables.len() >= TABLES);
+    assert!(
+        report
+            .report
+            .tables
+            .iter()
+            .all(|t| t.verdict == Verdict::Compliant),
+        "all generated tables comply"
+    );
+    // DescribeTable only for the healthy scenario's tables born inside the horizon.
+    let need = tables_needing_creation_time(
+        account.scenario(),
+        &Default::default(),
+        &policy::Policy::default(),
+    );
+    let described: std::collections::BTreeSet<String> =
+        report.described_tables.iter().cloned().collect();
+    assert_eq!(described, need);
+
+    let shape = shape_of(account.scenario(), need.len() as u64);
+    let formula = minimal_calls(&shape);
+    let counted: u64 = calls(&ctx).values().sum();
+    let ratio = counted as f64 / formula as f64;
+    println!(
+        "generated {TABLES} tables: counted {counted} calls, formula {formula}, ratio {ratio:.3}, naive scan {}; per operation: {:?}",
+        naive_calls(&shape),
+        calls(&ctx)
+    );
+    assert!(counted >= formula, "the formula is a lower bound");
+    assert!(ratio <= 1.1, "counted {counted} vs formula {formula}");
+    assert!(naive_calls(&shape) >= 30 * counted);
+}
