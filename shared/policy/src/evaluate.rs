@@ -6,6 +6,7 @@
 //! [`remediation_tag`].
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use crate::findings::{Finding, FindingCode};
 use crate::retention::{RetentionIssue, check_point_at, lifecycle_conforms};
 use crate::selection::{SelectionMatch, SelectionOutcome, evaluate_selections};
 use crate::slots::{
-    NearMiss, NearMissReason, SlotResult, SlotStatus, classify_slots, required_slots,
+    NearMiss, NearMissReason, Slot, SlotResult, SlotStatus, classify_slots, required_slots,
 };
 
 /// The verdict for one table.
@@ -167,11 +168,13 @@ pub struct TableEvaluation {
 /// The free functions ([`evaluate_table`], [`evaluate_new_table`], [`evaluate_coverage`],
 /// [`remediation_tag`]) build one per call; a caller evaluating many tables should build one
 /// `Evaluator` and reuse it (identical results, plan conformance computed once).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Evaluator<'a> {
     setup: &'a BackupSetup,
     policy: &'a Policy,
     conformance: BTreeMap<String, PlanConformance>,
+    /// Fire times in `[now − retention, now]` for the last `now` seen.
+    fires: Mutex<Option<(Timestamp, Vec<Timestamp>)>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -181,7 +184,44 @@ impl<'a> Evaluator<'a> {
             setup,
             policy,
             conformance: plan_conformance(setup, policy),
+            fires: Mutex::new(None),
         }
+    }
+
+    /// The required slots of a table created at `created` (see [`required_slots`]), from
+    /// fire times computed once per `now`.
+    fn slots(&self, created: Option<Timestamp>, now: Timestamp) -> Vec<Slot> {
+        let policy = self.policy;
+        let compute = || {
+            required_slots(
+                policy.schedule(),
+                policy.start_window(),
+                policy.completion_window(),
+                policy.retention(),
+                None,
+                now,
+            )
+            .into_iter()
+            .map(|s| s.at)
+            .collect::<Vec<_>>()
+        };
+        let fires = match self.fires.lock() {
+            Ok(mut guard) => match guard.as_ref() {
+                Some((at, fires)) if *at == now => fires.clone(),
+                _ => {
+                    let fires = compute();
+                    *guard = Some((now, fires.clone()));
+                    fires
+                }
+            },
+            // A poisoned cache is only a lost optimisation.
+            Err(_) => compute(),
+        };
+        fires
+            .into_iter()
+            .filter(|at| created.is_none_or(|c| *at >= c))
+            .map(|at| Slot::new(at, policy.start_window(), policy.completion_window()))
+            .collect()
     }
 
     /// Conformance of every known plan, by plan id.
@@ -197,15 +237,7 @@ impl<'a> Evaluator<'a> {
         jobs: &Fact<Vec<JobFacts>>,
         now: Timestamp,
     ) -> TableEvaluation {
-        evaluate_table_with(
-            table,
-            self.setup,
-            points,
-            jobs,
-            self.policy,
-            now,
-            &self.conformance,
-        )
+        evaluate_table_with(self, table, points, jobs, now)
     }
 
     /// See [`evaluate_new_table`].
@@ -454,14 +486,13 @@ pub fn evaluate_table(
 }
 
 fn evaluate_table_with(
+    evaluator: &Evaluator<'_>,
     table: &TableFacts,
-    setup: &BackupSetup,
     points: &Fact<Vec<RecoveryPointFacts>>,
     jobs: &Fact<Vec<JobFacts>>,
-    policy: &Policy,
     now: Timestamp,
-    conformance: &BTreeMap<String, PlanConformance>,
 ) -> TableEvaluation {
+    let (setup, policy, conformance) = (evaluator.setup, evaluator.policy, &evaluator.conformance);
     let (mut ev, done) = start_evaluation(table, setup, policy, conformance);
     if done {
         return ev;
@@ -487,14 +518,7 @@ fn evaluate_table_with(
                 .cloned()
                 .collect();
             let counts = |p: &RecoveryPointFacts| made_by_conforming_rule(p, conformance, policy);
-            let slots = required_slots(
-                policy.schedule(),
-                policy.start_window(),
-                policy.completion_window(),
-                policy.retention(),
-                table.created,
-                now,
-            );
+            let slots = evaluator.slots(table.created, now);
             ev.slots = classify_slots(&slots, &table.arn, &mine, &counts, now);
             for r in &ev.slots {
                 if let SlotStatus::Missed { near_misses } = &r.status {

@@ -189,13 +189,15 @@ pub struct SelectionMatch {
 /// Matches `text` against `pattern` where `*` matches any (possibly empty) sequence of
 /// characters and every other character matches itself (case-sensitive).
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    // Byte-wise is exact for UTF-8: `*` is one byte, and a literal byte sequence taken from
+    // valid UTF-8 can only match at character boundaries.
+    let p = pattern.as_bytes();
+    let t = text.as_bytes();
     // Greedy matching with backtracking to the last star: O(|p|·|t|) worst case.
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == b'*' {
             star = Some((pi, ti));
             pi += 1;
         } else if pi < p.len() && p[pi] == t[ti] {
@@ -209,7 +211,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == b'*' {
         pi += 1;
     }
     pi == p.len()

@@ -670,3 +670,42 @@ fn evaluator_gives_the_same_results_as_the_free_functions() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn evaluator_slot_cache_follows_now_and_creation_time() {
+    let setup = good_setup();
+    let policy = Policy::default();
+    let ev = policy::evaluate::Evaluator::new(&setup, &policy);
+    let points = Fact::Known(healthy_points("orders"));
+    let jobs = Fact::Known(vec![]);
+    for now in [NOW, "2026-02-16T00:00:00Z", NOW, "2026-02-25T02:00:00Z"] {
+        for created in [
+            None,
+            Some("2026-01-20T00:00:00Z"),
+            Some("2026-02-25T00:00:00Z"),
+        ] {
+            let mut t = owned("orders");
+            t.created = created.map(ts);
+            assert_eq!(
+                ev.evaluate_table(&t, &points, &jobs, ts(now)),
+                evaluate_table(&t, &setup, &points, &jobs, &policy, ts(now)),
+                "now {now}, created {created:?}"
+            );
+            let expected: Vec<_> = policy::slots::required_slots(
+                policy.schedule(),
+                policy.start_window(),
+                policy.completion_window(),
+                policy.retention(),
+                t.created,
+                ts(now),
+            );
+            let got: Vec<_> = ev
+                .evaluate_table(&t, &points, &jobs, ts(now))
+                .slots
+                .into_iter()
+                .map(|r| r.slot)
+                .collect();
+            assert_eq!(got, expected, "now {now}, created {created:?}");
+        }
+    }
+}
