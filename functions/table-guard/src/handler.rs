@@ -1,6 +1,14 @@
 //! The handler: parse → claim the event → gather facts → `policy` → act → alert → record.
 //!
 //! [`handle`] is what the Lambda runtime, the CLI (`check-event --live`) and the tests call.
+//!
+//! Idempotency: the event id is claimed (conditional put) before anything is done; a
+//! duplicate delivery does nothing. When the alert cannot be published the handler returns an
+//! error so Lambda retries the event: if nothing was changed the claim is released and the
+//! retry does everything again; if the backup tag was already added, the outcome (with the
+//! unsent alert) is recorded instead, and the retry only publishes that alert — the
+//! remediation is never repeated and its alert is never lost to a retry that finds nothing
+//! left to do.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -296,6 +304,16 @@ pub async fn handle_parsed(
         .await
         .map_err(GuardError::Ledger)?;
     if let Claim::Duplicate { outcome: previous } = claim {
+        let previous_outcome: Option<GuardOutcome> = previous
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok());
+        // A delivery that acted but could not publish its alert recorded its outcome: the
+        // retry sends that alert instead of acting again.
+        if let Some(prev) =
+            previous_outcome.filter(|p| matches!(p.alert, AlertStatus::Failed { .. }))
+        {
+            return resend_alert(prev, deps, &calls_before).await;
+        }
         outcome.handling = Handling::Duplicate {
             previous: previous.and_then(|p| serde_json::from_str(&p).ok()),
         };
@@ -323,7 +341,17 @@ pub async fn handle_parsed(
             outcome.alert = AlertStatus::Failed {
                 error: source.to_string(),
             };
-            if let Err(e) = deps.ledger.release(&parsed.event_id).await {
+            if outcome.actions.iter().any(Action::changed_something) {
+                // Something was changed: keep the claim and record the outcome, so the retry
+                // re-sends this alert instead of finding nothing left to do.
+                if let Err(e) = deps
+                    .ledger
+                    .complete(&parsed.event_id, &outcome.to_json_line())
+                    .await
+                {
+                    tracing::warn!(error = %e, "outcome with the unsent alert not recorded; a retry will not re-send it");
+                }
+            } else if let Err(e) = deps.ledger.release(&parsed.event_id).await {
                 tracing::warn!(error = %e, "claim not released; a retry will be treated as a duplicate");
             }
             tracing::error!(
@@ -334,6 +362,49 @@ pub async fn handle_parsed(
             );
             Err(GuardError::Publish {
                 outcome: Box::new(outcome),
+                source,
+            })
+        }
+    }
+}
+
+/// Publishes the alert a previous delivery of the event could not publish, and records it.
+async fn resend_alert(
+    mut prev: GuardOutcome,
+    deps: &GuardDeps,
+    calls_before: &BTreeMap<String, u64>,
+) -> Result<GuardOutcome, GuardError> {
+    let severity = decide::alert_severity(&prev.findings, &prev.actions);
+    prev.alert = AlertStatus::NotNeeded;
+    let message = alert::compose(&prev, severity);
+    match publisher::publish(&deps.ctx.sns, &deps.settings.topic_arn, &message).await {
+        Ok(id) => {
+            prev.alert = AlertStatus::Sent { message_id: id };
+            prev.notes
+                .push("alert of an earlier delivery of this event, sent on retry".to_string());
+            prev.api_calls = calls_since(calls_before, &deps.ctx.calls.attempts());
+            if let Err(e) = deps
+                .ledger
+                .complete(&prev.event_id, &prev.to_json_line())
+                .await
+            {
+                tracing::warn!(error = %e, "outcome not recorded in the ledger");
+            }
+            log_outcome(&prev);
+            Ok(prev)
+        }
+        Err(source) => {
+            prev.alert = AlertStatus::Failed {
+                error: source.to_string(),
+            };
+            tracing::error!(
+                outcome = %prev.to_json_line(),
+                error = %source,
+                "alert still not published; the event will be retried (already done: {})",
+                done_summary(&prev)
+            );
+            Err(GuardError::Publish {
+                outcome: Box::new(prev),
                 source,
             })
         }

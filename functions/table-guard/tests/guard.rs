@@ -634,21 +634,59 @@ async fn sns_failing_permanently_is_an_error_that_reports_the_remediation_done()
         "{text}"
     );
     assert!(text.contains("AuthorizationError"), "{text}");
-    // The tag stays (it is right), and the claim was released: a redelivery is handled again,
-    // not skipped as a duplicate.
     assert!(
         current_tags(&deps.ctx, &acct, "sns-trouble")
             .await
             .contains_key("backup-policy")
     );
-    let retry = handle(ev, &deps).await.unwrap();
-    assert_eq!(retry.handling, Handling::Evaluated);
-    assert!(
-        retry.actions.is_empty(),
-        "already tagged: {:?}",
-        retry.actions
-    );
+    assert!(acct.receive_alerts().await.unwrap().is_empty());
+
+    // While SNS still fails, a retry fails again without tagging again.
+    let err = handle(ev.clone(), &deps).await.unwrap_err();
+    assert!(matches!(err, GuardError::Publish { .. }), "{err:?}");
     assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 1);
+
+    // Once SNS works, the retry sends the alert of the first delivery (what was done then),
+    // without acting again; a further duplicate sends nothing.
+    let healthy = deps_with(&acct, acct.context().await, TAGGED).await;
+    let retry = handle(ev.clone(), &healthy).await.unwrap();
+    assert!(retry.alert_message_id().is_some(), "{:?}", retry.alert);
+    assert!(matches!(
+        retry.actions.as_slice(),
+        [Action::TagAdded { .. }]
+    ));
+    assert_eq!(attempts(&healthy.ctx, "DynamoDB.TagResource"), 0);
+    let again = handle(ev, &healthy).await.unwrap();
+    assert!(matches!(again.handling, Handling::Duplicate { .. }));
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let doc: Value = serde_json::from_str(&alerts[0].message).unwrap();
+    assert_eq!(doc["outcome"]["actions"][0]["action"], "tag_added");
+    assert_eq!(doc["outcome"]["event_id"], "ev-s2");
+}
+
+#[tokio::test]
+async fn sns_failure_without_any_change_releases_the_claim_for_a_full_retry() {
+    let acct = account("guard-all-tables").await;
+    let fake = Arc::new(FakeSns {
+        fail_first: usize::MAX,
+        status: 403,
+        code: "AuthorizationError",
+        calls: AtomicUsize::new(0),
+    });
+    let mut vars = acct.env();
+    vars.push(("AWS_ENDPOINT_URL_SNS".into(), fake_sns(fake).await));
+    let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
+    let failing = deps_with(&acct, ctx, &[]).await;
+    let ev = event(&acct, "create-table.json", "no-owner", "ev-s3", &[]);
+    let err = handle(ev.clone(), &failing).await.unwrap_err();
+    assert!(err.to_string().contains("already done: nothing"), "{err}");
+
+    let healthy = deps(&acct, &[]).await;
+    let retry = handle(ev, &healthy).await.unwrap();
+    assert_eq!(retry.handling, Handling::Evaluated);
+    assert!(retry.alert_message_id().is_some());
+    assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
