@@ -875,3 +875,44 @@ async fn notify_compliant_alerts_for_a_protected_table_and_the_setup_cache_expir
     handle(ev, &deps).await.unwrap();
     assert_eq!(attempts(&deps.ctx, "Backup.ListBackupPlans"), before + 1);
 }
+
+#[tokio::test]
+async fn every_table_creating_event_is_evaluated_and_remediated() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let cases = [
+        ("create-table-cloudformation.json", "untagged-new"),
+        ("restore-table-from-backup.json", "warm-new"),
+        ("restore-table-to-point-in-time.json", "lost-tag"),
+        ("import-table.json", "lost-tag-report"),
+    ];
+    for (i, (sample, table)) in cases.iter().enumerate() {
+        let ev = event(&acct, sample, table, &format!("ev-born-{i}"), &[]);
+        let out = handle(ev, &deps).await.unwrap();
+        assert_eq!(
+            out.table.as_ref().map(|t| t.name.as_str()),
+            Some(*table),
+            "{sample}"
+        );
+        assert!(
+            matches!(
+                out.actions.as_slice(),
+                [Action::TagAdded {
+                    coverage_confirmed: true,
+                    ..
+                }]
+            ),
+            "{sample}: {:?}",
+            out.actions
+        );
+    }
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), cases.len());
+    let cfn = alerts
+        .iter()
+        .find(|a| a.attributes.get("table").map(String::as_str) == Some("untagged-new"))
+        .unwrap();
+    let doc: Value = serde_json::from_str(&cfn.message).unwrap();
+    let todo = doc["human_todo"].to_string();
+    assert!(todo.contains("CloudFormation template"), "{todo}");
+}
