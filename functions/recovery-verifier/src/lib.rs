@@ -369,6 +369,19 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
         tracing::warn!("{e}");
     }
     let side_calls = calls_delta(&deps.home, &side_before);
+    println!(
+        "{}",
+        json!({
+            "kind": "backup-guard.verifier-run",
+            "generated_at": now.to_string(),
+            "dry_run": inv.dry_run,
+            "digest_subject": message.subject,
+            "digest_message_id": message_id,
+            "digest_and_state_calls": side_calls,
+            "state_errors": state_errors,
+            "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    );
 
     if nothing_verified {
         let why = reports

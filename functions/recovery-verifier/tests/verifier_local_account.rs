@@ -351,3 +351,69 @@ async fn bad_payloads_and_unknown_regions_fail_clearly_without_publishing() {
         .collect();
     assert_eq!(names, ["orders", "payments"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_regions_are_verified_in_one_run_and_reported_per_region() {
+    let east = start(&Scenario::shipped("audit-finding").unwrap()).await;
+    let west_json = Scenario::shipped("healthy")
+        .unwrap()
+        .to_json()
+        .replace("us-east-1", "eu-west-1");
+    let west = start(&Scenario::from_json(&west_json, "healthy in eu-west-1").unwrap()).await;
+    let mut deps = deps(&east).await;
+    deps.regions
+        .push(("eu-west-1".to_string(), west.context().await));
+
+    let outcome = run(event(at_now(&east)), &deps).await.unwrap();
+    let regions: Vec<&str> = outcome.regions.iter().map(|r| r.region.as_str()).collect();
+    assert_eq!(regions, ["us-east-1", "eu-west-1"]);
+    assert_eq!(
+        findings(&outcome.regions[0]),
+        east.expected_findings().unwrap()
+    );
+    assert!(findings(&outcome.regions[1]).is_empty());
+    assert!(
+        outcome.regions[1]
+            .report
+            .tables
+            .iter()
+            .all(|t| t.table.arn.starts_with("arn:aws:dynamodb:eu-west-1:"))
+    );
+    assert!(outcome.diffs["eu-west-1"].new.is_empty());
+    assert!(!outcome.diffs["us-east-1"].new.is_empty());
+
+    let alerts = east.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "one digest for all regions");
+    assert_eq!(
+        alerts[0].attributes.get("region").map(String::as_str),
+        Some("us-east-1,eu-west-1")
+    );
+    let east_tables = format!("Region us-east-1: {} tables", east.scenario().tables.len());
+    assert!(
+        outcome.digest.text.contains(&east_tables),
+        "{}",
+        outcome.digest.text
+    );
+    assert!(
+        outcome
+            .digest
+            .text
+            .contains("Region eu-west-1: 6 tables: 6 compliant")
+    );
+
+    // An on-demand run of one region leaves the other's state alone.
+    let only_west = run(
+        event(json!({"now": east.now().to_string(), "regions": ["eu-west-1"]})),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(only_west.regions.len(), 1);
+    let again = run(event(at_now(&east)), &deps).await.unwrap();
+    assert!(again.diffs["us-east-1"].new.is_empty());
+    assert!(again.diffs["us-east-1"].resolved.is_empty());
+    assert_eq!(
+        again.diffs["us-east-1"].still_open.len(),
+        outcome.diffs["us-east-1"].new.len()
+    );
+}
