@@ -298,6 +298,20 @@ pub async fn handle_parsed(
         Disposition::Evaluate(e) => e.clone(),
     };
 
+    if let Some(region) = deps.ctx.region()
+        && region != table_event.table.region
+    {
+        let e = EventError {
+            field: parsed.event_name.arn_path().to_string(),
+            problem: format!(
+                "table {} is in region {}, but this function serves {region} (deploy one stack per region)",
+                table_event.table.name, table_event.table.region
+            ),
+        };
+        tracing::error!(field = %e.field, problem = %e.problem, "event for another region");
+        return Err(e.into());
+    }
+
     let claim = deps
         .ledger
         .claim(&parsed.event_id, LEDGER_TTL, jiff::Timestamp::now())

@@ -525,6 +525,25 @@ async fn unusable_events_are_errors_naming_the_field() {
         other => panic!("{other:?}"),
     }
     assert_eq!(deps.ctx.calls.total(), 0);
+
+    // The sample files are for eu-west-1; this account is us-east-1.
+    let path = format!(
+        "{}/../../events/create-table.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let other_region: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    match handle(other_region, &deps).await {
+        Err(GuardError::Event(e)) => {
+            assert_eq!(e.field, "detail.responseElements.tableDescription.tableArn");
+            assert!(
+                e.problem.contains("eu-west-1") && e.problem.contains("us-east-1"),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(deps.ctx.calls.total(), 0);
 }
 
 /// A stand-in for SNS's Query API that fails the first `fail_first` Publish calls with
