@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use awsio::finding_state::{self, OpenFinding};
-use futures::TryStreamExt;
 use local_account::Scenario;
 use local_account::scenario::STATE_TABLE;
 
