@@ -526,13 +526,10 @@ async fn unusable_events_are_errors_naming_the_field() {
     }
     assert_eq!(deps.ctx.calls.total(), 0);
 
-    // The sample files are for eu-west-1; this account is us-east-1.
-    let path = format!(
-        "{}/../../events/create-table.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let other_region: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // A table in another region than the account's clients (us-east-1).
+    let mut other_region = event(&acct, "create-table.json", "untagged-new", "ev-region", &[]);
+    other_region["detail"]["responseElements"]["tableDescription"]["tableArn"] =
+        json!("arn:aws:dynamodb:eu-west-1:123456789012:table/untagged-new");
     match handle(other_region, &deps).await {
         Err(GuardError::Event(e)) => {
             assert_eq!(e.field, "detail.responseElements.tableDescription.tableArn");
