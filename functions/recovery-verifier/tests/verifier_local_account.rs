@@ -417,3 +417,70 @@ async fn several_regions_are_verified_in_one_run_and_reported_per_region() {
         outcome.diffs["us-east-1"].new.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_not_reached_before_the_deadline_are_reported_unverifiable() {
+    let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
+    let expected = account.expected_findings().unwrap();
+    // The job listing takes 2.5 s; the deadline is 1.5 s away: the inventory completes, but no
+    // DescribeTable may start any more.
+    let mut slow = Fault::new("ListBackupJobs");
+    slow.latency_ms = 2500;
+    account.standin().set_fault(slow).unwrap();
+    let deps = deps(&account).await;
+    let mut context = Context::default();
+    context.deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + 1500;
+    let outcome = run(LambdaEvent::new(at_now(&account), context), &deps)
+        .await
+        .unwrap();
+    let region = &outcome.regions[0];
+    let need = tables_needing_creation_time(account.scenario(), &expected, &deps.policy);
+    let unreached: BTreeSet<String> = region.unreached_tables.iter().cloned().collect();
+    assert_eq!(unreached, need);
+    assert!(region.described_tables.is_empty());
+    for t in &region.report.tables {
+        let name = t.table.name.as_str();
+        if need.contains(name) {
+            assert!(
+                t.findings
+                    .iter()
+                    .any(|f| f.code == FindingCode::Unverifiable && f.message.contains("deadline")),
+                "{name}: {:?}",
+                t.findings
+            );
+        } else {
+            let mine: BTreeSet<ExpectedFinding> = t
+                .findings
+                .iter()
+                .map(|f| ExpectedFinding {
+                    table: f.table_name.clone(),
+                    code: f.code,
+                    subject: f.subject.clone(),
+                })
+                .collect();
+            let exp: BTreeSet<ExpectedFinding> = expected
+                .iter()
+                .filter(|e| e.table == name)
+                .cloned()
+                .collect();
+            assert_eq!(mine, exp, "{name} was reached and verified");
+        }
+    }
+    assert!(
+        region
+            .report
+            .unreachable
+            .iter()
+            .any(|u| u.what.starts_with("DynamoDB.DescribeTable table="))
+    );
+    assert!(
+        outcome
+            .digest
+            .text
+            .contains("Not read: DynamoDB.DescribeTable")
+    );
+}
