@@ -932,3 +932,68 @@ async fn every_table_creating_event_is_evaluated_and_remediated() {
     let todo = doc["human_todo"].to_string();
     assert!(todo.contains("CloudFormation template"), "{todo}");
 }
+
+#[tokio::test]
+async fn unreadable_backup_plans_make_the_table_unverifiable_and_are_not_cached() {
+    use local_account::standin::{FailKind, Fault};
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let mut fault = Fault::new("ListBackupPlans");
+    fault.fail_always = Some(FailKind::AccessDeniedException);
+    acct.standin().set_fault(fault).unwrap();
+
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-denied",
+        &[("owner", "team-orders")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert_eq!(
+        out.verdict,
+        Some(Verdict::Unverifiable),
+        "{:?}",
+        out.findings
+    );
+    let unverifiable = out
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::Unverifiable)
+        .unwrap();
+    assert!(
+        unverifiable.message.contains("AccessDenied"),
+        "{}",
+        unverifiable.message
+    );
+    assert!(
+        out.actions.is_empty(),
+        "no tag on a guess: {:?}",
+        out.actions
+    );
+    assert!(
+        out.alert_message_id().is_some(),
+        "unknown is never compliant"
+    );
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(codes(&alerts[0]).contains(&"UNVERIFIABLE".to_string()));
+
+    // The failed read was not cached: once Backup answers, the next event is decided.
+    acct.standin().clear_faults();
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "warm-new",
+        "ev-after",
+        &[("owner", "team-orders")],
+    );
+    let out = handle(ev, &deps).await.unwrap();
+    assert!(matches!(
+        out.actions.as_slice(),
+        [Action::TagAdded {
+            coverage_confirmed: true,
+            ..
+        }]
+    ));
+}
