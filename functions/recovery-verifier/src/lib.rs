@@ -21,7 +21,7 @@ pub mod metrics;
 pub mod payload;
 pub mod verify;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use awsio::AwsContext;
@@ -175,30 +175,43 @@ pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
 }
 
 /// The open problems to remember after this run: the current ones, plus the previous ones of
-/// tables this run did not verify (unverifiable, unreached, filtered out, region failed) —
-/// a problem is only *resolved* when its table was verified again. Returns the set and how
-/// many were carried over. (Bookkeeping, not a compliance decision.)
+/// tables this run did not verify — a problem is only *resolved* when its table was verified
+/// again, or no longer exists. Not verified: the region failed, the table's verdict is
+/// unverifiable (facts unreadable, not reached before the deadline), or a table filter
+/// (`tables`) left it out. A previous problem of a table that is no longer listed (and not
+/// filtered out) is resolved: the table was deleted. Returns the set and how many were
+/// carried over. (Bookkeeping, not a compliance decision.)
 pub fn open_after_run(
     report: &RegionReport,
     current: BTreeMap<String, OpenFinding>,
     previous: Option<&BTreeMap<String, OpenFinding>>,
+    table_filter: &[String],
 ) -> (BTreeMap<String, OpenFinding>, usize) {
-    let verified: BTreeSet<&str> = if report.failure.is_some() {
-        BTreeSet::new()
-    } else {
-        report
-            .report
-            .tables
-            .iter()
-            .filter(|t| t.verdict != Verdict::Unverifiable)
-            .map(|t| t.table.name.as_str())
-            .collect()
+    let verdicts: BTreeMap<&str, Verdict> = report
+        .report
+        .tables
+        .iter()
+        .map(|t| (t.table.name.as_str(), t.verdict))
+        .collect();
+    let not_verified = |table: &str| -> bool {
+        if report.failure.is_some() {
+            return true;
+        }
+        match verdicts.get(table) {
+            Some(v) => *v == Verdict::Unverifiable,
+            None => {
+                !table_filter.is_empty()
+                    && !table_filter
+                        .iter()
+                        .any(|g| policy::selection::wildcard_match(g, table))
+            }
+        }
     };
     let mut out = current;
     let mut carried = 0;
     if let Some(prev) = previous {
         for (id, f) in prev {
-            if !verified.contains(f.table.as_str()) && !out.contains_key(id) {
+            if !out.contains_key(id) && not_verified(&f.table) {
                 out.insert(id.clone(), f.clone());
                 carried += 1;
             }
@@ -281,7 +294,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
         };
         let current = digest::open_problems(r);
         let prev_set = prev.as_ref().and_then(|p| p.as_ref()).map(|s| &s.findings);
-        let (open, carried) = open_after_run(r, current, prev_set);
+        let (open, carried) = open_after_run(r, current, prev_set, &inv.tables);
         if carried > 0 {
             let n = format!(
                 "{carried} problem(s) from the last run concern tables not verified this time; they stay open"

@@ -160,6 +160,37 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
             .contains("RESOLVED SINCE THE LAST RUN (1)")
     );
     assert!(!second.digest.text.contains("NEW PROBLEMS"));
+
+    // A run restricted to one table does not resolve the other tables' problems: they were
+    // not verified, so they stay open.
+    let filtered = run(
+        event(json!({"now": account.now().to_string(), "tables": ["orders"]})),
+        &deps,
+    )
+    .await
+    .unwrap();
+    let diff = &filtered.diffs["us-east-1"];
+    assert!(diff.new.is_empty() && diff.resolved.is_empty(), "{diff:#?}");
+    assert_eq!(diff.still_open.len(), problems.len() - 1);
+
+    // A deleted table's problems are resolved (it is no longer listed and was not filtered out).
+    ctx.dynamodb
+        .delete_table()
+        .table_name("legacy-reports")
+        .send()
+        .await
+        .unwrap();
+    let third = run(event(at_now(&account)), &deps).await.unwrap();
+    let diff = &third.diffs["us-east-1"];
+    let legacy = problems
+        .iter()
+        .filter(|e| e.table == "legacy-reports")
+        .count();
+    assert!(legacy > 0);
+    assert!(diff.new.is_empty(), "{:#?}", diff.new);
+    assert_eq!(diff.resolved.len(), legacy);
+    assert!(diff.resolved.iter().all(|f| f.table == "legacy-reports"));
+    assert_eq!(diff.still_open.len(), problems.len() - 1 - legacy);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
