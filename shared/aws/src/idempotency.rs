@@ -5,6 +5,10 @@
 //! (`pk = event#<id>`, `attribute_not_exists(pk)`), records the outcome when done, and
 //! *releases* the claim if it failed, so the retry redoes the work instead of being skipped.
 //! Items expire through the table's TTL attribute `expires_at`.
+//!
+//! A claim still `in-progress` after [`STALE_CLAIM`] belongs to an invocation that crashed or
+//! timed out between claiming and finishing (the guard's timeout is far shorter), so a
+//! redelivery may take it over instead of being skipped as a duplicate.
 
 use std::time::Duration;
 
@@ -15,6 +19,9 @@ use crate::error::{AwsCallError, OperationContext};
 
 /// Name of the TTL attribute of the state table.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// How long an unfinished claim blocks redeliveries (well above the guard's 30 s timeout).
+pub const STALE_CLAIM: Duration = Duration::from_secs(300);
 
 /// The result of claiming an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +56,8 @@ impl EventLedger {
         }
     }
 
-    /// Claims `event_id` for `ttl`. Exactly one of concurrent claimers gets [`Claim::New`].
+    /// Claims `event_id` for `ttl`. Exactly one of concurrent claimers gets [`Claim::New`]; an
+    /// `in-progress` claim older than [`STALE_CLAIM`] is taken over.
     pub async fn claim(
         &self,
         event_id: &str,
@@ -65,8 +73,24 @@ impl EventLedger {
             .item("pk", key(event_id))
             .item("status", AttributeValue::S("in-progress".into()))
             .item("claimed_at", AttributeValue::S(now.to_string()))
+            .item(
+                "claimed_epoch",
+                AttributeValue::N(now.as_second().to_string()),
+            )
             .item(TTL_ATTRIBUTE, AttributeValue::N(expires.to_string()))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#s = :inprog AND claimed_epoch < :stale)",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":inprog", AttributeValue::S("in-progress".into()))
+            .expression_attribute_values(
+                ":stale",
+                AttributeValue::N(
+                    now.as_second()
+                        .saturating_sub(STALE_CLAIM.as_secs() as i64)
+                        .to_string(),
+                ),
+            )
             .send()
             .await;
         match res {
