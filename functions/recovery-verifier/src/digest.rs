@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 
 use awsio::finding_state::{FindingDiff, OpenFinding};
-use awsio::publisher::{self, AlertMessage, AttributeValue, MAX_MESSAGE_BYTES, message_size};
+use awsio::publisher::{
+    AlertMessage, AttributeValue, MAX_MESSAGE_BYTES, attributes_size, message_size,
+};
 use jiff::Timestamp;
 use policy::{Finding, Severity, Verdict};
 use serde_json::{Value, json};
@@ -385,13 +387,7 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
 
     // Budget, in bytes on the wire: SNS counts the whole `MessageStructure=json` body, which
     // carries the text and the JSON document several times over (escaped), plus attributes.
-    let attr_size = message_size(&AlertMessage {
-        subject: String::new(),
-        text: String::new(),
-        json: Value::Null,
-        attributes: attributes.clone(),
-    })
-    .unwrap_or(0);
+    let attr_size = attributes_size(&attributes).unwrap_or(0);
     let (text_copies, json_copies) = body_copies();
     let cost = |text: &str, json: &str| {
         text_copies * escaped_len(text) + json_copies * (escaped_len(json) + 1)
@@ -456,7 +452,7 @@ fn escaped_len(s: &str) -> usize {
 /// How many times the publisher's structured body carries the text and the JSON document.
 fn body_copies() -> (usize, usize) {
     let probe = |text: &str, json: Value| {
-        publisher::structured_body(&AlertMessage {
+        awsio::publisher::structured_body(&AlertMessage {
             subject: String::new(),
             text: text.to_string(),
             json,
@@ -475,15 +471,7 @@ fn body_copies() -> (usize, usize) {
 
 /// The bytes SNS counts for `msg`: the structured body plus attribute names, types and values.
 pub fn wire_size(msg: &AlertMessage) -> usize {
-    let attrs = message_size(&AlertMessage {
-        subject: String::new(),
-        text: String::new(),
-        json: Value::Null,
-        attributes: msg.attributes.clone(),
-    })
-    .unwrap_or(usize::MAX / 2);
-    let body = publisher::structured_body(msg).map_or(usize::MAX / 2, |b| b.len());
-    body + attrs
+    message_size(msg).unwrap_or(usize::MAX / 2)
 }
 
 fn render(header: &str, base_json: &Value, listed: &[Listed<'_, '_>]) -> (String, Value) {

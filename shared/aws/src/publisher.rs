@@ -98,13 +98,17 @@ fn attribute_value(v: &AttributeValue) -> Result<(String, String), PublishError>
     })
 }
 
-/// The size SNS counts for a message: the largest body variant plus attribute names, types
-/// and values. Check before publishing to choose a shorter form.
+/// The size SNS counts for a message: the whole `MessageStructure=json` body (which carries
+/// the text twice and the JSON four times, escaped) plus attribute names, types and values.
+/// Check before publishing to choose a shorter form.
 pub fn message_size(msg: &AlertMessage) -> Result<usize, PublishError> {
-    let machine =
-        serde_json::to_string(&msg.json).map_err(|e| PublishError::Encode(e.to_string()))?;
-    let mut size = msg.text.len().max(machine.len());
-    for (name, value) in &msg.attributes {
+    Ok(structured_body(msg)?.len() + attributes_size(&msg.attributes)?)
+}
+
+/// The bytes message attributes add to a message: names, data types and values.
+pub fn attributes_size(attributes: &[(String, AttributeValue)]) -> Result<usize, PublishError> {
+    let mut size = 0;
+    for (name, value) in attributes {
         let (ty, v) = attribute_value(value)?;
         size += name.len() + ty.len() + v.len();
     }
@@ -174,7 +178,12 @@ mod tests {
         let size = message_size(&msg).unwrap();
         assert_eq!(
             size,
-            7 + "finding_codes".len() + "String.Array".len() + r#"["NOT_COVERED"]"#.len()
+            structured_body(&msg).unwrap().len()
+                + "finding_codes".len()
+                + "String.Array".len()
+                + r#"["NOT_COVERED"]"#.len()
         );
+        // The structured body repeats the text and the JSON per protocol, so it is what counts.
+        assert!(size > 2 * msg.text.len() + 4 * r#"{"k":1}"#.len());
     }
 }
