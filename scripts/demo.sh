@@ -25,12 +25,12 @@ NEW_TABLE=invoices-2027
 STEPS=8
 step=0
 
-say() { printf '\n\033[1m==> [%s/%s] %s\033[0m\n' "$((++step))" "$STEPS" "$*"; }
+say() { printf '\n\033[1m==> [%s/%s] %s\033[0m \033[2m(t+%ss)\033[0m\n' "$((++step))" "$STEPS" "$*" "$SECONDS"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
 # Plain output when not on a terminal (CI logs, tests).
 if [ ! -t 1 ]; then
-    say() { printf '\n==> [%s/%s] %s\n' "$((++step))" "$STEPS" "$*"; }
+    say() { printf '\n==> [%s/%s] %s (t+%ss)\n' "$((++step))" "$STEPS" "$*" "$SECONDS"; }
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/backup-guard-demo.XXXXXX")
@@ -188,4 +188,4 @@ case $audit_rc in
 esac
 
 echo
-echo "==> demo complete: the guard alerted on the new untagged table, the verifier sent its digest, the audit matches it"
+echo "==> demo complete in ${SECONDS}s: the guard alerted on the new untagged table, the verifier sent its digest, the audit matches it"
