@@ -46,7 +46,7 @@ TEMPLATE_VARIANTS := target/template-variants
 
 lint: venv ## Template lint: cfn-lint, sam validate --lint, checkov (every branch, SAM-expanded roles), template tests
 	mkdir -p target
-	$(CARGO) run -q --locked -p backup-guard-cli -- policy-defaults > target/policy-defaults.json
+	$(CARGO) run -q --locked -p backup-guard-cli -- policy-defaults --vars > target/policy-defaults.json
 	$(VENV)/bin/cfn-lint template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template-file template.yaml
 	$(VENV)/bin/checkov -f template.yaml

@@ -121,7 +121,11 @@ enum Command {
     },
     /// Print the effective policy (BG_* variables over the defaults) as JSON.
     #[command(hide = true)]
-    PolicyDefaults,
+    PolicyDefaults {
+        /// Print it as the `BG_*` variables that configure it (what the template must set).
+        #[arg(long)]
+        vars: bool,
+    },
 }
 
 fn run(cli: Cli) -> Result<Verdict, CliError> {
@@ -197,9 +201,13 @@ fn run(cli: Cli) -> Result<Verdict, CliError> {
             };
             runtime()?.block_on(restore_cmd::run(&args, cli.format, paint))
         }
-        Command::PolicyDefaults => {
+        Command::PolicyDefaults { vars } => {
             let p = error::policy_from_env()?;
-            let v = serde_json::to_value(&p)
+            let v = if vars {
+                serde_json::to_value(p.to_vars())
+            } else {
+                serde_json::to_value(&p)
+            }
                 .map_err(|e| CliError::runtime(format!("cannot render the policy: {e}")))?;
             output::print_json(&v)?;
             Ok(Verdict::Ok)

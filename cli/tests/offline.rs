@@ -439,6 +439,14 @@ fn policy_defaults_prints_the_effective_policy() {
     assert_eq!(code, 0);
     assert_eq!(v["retention_days"], 35);
 
+    // As the variables the template sets (what tests/template compares it with).
+    let (code, v) = json_out(bg().args(["policy-defaults", "--vars"]));
+    assert_eq!(code, 0);
+    assert_eq!(v["BG_SCHEDULE"], "cron(0 0 15,25 * ? *)");
+    assert_eq!(v["BG_RETENTION_DAYS"], "90");
+    assert_eq!(v["BG_BACKUP_TAG"], "backup-policy=twice-monthly-90d");
+    assert_eq!(v["BG_SELECTION_MODE"], "all-tables");
+
     bg().env("BG_SELECTION_MODE", "some")
         .arg("policy-defaults")
         .assert()

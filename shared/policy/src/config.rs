@@ -611,6 +611,49 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// The `BG_*` variables that configure exactly this policy (the inverse of
+    /// [`Policy::from_vars`]): what a deployment must set, and what the template's defaults
+    /// are checked against.
+    pub fn to_vars(&self) -> BTreeMap<String, String> {
+        let required = self
+            .required_tags
+            .iter()
+            .map(|t| {
+                if t.allowed_values.is_empty() {
+                    t.key.clone()
+                } else {
+                    format!("{}={}", t.key, t.allowed_values.join("|"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        [
+            (vars::SCHEDULE, self.schedule_expression.clone()),
+            (vars::TIMEZONE, self.timezone.clone()),
+            (
+                vars::START_WINDOW_MINUTES,
+                self.start_window_minutes.to_string(),
+            ),
+            (
+                vars::COMPLETION_WINDOW_MINUTES,
+                self.completion_window_minutes.to_string(),
+            ),
+            (vars::RETENTION_DAYS, self.retention_days.to_string()),
+            (vars::VAULT_NAME, self.vault_name.clone().unwrap_or_default()),
+            (vars::SELECTION_MODE, self.selection_mode.as_str().to_string()),
+            (vars::BACKUP_TAG, self.backup_tag.to_string()),
+            (vars::REQUIRED_TAGS, required),
+            (vars::EXEMPT_TAG, self.exempt_tag.to_string()),
+            (vars::EXEMPT_REASON_TAG, self.exempt_reason_tag.clone()),
+            (vars::MODE, self.mode.as_str().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
 impl TryFrom<PolicyDoc> for Policy {
     type Error = ConfigError;
 

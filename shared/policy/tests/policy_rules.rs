@@ -974,3 +974,33 @@ fn a_point_outliving_its_delete_at_is_kept_too_long() {
         vec![]
     );
 }
+
+#[test]
+fn to_vars_is_the_inverse_of_from_vars() {
+    use policy::config::vars;
+    let default = Policy::default();
+    let v = default.to_vars();
+    assert_eq!(v.len(), vars::ALL.len());
+    assert_eq!(v[vars::SCHEDULE], "cron(0 0 15,25 * ? *)");
+    assert_eq!(v[vars::RETENTION_DAYS], "90");
+    assert_eq!(v[vars::BACKUP_TAG], "backup-policy=twice-monthly-90d");
+    assert_eq!(v[vars::REQUIRED_TAGS], "owner");
+    assert_eq!(v[vars::VAULT_NAME], "");
+    assert_eq!(Policy::from_vars(v).unwrap(), default);
+
+    let custom = Policy::from_vars([
+        ("BG_SCHEDULE".to_string(), "cron(30 2 1 * ? *)".to_string()),
+        ("BG_TIMEZONE".to_string(), "Europe/Berlin".to_string()),
+        ("BG_RETENTION_DAYS".to_string(), "35".to_string()),
+        ("BG_VAULT_NAME".to_string(), "audit-vault".to_string()),
+        ("BG_SELECTION_MODE".to_string(), "tagged".to_string()),
+        (
+            "BG_REQUIRED_TAGS".to_string(),
+            "owner,cost-center=finance|ops".to_string(),
+        ),
+        ("BG_MODE".to_string(), "report-only".to_string()),
+    ])
+    .unwrap();
+    assert_eq!(Policy::from_vars(custom.to_vars()).unwrap(), custom);
+    assert_ne!(custom.to_vars(), default.to_vars());
+}
