@@ -208,7 +208,7 @@ fn run(cli: Cli) -> Result<Verdict, CliError> {
             } else {
                 serde_json::to_value(&p)
             }
-                .map_err(|e| CliError::runtime(format!("cannot render the policy: {e}")))?;
+            .map_err(|e| CliError::runtime(format!("cannot render the policy: {e}")))?;
             output::print_json(&v)?;
             Ok(Verdict::Ok)
         }

@@ -640,8 +640,14 @@ impl Policy {
                 self.completion_window_minutes.to_string(),
             ),
             (vars::RETENTION_DAYS, self.retention_days.to_string()),
-            (vars::VAULT_NAME, self.vault_name.clone().unwrap_or_default()),
-            (vars::SELECTION_MODE, self.selection_mode.as_str().to_string()),
+            (
+                vars::VAULT_NAME,
+                self.vault_name.clone().unwrap_or_default(),
+            ),
+            (
+                vars::SELECTION_MODE,
+                self.selection_mode.as_str().to_string(),
+            ),
             (vars::BACKUP_TAG, self.backup_tag.to_string()),
             (vars::REQUIRED_TAGS, required),
             (vars::EXEMPT_TAG, self.exempt_tag.to_string()),
