@@ -36,8 +36,8 @@ unit: venv ## All Rust tests (unit, property, local-account integration)
 test: venv fmt-check clippy lint unit ## Everything CI runs
 	@echo "==> make test: all checks passed"
 
-demo: ## (filled by the demo issue)
-	@echo "make demo is not built yet" >&2; exit 1
+demo: venv ## Local end-to-end demo: local account, both functions under cargo lambda watch, alerts, audit
+	bash scripts/demo.sh
 
 ENV ?= default
 GUIDED ?=
