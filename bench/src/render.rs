@@ -103,13 +103,24 @@ fn targets(res: &Results) -> Vec<Target> {
         },
         ok: v.zip(n).map(|(v, n)| n / v >= 50.0),
     });
-    let rss = big.and_then(|s| max(&rss_mib(&s.verifier)));
+    let rss = big.and_then(|s| {
+        let all: Vec<RunResult> = s
+            .verifier
+            .iter()
+            .chain(s.verifier_latency.iter())
+            .cloned()
+            .collect();
+        max(&rss_mib(&all))
+    });
     t.push(Target {
         what: format!(
             "{label}: verifier peak RSS < 128 MB (Lambda's memory setting; its \"MB\" are MiB)"
         ),
         measured: rss.map_or("n/a".into(), |r| {
-            format!("max {r:.1} MiB ({:.1} MB decimal)", r * MIB / 1e6)
+            format!(
+                "max {r:.1} MiB ({:.1} MB decimal) over all verifier runs",
+                r * MIB / 1e6
+            )
         }),
         ok: rss.map(|r| r < 128.0),
     });
