@@ -69,8 +69,10 @@ deploy: build ## sam deploy (ENV=default|prod); guided the first time, or with G
 	  $(SAM) deploy --guided --config-env $(ENV); \
 	fi
 
-bench: ## (filled by the benchmark issue)
-	@echo "make bench is not built yet" >&2; exit 1
+bench: venv ## Benchmarks -> docs/BENCHMARKS.md (release build, up to 10,000-table local account; ~25 min after the build; `make build` first adds arm64 sizes)
+	$(CARGO) build --release --locked -p table-guard -p recovery-verifier -p backup-guard-bench
+	$(CARGO) build --locked -p local-account --bins
+	target/release/backup-guard-bench report --out docs/BENCHMARKS.md
 
 clean-venv: ## Remove the project venv
 	rm -rf $(VENV)
