@@ -598,15 +598,28 @@ fn evaluate_new_table_with(
     finish(ev)
 }
 
-/// True if the evaluation would benefit from the table's creation time: it is unknown and at
-/// least one slot was missed (the slot may precede the table's birth). The caller then reads
-/// it (`DescribeTable`) and evaluates again.
+/// True if the evaluation would benefit from the table's creation time: it is unknown and a
+/// missed slot may precede the table's birth. The caller then reads it (`DescribeTable`) and
+/// evaluates again.
+///
+/// A slot satisfied by a point proves the table existed by that slot's start deadline (the
+/// point was created by then), so a missed slot at or after the earliest such deadline is
+/// required whatever the creation time: only missed slots before it (or any missed slot of a
+/// table with no satisfied slot) need the creation time. This keeps `DescribeTable` to the
+/// tables whose verdict can actually depend on it.
 pub fn needs_creation_time(evaluation: &TableEvaluation) -> bool {
-    evaluation.table.created.is_none()
-        && evaluation
-            .slots
-            .iter()
-            .any(|s| matches!(s.status, SlotStatus::Missed { .. }))
+    if evaluation.table.created.is_some() {
+        return false;
+    }
+    let existed_by = evaluation
+        .slots
+        .iter()
+        .filter(|s| matches!(s.status, SlotStatus::Satisfied { .. }))
+        .map(|s| s.slot.start_deadline)
+        .min();
+    evaluation.slots.iter().any(|s| {
+        matches!(s.status, SlotStatus::Missed { .. }) && existed_by.is_none_or(|e| s.slot.at < e)
+    })
 }
 
 /// The tag that would fix the table's coverage: the policy's backup tag `(key, value)`,

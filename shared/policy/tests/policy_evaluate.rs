@@ -96,7 +96,20 @@ fn a_missing_slot_is_a_finding_even_if_newer_points_exist() {
     assert_eq!(f.subject.as_deref(), Some("2026-01-15T00:00:00Z"));
     assert!(f.message.contains("2026-01-15T00:00:00Z"), "{}", f.message);
     assert!(f.remedy.is_some());
-    // Creation time unknown and a slot was missed: the caller should read it.
+    // Creation time unknown, but earlier slots were satisfied: the table existed before the
+    // missed slot, so no creation time can excuse it and none needs reading.
+    assert!(!needs_creation_time(&ev));
+
+    // The earliest slot missed: it may precede the table's birth, so the caller should read
+    // the creation time.
+    let mut points = healthy_points("orders");
+    points.remove(0);
+    let ev = eval(&t, &good_setup(), points, vec![]);
+    assert_eq!(codes(&ev), vec![FindingCode::MissedSlot]);
+    assert!(needs_creation_time(&ev));
+
+    // No point at all (e.g. never covered): every missed slot may precede the table's birth.
+    let ev = eval(&t, &good_setup(), vec![], vec![]);
     assert!(needs_creation_time(&ev));
 }
 

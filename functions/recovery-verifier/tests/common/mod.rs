@@ -108,9 +108,9 @@ pub fn shape_of(s: &Scenario, described_tables: u64) -> InventoryShape {
 }
 
 /// The tables whose creation time the verifier needs: not exempt, and either a slot is missed
-/// (expected `MISSED_SLOT`), the first backup is pending, or the table was born after the
-/// first slot of the retention horizon (so, without its creation time, earlier slots look
-/// missed).
+/// (expected `MISSED_SLOT`) with no good scheduled point before it (which would prove the
+/// table existed then), the first backup is pending, or the table was born after the first
+/// slot of the retention horizon (so, without its creation time, earlier slots look missed).
 pub fn tables_needing_creation_time(
     s: &Scenario,
     expected: &BTreeSet<ExpectedFinding>,
@@ -132,6 +132,16 @@ pub fn tables_needing_creation_time(
         .filter(|e| e.code == policy::FindingCode::Exempt)
         .map(|e| e.table.as_str())
         .collect();
+    // A good scheduled point before a missed slot proves the table existed at that slot, so
+    // only missed slots with no such point before them can depend on the creation time.
+    let proven_before = |table: &str, slot: Timestamp| {
+        s.recovery_points.iter().any(|p| {
+            p.table == table
+                && p.plan.is_some()
+                && p.slot.is_some_and(|at| at < slot)
+                && matches!(p.status.as_str(), "AVAILABLE" | "COMPLETED")
+        })
+    };
     s.tables
         .iter()
         .filter(|t| !exempt.contains(t.name.as_str()))
@@ -139,11 +149,15 @@ pub fn tables_needing_creation_time(
             t.created > first_slot
                 || expected.iter().any(|e| {
                     e.table == t.name
-                        && matches!(
-                            e.code,
-                            policy::FindingCode::MissedSlot
-                                | policy::FindingCode::PendingFirstBackup
-                        )
+                        && match e.code {
+                            policy::FindingCode::PendingFirstBackup => true,
+                            policy::FindingCode::MissedSlot => e
+                                .subject
+                                .as_deref()
+                                .and_then(|x| x.parse::<Timestamp>().ok())
+                                .is_none_or(|at| !proven_before(&t.name, at)),
+                            _ => false,
+                        }
                 })
         })
         .map(|t| t.name.clone())
