@@ -3,40 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use assert_cmd::Command;
 use local_account::{LocalAccount, Scenario};
 use serde_json::Value;
 
-fn bg(env: &[(String, String)]) -> Command {
-    let mut c = Command::cargo_bin("backup-guard").unwrap();
-    for v in policy::config::vars::ALL {
-        c.env_remove(v);
-    }
-    for v in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_REGION",
-        "AWS_SESSION_TOKEN",
-        "NO_COLOR",
-    ] {
-        c.env_remove(v);
-    }
-    c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    c
-}
-
-fn run(c: &mut Command) -> std::process::Output {
-    tokio::task::block_in_place(|| c.output().unwrap())
-}
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+mod common;
+use common::{bg, json, run};
 
 fn codes_of(report: &Value, table: &str) -> BTreeSet<String> {
     report["report"]["tables"]

@@ -1,37 +1,12 @@
 //! `restore-command` against the local account seeded with the `audit-finding` scenario
 //! (moto + the AWS Backup stand-in), the CLI run as a subprocess with the account's env.
 
-use assert_cmd::Command;
 use local_account::{LocalAccount, Scenario};
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn bg(env: &[(String, String)]) -> Command {
-    let mut c = Command::cargo_bin("backup-guard").unwrap();
-    for v in policy::config::vars::ALL {
-        c.env_remove(v);
-    }
-    for v in ["AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"] {
-        c.env_remove(v);
-    }
-    c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    c
-}
-
-/// Runs the command off the async runtime's worker (the stand-in is served by this runtime).
-fn run(c: &mut Command) -> std::process::Output {
-    tokio::task::block_in_place(|| c.output().unwrap())
-}
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+mod common;
+use common::{bg, json, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_command_picks_the_newest_good_point_and_prints_the_command() {
