@@ -71,6 +71,7 @@ deploy: build ## sam deploy (ENV=default|prod); guided the first time, or with G
 
 bench: venv ## Benchmarks -> docs/BENCHMARKS.md (release build, up to 10,000-table local account; ~25 min after the build; `make build` first adds arm64 sizes)
 	$(CARGO) build --release --locked -p table-guard -p recovery-verifier -p backup-guard-bench
+	$(CARGO) build --profile release-o3 --locked -p table-guard -p recovery-verifier
 	$(CARGO) build --locked -p local-account --bins
 	target/release/backup-guard-bench report --out docs/BENCHMARKS.md
 

@@ -88,7 +88,7 @@ async fn create_tables(ctx: &AwsContext, names: &[String]) -> Result<(), String>
                 .map(|(k, v)| ddb::Tag::builder().key(*k).value(*v).build())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| e.to_string())?;
-            ctx.dynamodb
+            ctx.dynamodb()
                 .create_table()
                 .table_name(name)
                 .attribute_definitions(attr)

@@ -15,7 +15,7 @@ use bench::generate::{DEFAULT_SEED, GenSpec, generate};
 use bench::render::render;
 use bench::run::{Mode, run_once};
 use bench::suite::{
-    ARM64_VARIANT, OPT_S_VARIANT, Results, SuiteOptions, binary, run_suite, sam_bootstraps,
+    ARM64_VARIANT, COMPARE_VARIANT, Results, SuiteOptions, binary, run_suite, sam_bootstraps,
 };
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
@@ -70,10 +70,10 @@ enum Command {
         /// Re-read the arm64 bootstraps of this `sam build` output (sizes only).
         #[arg(long)]
         sam_build_dir: Option<PathBuf>,
-        /// Measure (size, init) an opt-level "s" build in this directory and add it.
+        /// Measure (size, init) the opt-level 3 comparison build in this directory and add it.
         #[arg(long)]
-        opt_s_dir: Option<PathBuf>,
-        /// Init runs per opt-level "s" binary.
+        compare_dir: Option<PathBuf>,
+        /// Init runs per comparison binary.
         #[arg(long, default_value_t = 20)]
         init_runs: usize,
     },
@@ -111,9 +111,10 @@ struct ReportArgs {
     /// Directory of the x86_64 release binaries of both functions.
     #[arg(long, default_value = "target/release")]
     functions_dir: PathBuf,
-    /// Directory of an opt-level "s" build of both functions, if one was made.
-    #[arg(long)]
-    opt_s_dir: Option<PathBuf>,
+    /// Directory of the opt-level 3 comparison build of both functions (`cargo build --profile
+    /// release-o3`); skipped if the binaries are not there.
+    #[arg(long, default_value = "target/release-o3")]
+    compare_dir: PathBuf,
     /// `sam build` output.
     #[arg(long, default_value = ".aws-sam/build")]
     sam_build_dir: PathBuf,
@@ -133,7 +134,7 @@ struct ReportArgs {
 
 /// The label of the workspace's release profile build (the profile in the root Cargo.toml).
 const X86_RELEASE: &str =
-    "x86_64 release (opt-level 3, fat LTO, codegen-units 1, strip, panic=abort)";
+    "x86_64 release (opt-level \"s\", fat LTO, codegen-units 1, strip, panic=abort)";
 
 const FUNCTIONS: &[&str] = &["table-guard", "recovery-verifier"];
 
@@ -171,7 +172,10 @@ fn report(a: ReportArgs) -> Result<(), String> {
         } else {
             format!("x86_64 from {}", a.functions_dir.display())
         },
-        functions_opt_s: a.opt_s_dir.as_deref().map(functions).unwrap_or_default(),
+        functions_compare: functions(&a.compare_dir)
+            .into_iter()
+            .filter(|(_, p)| p.exists())
+            .collect(),
         sam_build_dir: a.sam_build_dir,
         init_runs: a.init_runs,
     };
@@ -224,7 +228,7 @@ fn run(cli: Cli) -> Result<(), String> {
             observations,
             out,
             sam_build_dir,
-            opt_s_dir,
+            compare_dir,
             init_runs,
         } => {
             let text = std::fs::read_to_string(&results)
@@ -237,11 +241,11 @@ fn run(cli: Cli) -> Result<(), String> {
                     r.binaries.push(binary(&name, ARM64_VARIANT, &path, 0));
                 }
             }
-            if let Some(dir) = opt_s_dir {
-                r.binaries.retain(|b| b.variant != OPT_S_VARIANT);
+            if let Some(dir) = compare_dir {
+                r.binaries.retain(|b| b.variant != COMPARE_VARIANT);
                 for f in FUNCTIONS {
                     r.binaries
-                        .push(binary(f, OPT_S_VARIANT, &dir.join(f), init_runs));
+                        .push(binary(f, COMPARE_VARIANT, &dir.join(f), init_runs));
                 }
             }
             let json = serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?;

@@ -36,7 +36,7 @@ async fn list_tables(ctx: &AwsContext) -> Result<Vec<String>, String> {
     let mut start: Option<String> = None;
     loop {
         let out = ctx
-            .dynamodb
+            .dynamodb()
             .list_tables()
             .limit(100)
             .set_exclusive_start_table_name(start.take())
@@ -57,7 +57,7 @@ async fn read_plans(ctx: &AwsContext) -> Result<(u64, u64), String> {
     let mut token: Option<String> = None;
     loop {
         let out = ctx
-            .backup
+            .backup()
             .list_backup_plans()
             .set_next_token(token.take())
             .send()
@@ -65,7 +65,7 @@ async fn read_plans(ctx: &AwsContext) -> Result<(u64, u64), String> {
             .map_err(sdk_err("Backup.ListBackupPlans".into()))?;
         for p in out.backup_plans_list.unwrap_or_default() {
             let Some(id) = p.backup_plan_id else { continue };
-            ctx.backup
+            ctx.backup()
                 .get_backup_plan()
                 .backup_plan_id(&id)
                 .send()
@@ -75,7 +75,7 @@ async fn read_plans(ctx: &AwsContext) -> Result<(u64, u64), String> {
             let mut stoken: Option<String> = None;
             loop {
                 let sel = ctx
-                    .backup
+                    .backup()
                     .list_backup_selections()
                     .backup_plan_id(&id)
                     .set_next_token(stoken.take())
@@ -84,7 +84,7 @@ async fn read_plans(ctx: &AwsContext) -> Result<(u64, u64), String> {
                     .map_err(sdk_err(format!("Backup.ListBackupSelections {id}")))?;
                 for s in sel.backup_selections_list.unwrap_or_default() {
                     let Some(sid) = s.selection_id else { continue };
-                    ctx.backup
+                    ctx.backup()
                         .get_backup_selection()
                         .backup_plan_id(&id)
                         .selection_id(&sid)
@@ -108,7 +108,7 @@ async fn read_plans(ctx: &AwsContext) -> Result<(u64, u64), String> {
 
 async fn read_table(ctx: &AwsContext, name: String) -> Result<(u64, u64), String> {
     let d = ctx
-        .dynamodb
+        .dynamodb()
         .describe_table()
         .table_name(&name)
         .send()
@@ -122,7 +122,7 @@ async fn read_table(ctx: &AwsContext, name: String) -> Result<(u64, u64), String
     let mut token: Option<String> = None;
     loop {
         let out = ctx
-            .dynamodb
+            .dynamodb()
             .list_tags_of_resource()
             .resource_arn(&arn)
             .set_next_token(token.take())
@@ -139,7 +139,7 @@ async fn read_table(ctx: &AwsContext, name: String) -> Result<(u64, u64), String
     let mut token: Option<String> = None;
     loop {
         let out = ctx
-            .backup
+            .backup()
             .list_recovery_points_by_resource()
             .resource_arn(&arn)
             .set_next_token(token.take())

@@ -157,7 +157,7 @@ fn targets(res: &Results) -> Vec<Target> {
     };
     let biggest = sized.iter().filter_map(|b| b.size_bytes).max();
     t.push(Target {
-        what: "Each bootstrap ≤ 8 MB".into(),
+        what: "Each bootstrap ≤ 8 MB (judged as 8,000,000 B, the stricter reading)".into(),
         measured: if sized.is_empty() {
             "n/a".into()
         } else {
@@ -166,15 +166,16 @@ fn targets(res: &Results) -> Vec<Target> {
                 sized
                     .iter()
                     .map(|b| format!(
-                        "{} {:.2} MiB",
+                        "{} {:.2} MiB ({} B)",
                         b.name,
-                        b.size_bytes.unwrap_or(0) as f64 / MIB
+                        b.size_bytes.unwrap_or(0) as f64 / MIB,
+                        b.size_bytes.unwrap_or(0)
                     ))
                     .collect::<Vec<_>>()
                     .join(", ")
             )
         },
-        ok: biggest.map(|b| (b as f64) <= 8.0 * MIB),
+        ok: biggest.map(|b| b <= 8_000_000),
     });
     let inits: Vec<(&str, f64)> = x86
         .iter()

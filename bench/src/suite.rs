@@ -19,8 +19,8 @@ use crate::generate::{GenSpec, Kind, generate};
 use crate::guard::{GuardResults, guard_bench};
 use crate::run::{Mode, RunResult, parse_env_file, spawn_run};
 
-/// Label of the opt-level "s" variant.
-pub const OPT_S_VARIANT: &str = "x86_64 release, opt-level \"s\" (otherwise the same profile)";
+/// Label of the comparison build (`--profile release-o3`).
+pub const COMPARE_VARIANT: &str = "x86_64 release-o3 (opt-level 3, otherwise the release profile)";
 /// Label of the `sam build` bootstraps.
 pub const ARM64_VARIANT: &str = "arm64 bootstrap (sam build, cargo-lambda + zig)";
 
@@ -51,8 +51,8 @@ pub struct SuiteOptions {
     pub functions: Vec<(String, PathBuf)>,
     /// How they were built (shown in the document).
     pub functions_variant: String,
-    /// The same built with opt-level "s", if measured: (name, path).
-    pub functions_opt_s: Vec<(String, PathBuf)>,
+    /// The same built with the opt-level 3 comparison profile, if built: (name, path).
+    pub functions_compare: Vec<(String, PathBuf)>,
     /// `sam build` output directory (`.aws-sam/build`).
     pub sam_build_dir: PathBuf,
     /// Init runs per binary.
@@ -494,20 +494,12 @@ pub fn run_suite(o: &SuiteOptions) -> Results {
     // Cold start first, while the machine is quiet (no moto running).
     for (name, path) in &o.functions {
         progress(&format!("init time of {name} ({})", path.display()));
-        res.binaries.push(binary(
-            name,
-            "x86_64 release (opt-level 3, fat LTO)",
-            path,
-            o.init_runs,
-        ));
+        res.binaries
+            .push(binary(name, &o.functions_variant, path, o.init_runs));
     }
-    for (name, path) in &o.functions_opt_s {
-        res.binaries.push(binary(
-            name,
-            "x86_64 release, opt-level \"s\"",
-            path,
-            o.init_runs,
-        ));
+    for (name, path) in &o.functions_compare {
+        res.binaries
+            .push(binary(name, COMPARE_VARIANT, path, o.init_runs));
     }
     for (name, path) in sam_bootstraps(&o.sam_build_dir) {
         res.binaries

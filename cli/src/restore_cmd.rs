@@ -156,13 +156,13 @@ pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<Ver
     let table_arn = match arn_given {
         Some(a) => a,
         None => {
-            let id = awsio::inventory::caller_identity(&ctx.sts)
+            let id = awsio::inventory::caller_identity(ctx.sts())
                 .await
                 .map_err(|e| CliError::runtime(format!("cannot identify the account: {e}")))?;
             awsio::inventory::table_arn(&id.partition, &region, &id.account, &name)
         }
     };
-    let search = newest_good_point(&ctx.backup, &table_arn, args.at)
+    let search = newest_good_point(ctx.backup(), &table_arn, args.at)
         .await
         .map_err(|e| {
             CliError::runtime(format!(

@@ -236,7 +236,7 @@ impl LocalAccount {
     }
 
     async fn seed_table(&self, t: &TableSpec) -> Result<(), AccountError> {
-        let db = &self.seed_ctx.dynamodb;
+        let db = &self.seed_ctx.dynamodb();
         let what = format!("DynamoDB.CreateTable {}", t.name);
         let tags = t
             .tags
@@ -314,7 +314,7 @@ impl LocalAccount {
     async fn seed_alerts(&mut self) -> Result<(), AccountError> {
         let topic = self
             .seed_ctx
-            .sns
+            .sns()
             .create_topic()
             .name(TOPIC_NAME)
             .send()
@@ -351,7 +351,7 @@ impl LocalAccount {
         // Raw message delivery off (the default), stated explicitly: the subscriber sees the
         // SNS envelope with Subject and MessageAttributes, as an email or SQS subscriber does.
         self.seed_ctx
-            .sns
+            .sns()
             .subscribe()
             .topic_arn(&self.topic_arn)
             .protocol("sqs")
@@ -364,7 +364,7 @@ impl LocalAccount {
     }
 
     async fn seed_backup(&mut self) -> Result<(), AccountError> {
-        let backup = self.seed_ctx.backup.clone();
+        let backup = self.seed_ctx.backup().clone();
         for v in &self.scenario.vaults {
             backup
                 .create_backup_vault()
@@ -536,7 +536,7 @@ impl LocalAccount {
             .map_err(aws_err(&what))?;
         let out = self
             .seed_ctx
-            .backup
+            .backup()
             .create_backup_selection()
             .backup_plan_id(plan_id)
             .backup_selection(selection)

@@ -14,7 +14,7 @@ async fn claims_are_exclusive_recorded_released_and_stale_ones_taken_over() {
         .await
         .unwrap();
     let ctx = account.context().await;
-    let ledger = EventLedger::new(ctx.dynamodb.clone(), STATE_TABLE);
+    let ledger = EventLedger::new(ctx.dynamodb().clone(), STATE_TABLE);
     let ttl = Duration::from_secs(3 * 24 * 3600);
     let t0: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
 

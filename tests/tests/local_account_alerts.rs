@@ -32,9 +32,9 @@ async fn published_alerts_arrive_with_attributes() {
             ),
         ],
     };
-    let id = publish(&ctx.sns, &topic, &msg).await.unwrap();
+    let id = publish(ctx.sns(), &topic, &msg).await.unwrap();
     // And a plain publish with a string attribute.
-    ctx.sns
+    ctx.sns()
         .publish()
         .topic_arn(&topic)
         .subject("plain")

@@ -23,7 +23,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     let mut start: Option<String> = None;
     loop {
         let out = ctx
-            .dynamodb
+            .dynamodb()
             .list_tables()
             .limit(7)
             .set_exclusive_start_table_name(start.take())
@@ -48,7 +48,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     let mut token: Option<String> = None;
     loop {
         let out = ctx
-            .tagging
+            .tagging()
             .get_resources()
             .resource_type_filters("dynamodb:table")
             .resources_per_page(4)
@@ -82,7 +82,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     // --- DescribeTable: the creation times the scenario says (set through the launcher).
     for t in &s.tables {
         let d = ctx
-            .dynamodb
+            .dynamodb()
             .describe_table()
             .table_name(&t.name)
             .send()
@@ -98,7 +98,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
         );
         assert_eq!(d.table_arn.unwrap(), s.table_arn(&t.name));
         let pitr = ctx
-            .dynamodb
+            .dynamodb()
             .describe_continuous_backups()
             .table_name(&t.name)
             .send()
@@ -115,7 +115,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
         );
     }
     let ttl = ctx
-        .dynamodb
+        .dynamodb()
         .describe_time_to_live()
         .table_name("backup-guard-state")
         .send()
@@ -131,7 +131,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     let mut pages = 0;
     loop {
         let out = ctx
-            .backup
+            .backup()
             .list_backup_plans()
             .max_results(1)
             .set_next_token(token.take())
@@ -154,7 +154,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
         let id = &plan_ids[&plan.name];
         assert_eq!(account.plan_id(&plan.name), Some(id.as_str()));
         let got = ctx
-            .backup
+            .backup()
             .get_backup_plan()
             .backup_plan_id(id)
             .send()
@@ -202,7 +202,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
         let mut token: Option<String> = None;
         loop {
             let out = ctx
-                .backup
+                .backup()
                 .list_backup_selections()
                 .backup_plan_id(id)
                 .max_results(1)
@@ -226,7 +226,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
         assert_eq!(sel_ids.len(), want.len());
         for sid in sel_ids {
             let got = ctx
-                .backup
+                .backup()
                 .get_backup_selection()
                 .backup_plan_id(id)
                 .selection_id(&sid)
@@ -296,7 +296,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
         let mut token: Option<String> = None;
         loop {
             let out = ctx
-                .backup
+                .backup()
                 .list_recovery_points_by_backup_vault()
                 .backup_vault_name(&v.name)
                 .by_resource_type("DynamoDB")
@@ -370,7 +370,7 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     let mut token: Option<String> = None;
     loop {
         let out = ctx
-            .backup
+            .backup()
             .list_backup_jobs()
             .max_results(5)
             .set_next_token(token.take())
@@ -404,6 +404,6 @@ async fn audit_finding_reads_back_exactly_through_the_sdk() {
     assert!(jobs.iter().any(|j| j.2 == "FAILED"));
 
     // STS says the scenario's account.
-    let who = ctx.sts.get_caller_identity().send().await.unwrap();
+    let who = ctx.sts().get_caller_identity().send().await.unwrap();
     assert_eq!(who.account.as_deref(), Some(s.account.as_str()));
 }

@@ -92,7 +92,7 @@ fn findings_of(s: &Scenario) -> BTreeSet<ExpectedFinding> {
                 delete_after_days: p.delete_after_days,
                 move_to_cold_storage_after_days: p.move_to_cold_storage_after_days,
                 delete_at: p.delete_at,
-                created_by: created_by(&p.plan, &p.rule),
+                created_by: created_by(&p.plan, &p.rule).map(Into::into),
             })
             .collect(),
     );

@@ -32,7 +32,7 @@ async fn every_second_call_throttled_is_retried_and_counted() {
 
     let invocations = 2u64;
     for _ in 0..invocations {
-        let out = ctx.backup.list_backup_plans().send().await.unwrap();
+        let out = ctx.backup().list_backup_plans().send().await.unwrap();
         assert_eq!(out.backup_plans_list.unwrap_or_default().len(), 1);
     }
     let snap = ctx.calls.snapshot();

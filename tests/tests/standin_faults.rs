@@ -13,6 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn config(endpoint: &str) -> aws_sdk_backup::config::Builder {
     aws_sdk_backup::Config::builder()
+        .http_client(awsio::config::https_client())
         .endpoint_url(endpoint)
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

@@ -21,6 +21,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/backup";
 
 fn client(standin: &StandIn) -> Client {
     let config = aws_sdk_backup::Config::builder()
+        .http_client(awsio::config::https_client())
         .endpoint_url(standin.endpoint())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -929,4 +930,41 @@ async fn seeding_an_unknown_vault_names_it_and_adds_nothing() {
         s.add_recovery_points(vec![dup]),
         Err(standin::StandInError::Duplicate(_))
     ));
+}
+
+use policy::facts::CreatedBy as CreatedByFacts;
+use std::sync::Arc;
+
+/// `awsio::inventory::vault_recovery_points` (the verifier's reader) gives every point of one
+/// creator the same shared `CreatedBy` (what keeps 60,000 points inside the verifier's memory),
+/// and points of different creators different ones, with the values read.
+#[tokio::test]
+async fn the_vault_reader_shares_one_creator_per_rule() {
+    let s = StandIn::start().await.unwrap();
+    let c = client(&s);
+    vault(&c, "main").await;
+    let seeded = seed_points(&s);
+    let read = awsio::inventory::vault_recovery_points(
+        &c,
+        "main",
+        seeded.base - SignedDuration::from_hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(read.points.len(), 2500);
+    assert!(read.malformed.is_empty());
+    let creators: Vec<&Arc<CreatedByFacts>> = read
+        .points
+        .iter()
+        .map(|p| p.created_by.as_ref().unwrap())
+        .collect();
+    let (a, b): (Vec<&Arc<CreatedByFacts>>, Vec<&Arc<CreatedByFacts>>) = creators
+        .into_iter()
+        .partition(|c| c.plan_id == seeded.plan_a);
+    assert_eq!((a.len(), b.len()), (1250, 1250));
+    assert!(a.iter().all(|c| Arc::ptr_eq(c, a[0])));
+    assert!(b.iter().all(|c| Arc::ptr_eq(c, b[0])));
+    assert!(!Arc::ptr_eq(a[0], b[0]));
+    assert_eq!(a[0].rule_cron.as_deref(), Some("cron(0 0 15,25 * ? *)"));
+    assert_eq!(b[0].plan_id, "bbbbbbbb-0000-4000-8000-00000000000b");
 }

@@ -276,7 +276,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
     let mut open_sets = BTreeMap::new();
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
     for r in &reports {
-        let prev = match finding_state::load(&deps.home.dynamodb, &deps.state_table, &r.region)
+        let prev = match finding_state::load(deps.home.dynamodb(), &deps.state_table, &r.region)
             .await
         {
             Ok(p) => Some(p),
@@ -349,7 +349,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
     let nothing_verified = !reports.is_empty() && reports.iter().all(|r| !r.verified_something());
     let mut message_id = None;
     if !inv.dry_run {
-        match publisher::publish(&deps.home.sns, &deps.topic_arn, &message).await {
+        match publisher::publish(deps.home.sns(), &deps.topic_arn, &message).await {
             Ok(id) => message_id = Some(id),
             Err(e) => {
                 tracing::error!(error = %e, "digest not published");
@@ -362,7 +362,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
             };
             let prev = previous.get(&r.region).and_then(|p| p.as_ref());
             if let Err(e) = finding_state::save(
-                &deps.home.dynamodb,
+                deps.home.dynamodb(),
                 &deps.state_table,
                 &r.region,
                 open,

@@ -236,18 +236,18 @@ pub async fn verify_region(
         .unwrap_or(Timestamp::MIN);
     let jobs_after = now.checked_sub(JOB_LOOKBACK).unwrap_or(Timestamp::MIN);
     let identity_and_tags = async {
-        let id = inventory::caller_identity(&ctx.sts).await?;
-        let tags = inventory::table_tags(&ctx.tagging, &region, &id.account).await;
+        let id = inventory::caller_identity(ctx.sts()).await?;
+        let tags = inventory::table_tags(ctx.tagging(), &region, &id.account).await;
         Ok::<_, awsio::AwsCallError>((id, tags))
     };
     let vaults_and_points = async {
-        let vaults = inventory::list_vault_names(&ctx.backup).await?;
+        let vaults = inventory::list_vault_names(ctx.backup()).await?;
         let reads: Vec<(String, Result<VaultPoints, String>)> = stream::iter(vaults.items.clone())
             .map(|v| async move {
                 if opts.out_of_time() {
                     return (v, Err(deadline_reason()));
                 }
-                let r = inventory::vault_recovery_points(&ctx.backup, &v, points_after)
+                let r = inventory::vault_recovery_points(ctx.backup(), &v, points_after)
                     .await
                     .map_err(|e| short_reason(&e));
                 (v, r)
@@ -259,10 +259,10 @@ pub async fn verify_region(
     };
     let (id_tags, tables, setup, vault_reads, jobs) = tokio::join!(
         identity_and_tags,
-        inventory::list_table_names(&ctx.dynamodb),
-        awsio::backup_setup::read_backup_setup(&ctx.backup),
+        inventory::list_table_names(ctx.dynamodb()),
+        awsio::backup_setup::read_backup_setup(ctx.backup()),
         vaults_and_points,
-        inventory::recent_failed_jobs(&ctx.backup, jobs_after),
+        inventory::recent_failed_jobs(ctx.backup(), jobs_after),
     );
 
     let (identity, tags) = match id_tags {
@@ -512,7 +512,7 @@ pub async fn verify_region(
                 }
                 (
                     i,
-                    Some(inventory::table_creation_time(&ctx.dynamodb, &name).await),
+                    Some(inventory::table_creation_time(ctx.dynamodb(), &name).await),
                 )
             }
         })

@@ -32,7 +32,7 @@ fn findings(n: usize, tag: &str) -> BTreeMap<String, OpenFinding> {
 
 /// Every item of the state table (a scan page holds at most 1 MB: paginate).
 async fn items(ctx: &awsio::AwsContext) -> Vec<HashMap<String, AttributeValue>> {
-    ctx.dynamodb
+    ctx.dynamodb()
         .scan()
         .table_name(STATE_TABLE)
         .into_paginator()
@@ -59,7 +59,7 @@ async fn item_count(ctx: &awsio::AwsContext) -> usize {
 async fn a_large_finding_set_round_trips_in_chunks_and_replacing_it_cleans_up() {
     let account = start(&Scenario::shipped("healthy").unwrap()).await;
     let ctx = account.context().await;
-    let db = &ctx.dynamodb;
+    let db = ctx.dynamodb();
     assert!(
         finding_state::load(db, STATE_TABLE, "us-east-1")
             .await

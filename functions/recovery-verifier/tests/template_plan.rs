@@ -122,7 +122,7 @@ async fn deploy(account: &LocalAccount, plan: &Value, selection: &Value) -> Stri
         );
     }
     let created = ctx
-        .backup
+        .backup()
         .create_backup_plan()
         .backup_plan(input.build().expect("plan input"))
         .send()
@@ -156,7 +156,7 @@ async fn deploy(account: &LocalAccount, plan: &Value, selection: &Value) -> Stri
                 .build(),
         );
     }
-    ctx.backup
+    ctx.backup()
         .create_backup_selection()
         .backup_plan_id(&plan_id)
         .backup_selection(sel.build().expect("selection"))

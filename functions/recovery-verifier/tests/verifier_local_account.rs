@@ -124,7 +124,7 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
 
     // Fix one problem: the owner tag of temp-exports.
     let ctx = account.context().await;
-    ctx.dynamodb
+    ctx.dynamodb()
         .tag_resource()
         .resource_arn(account.scenario().table_arn("temp-exports"))
         .tags(
@@ -174,7 +174,7 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
     assert_eq!(diff.still_open.len(), problems.len() - 1);
 
     // A deleted table's problems are resolved (it is no longer listed and was not filtered out).
-    ctx.dynamodb
+    ctx.dynamodb()
         .delete_table()
         .table_name("legacy-reports")
         .send()

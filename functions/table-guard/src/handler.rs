@@ -137,7 +137,7 @@ impl SetupCache {
                 return (setup.clone(), true);
             }
         }
-        let setup = awsio::backup_setup::read_backup_setup(&ctx.backup).await;
+        let setup = awsio::backup_setup::read_backup_setup(ctx.backup()).await;
         if setup.plans.known().is_some() && setup.selections.known().is_some() {
             *self.slot.lock().unwrap_or_else(PoisonError::into_inner) =
                 Some((Instant::now(), setup.clone()));
@@ -169,7 +169,7 @@ pub struct GuardDeps {
 impl GuardDeps {
     /// Builds the dependencies from clients, a policy and settings.
     pub fn new(ctx: AwsContext, policy: Policy, settings: GuardSettings) -> Self {
-        let ledger = EventLedger::new(ctx.dynamodb.clone(), settings.state_table.clone());
+        let ledger = EventLedger::new(ctx.dynamodb().clone(), settings.state_table.clone());
         GuardDeps {
             ctx,
             policy,
@@ -391,7 +391,7 @@ async fn resend_alert(
     let severity = decide::alert_severity(&prev.findings, &prev.actions);
     prev.alert = AlertStatus::NotNeeded;
     let message = alert::compose(&prev, severity);
-    match publisher::publish(&deps.ctx.sns, &deps.settings.topic_arn, &message).await {
+    match publisher::publish(deps.ctx.sns(), &deps.settings.topic_arn, &message).await {
         Ok(id) => {
             prev.alert = AlertStatus::Sent { message_id: id };
             prev.notes
@@ -449,7 +449,7 @@ async fn process(
     deps: &GuardDeps,
     outcome: &mut GuardOutcome,
 ) -> Result<(), PublishError> {
-    let dynamodb = &deps.ctx.dynamodb;
+    let dynamodb = deps.ctx.dynamodb();
     let arn = &event.table.arn;
 
     // Facts: current tags (waiting briefly for the tags the call set to become visible).
@@ -594,7 +594,7 @@ async fn process(
     }
     let severity = decide::alert_severity(&outcome.findings, &outcome.actions);
     let message = alert::compose(outcome, severity);
-    let id = publisher::publish(&deps.ctx.sns, &deps.settings.topic_arn, &message).await?;
+    let id = publisher::publish(deps.ctx.sns(), &deps.settings.topic_arn, &message).await?;
     outcome.alert = AlertStatus::Sent { message_id: id };
     Ok(())
 }

@@ -95,7 +95,7 @@ async fn current_tags(
     acct: &LocalAccount,
     table: &str,
 ) -> BTreeMap<String, String> {
-    match awsio::table::list_tags(&ctx.dynamodb, &acct.scenario().table_arn(table))
+    match awsio::table::list_tags(ctx.dynamodb(), &acct.scenario().table_arn(table))
         .await
         .unwrap()
     {
@@ -827,7 +827,7 @@ async fn tag_resource_retries_a_table_still_being_created_and_not_a_denial() {
     let in_use = Some((400, "ResourceInUseException"));
     let ctx =
         fake_dynamodb_ctx(&fake_dynamodb(vec![in_use, in_use, None], calls.clone()).await).await;
-    let w = awsio::table::tag_resource(&ctx.dynamodb, arn, &tag, &backoff)
+    let w = awsio::table::tag_resource(ctx.dynamodb(), arn, &tag, &backoff)
         .await
         .unwrap();
     assert_eq!(w.calls, 3);
@@ -836,7 +836,7 @@ async fn tag_resource_retries_a_table_still_being_created_and_not_a_denial() {
     let calls = Arc::new(AtomicUsize::new(0));
     let denied = Some((400, "AccessDeniedException"));
     let ctx = fake_dynamodb_ctx(&fake_dynamodb(vec![denied; 5], calls.clone()).await).await;
-    let e = awsio::table::tag_resource(&ctx.dynamodb, arn, &tag, &backoff)
+    let e = awsio::table::tag_resource(ctx.dynamodb(), arn, &tag, &backoff)
         .await
         .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("AccessDeniedException"));
@@ -847,7 +847,7 @@ async fn tag_resource_retries_a_table_still_being_created_and_not_a_denial() {
     let calls = Arc::new(AtomicUsize::new(0));
     let throttled = Some((400, "ThrottlingException"));
     let ctx = fake_dynamodb_ctx(&fake_dynamodb(vec![throttled, None], calls.clone()).await).await;
-    let w = awsio::table::tag_resource(&ctx.dynamodb, arn, &tag, &backoff)
+    let w = awsio::table::tag_resource(ctx.dynamodb(), arn, &tag, &backoff)
         .await
         .unwrap();
     assert_eq!(w.calls, 1);

@@ -4,6 +4,7 @@
 //! variables (`_BACKUP`, `_DYNAMODB`, `_SNS`, `_RESOURCE_GROUPS_TAGGING_API`, `_STS`), resolved by
 //! `aws-config` itself, so the same binaries run against AWS or the local account.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -50,22 +51,36 @@ impl Default for ClientSettings {
 
 /// Everything needed to talk to one account and region: the SDK config, the clients and the
 /// shared call counter.
+///
+/// Each client is built on first use (then shared by every later call): a binary that never
+/// asks for, say, the STS client does not contain its code (table-guard uses three of the
+/// five), which keeps the Lambda bootstraps small.
 #[derive(Clone, Debug)]
 pub struct AwsContext {
     /// The resolved SDK configuration (region, credentials, endpoints).
     pub sdk_config: SdkConfig,
-    /// AWS Backup.
-    pub backup: aws_sdk_backup::Client,
-    /// DynamoDB.
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    /// SNS.
-    pub sns: aws_sdk_sns::Client,
-    /// Resource Groups Tagging API.
-    pub tagging: aws_sdk_resourcegroupstagging::Client,
-    /// STS (caller identity: account and partition).
-    pub sts: aws_sdk_sts::Client,
-    /// Counts every attempt of every client above.
+    retry: RetryConfig,
+    backup: OnceLock<aws_sdk_backup::Client>,
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    sns: OnceLock<aws_sdk_sns::Client>,
+    tagging: OnceLock<aws_sdk_resourcegroupstagging::Client>,
+    sts: OnceLock<aws_sdk_sts::Client>,
+    /// Counts every attempt of every client of this context.
     pub calls: CallCounter,
+}
+
+/// One SDK client from the shared config, with this context's retry settings and call counter.
+macro_rules! client {
+    ($self:ident, $field:ident, $sdk:ident) => {
+        $self.$field.get_or_init(|| {
+            $sdk::Client::from_conf(
+                $sdk::config::Builder::from(&$self.sdk_config)
+                    .retry_config($self.retry.clone())
+                    .interceptor($self.calls.interceptor())
+                    .build(),
+            )
+        })
+    };
 }
 
 impl AwsContext {
@@ -92,47 +107,41 @@ impl AwsContext {
 
     /// Clients from an already resolved SDK config.
     pub fn from_sdk_config(sdk_config: &SdkConfig, settings: &ClientSettings) -> Self {
-        let calls = CallCounter::new();
-        let retry = retry_config(settings);
-        let backup = aws_sdk_backup::Client::from_conf(
-            aws_sdk_backup::config::Builder::from(sdk_config)
-                .retry_config(retry.clone())
-                .interceptor(calls.interceptor())
-                .build(),
-        );
-        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk_config)
-                .retry_config(retry.clone())
-                .interceptor(calls.interceptor())
-                .build(),
-        );
-        let sns = aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::config::Builder::from(sdk_config)
-                .retry_config(retry.clone())
-                .interceptor(calls.interceptor())
-                .build(),
-        );
-        let tagging = aws_sdk_resourcegroupstagging::Client::from_conf(
-            aws_sdk_resourcegroupstagging::config::Builder::from(sdk_config)
-                .retry_config(retry.clone())
-                .interceptor(calls.interceptor())
-                .build(),
-        );
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(sdk_config)
-                .retry_config(retry)
-                .interceptor(calls.interceptor())
-                .build(),
-        );
         Self {
             sdk_config: sdk_config.clone(),
-            backup,
-            dynamodb,
-            sns,
-            tagging,
-            sts,
-            calls,
+            retry: retry_config(settings),
+            backup: OnceLock::new(),
+            dynamodb: OnceLock::new(),
+            sns: OnceLock::new(),
+            tagging: OnceLock::new(),
+            sts: OnceLock::new(),
+            calls: CallCounter::new(),
         }
+    }
+
+    /// AWS Backup.
+    pub fn backup(&self) -> &aws_sdk_backup::Client {
+        client!(self, backup, aws_sdk_backup)
+    }
+
+    /// DynamoDB.
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        client!(self, dynamodb, aws_sdk_dynamodb)
+    }
+
+    /// SNS.
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        client!(self, sns, aws_sdk_sns)
+    }
+
+    /// Resource Groups Tagging API.
+    pub fn tagging(&self) -> &aws_sdk_resourcegroupstagging::Client {
+        client!(self, tagging, aws_sdk_resourcegroupstagging)
+    }
+
+    /// STS (caller identity: account and partition).
+    pub fn sts(&self) -> &aws_sdk_sts::Client {
+        client!(self, sts, aws_sdk_sts)
     }
 
     /// The region these clients talk to, if one was configured.
@@ -147,8 +156,24 @@ fn retry_config(settings: &ClientSettings) -> RetryConfig {
         .with_initial_backoff(settings.initial_backoff)
 }
 
+/// The HTTPS client every SDK client of this project uses: hyper 1 with rustls and the ring
+/// crypto provider, trusting the platform's root certificates (plain `http://` endpoints such
+/// as the local account's work too).
+///
+/// Chosen instead of the SDK's default (rustls with aws-lc) for size: the SDK crates are built
+/// without default features, so a client made from a config that did not come through this
+/// module has no HTTP client at all and fails its first call saying so.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 fn base_loader(region: Option<&str>, settings: &ClientSettings) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(retry_config(settings))
         .timeout_config(
             TimeoutConfig::builder()

@@ -17,7 +17,8 @@
 //! tags (`Known(empty)`); `ListTables` returns names, so ARNs are built from the partition,
 //! region and account.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use aws_sdk_backup::types::BackupJobState;
 use jiff::Timestamp;
@@ -234,6 +235,8 @@ pub async fn vault_recovery_points(
         .into_paginator()
         .send();
     let mut out = VaultPoints::default();
+    // One shared `CreatedBy` per distinct creator (a handful of rules for thousands of points).
+    let mut creators: HashSet<Arc<CreatedBy>> = HashSet::new();
     while let Some(page) = pages
         .try_next()
         .await
@@ -242,7 +245,19 @@ pub async fn vault_recovery_points(
         out.pages += 1;
         for p in page.recovery_points() {
             match recovery_point_facts(p, vault) {
-                Ok(f) => out.points.push(f),
+                Ok(mut f) => {
+                    if let Some(c) = f.created_by.take() {
+                        let shared = match creators.get(&*c) {
+                            Some(s) => Arc::clone(s),
+                            None => {
+                                creators.insert(Arc::clone(&c));
+                                c
+                            }
+                        };
+                        f.created_by = Some(shared);
+                    }
+                    out.points.push(f)
+                }
                 Err(reason) => out.malformed.push(MalformedPoint {
                     resource_arn: p.resource_arn().map(str::to_string),
                     reason: format!("vault {vault}: {reason}"),
@@ -287,7 +302,7 @@ pub fn recovery_point_facts(
             .calculated_lifecycle()
             .and_then(|c| c.delete_at())
             .and_then(timestamp),
-        created_by: p.created_by().and_then(created_by_facts),
+        created_by: p.created_by().and_then(created_by_facts).map(Arc::new),
     })
 }
 

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -300,7 +301,7 @@ impl fmt::Display for PointStatus {
 }
 
 /// The plan rule that created a recovery point (`CreatedBy` / `RecoveryPointCreator`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CreatedBy {
     /// `BackupPlanId`.
     pub plan_id: String,
@@ -339,8 +340,9 @@ pub struct RecoveryPointFacts {
     pub move_to_cold_storage_after_days: Option<i64>,
     /// `CalculatedLifecycle.DeleteAt`.
     pub delete_at: Option<Timestamp>,
-    /// `CreatedBy`; `None` means an on-demand (manual) backup.
-    pub created_by: Option<CreatedBy>,
+    /// `CreatedBy`; `None` means an on-demand (manual) backup. Shared: every point a rule made
+    /// has the same creator, and an account holds tens of thousands of points.
+    pub created_by: Option<Arc<CreatedBy>>,
 }
 
 /// The two recovery-point ARN forms.

@@ -433,7 +433,7 @@ fn points_of_a_deleted_plan_count_when_their_rule_cron_and_lifecycle_conform() {
     let t = owned("orders");
     let mut points = healthy_points("orders");
     for p in &mut points {
-        if let Some(cb) = p.created_by.as_mut() {
+        if let Some(cb) = p.created_by.as_mut().map(std::sync::Arc::make_mut) {
             cb.plan_id = "old-plan-since-deleted".into();
             cb.rule_id = Some("old-rule".into());
         }
@@ -442,7 +442,7 @@ fn points_of_a_deleted_plan_count_when_their_rule_cron_and_lifecycle_conform() {
     assert_eq!(ev.verdict, Verdict::Compliant, "{:#?}", ev.findings);
     // Without the rule's cron in CreatedBy there is no evidence: the slots are missed.
     for p in &mut points {
-        if let Some(cb) = p.created_by.as_mut() {
+        if let Some(cb) = p.created_by.as_mut().map(std::sync::Arc::make_mut) {
             cb.rule_cron = None;
         }
     }

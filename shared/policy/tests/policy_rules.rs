@@ -925,7 +925,7 @@ fn on_demand_and_foreign_points_never_satisfy_a_slot() {
         SlotStatus::Missed { near_misses } if near_misses[0].reason == NearMissReason::OnDemand
     ));
     let mut foreign = point("t", ts("2026-01-15T00:10:00Z"));
-    if let Some(cb) = foreign.created_by.as_mut() {
+    if let Some(cb) = foreign.created_by.as_mut().map(std::sync::Arc::make_mut) {
         cb.plan_id = "someone-elses".into();
     }
     assert!(matches!(

@@ -138,7 +138,7 @@ pub fn point(table: &str, created: Timestamp) -> RecoveryPointFacts {
         delete_after_days: Some(90),
         move_to_cold_storage_after_days: None,
         delete_at: Some(created + days(90)),
-        created_by: Some(created_by_good()),
+        created_by: Some(created_by_good().into()),
     }
 }
 
