@@ -365,10 +365,11 @@ fn verifier_section(o: &mut String, res: &Results) {
             let described = v.described_tables;
             let _ = writeln!(
                 o,
-                "`DynamoDB.DescribeTable` is read only for tables with a missed slot (their \
-                 creation time decides the grace period): {described} of {} tables here. Each \
-                 such table costs one call, so it dominates the verifier's count; the call \
-                 ratio to the naive baseline depends on that share of the account.\n",
+                "`DynamoDB.DescribeTable` is read only for tables whose missed slot may precede \
+                 their creation (no satisfied earlier slot proves the table existed; the \
+                 creation time then decides whether the slot counts): {described} of {} tables \
+                 here. Each such table costs one call, so it is the verifier's largest term; \
+                 the call ratio to the naive baseline depends on that share of the account.\n",
                 big.tables
             );
         }
