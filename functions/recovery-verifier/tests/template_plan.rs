@@ -15,7 +15,7 @@ use aws_sdk_backup::types::{
 use local_account::moto::repo_root;
 use local_account::{LocalAccount, Scenario};
 use policy::{Coverage, FindingCode, Policy, Verdict};
-use recovery_verifier::{VerifyOptions, verify_region};
+use recovery_verifier::{RegionReport, VerifyOptions, verify_region};
 use serde_json::Value;
 
 /// A fresh account: the template's vault, no plan yet, four tables created an hour before
@@ -171,17 +171,45 @@ fn policy_for(mode: &str) -> Policy {
         .expect("policy for the selection mode")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn template_all_tables_plan_is_conformant_and_covers_every_unexempt_table() {
+/// The template's plan and selection for one selection mode, deployed into a fresh account,
+/// and the verifier's report on that account under the policy for the same mode.
+struct Deployed {
+    /// Kept alive for the servers behind the report.
+    _account: LocalAccount,
+    plan: Value,
+    selection: Value,
+    plan_id: String,
+    report: RegionReport,
+}
+
+async fn deploy_and_verify(mode: &str) -> Deployed {
     let scenario = Scenario::from_json(ACCOUNT, "template_plan.rs").expect("scenario");
     let account = LocalAccount::start(&scenario).await.expect("local account");
-    let (plan, selection) = export("all-tables");
+    let (plan, selection) = export(mode);
     let plan_id = deploy(&account, &plan, &selection).await;
 
     let ctx = account.context().await;
-    let policy = policy_for("all-tables");
+    let policy = policy_for(mode);
     let report = verify_region(&ctx, &policy, account.now(), &VerifyOptions::default()).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
+    Deployed {
+        _account: account,
+        plan,
+        selection,
+        plan_id,
+        report,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_all_tables_plan_is_conformant_and_covers_every_unexempt_table() {
+    let Deployed {
+        plan,
+        selection,
+        plan_id,
+        report,
+        ..
+    } = deploy_and_verify("all-tables").await;
 
     let all: Vec<_> = report.report.tables.iter().collect();
     assert_eq!(all.len(), 4);
@@ -220,15 +248,9 @@ async fn template_all_tables_plan_is_conformant_and_covers_every_unexempt_table(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn template_tagged_plan_is_conformant_and_covers_only_tagged_tables() {
-    let scenario = Scenario::from_json(ACCOUNT, "template_plan.rs").expect("scenario");
-    let account = LocalAccount::start(&scenario).await.expect("local account");
-    let (plan, selection) = export("tagged");
-    let plan_id = deploy(&account, &plan, &selection).await;
-
-    let ctx = account.context().await;
-    let policy = policy_for("tagged");
-    let report = verify_region(&ctx, &policy, account.now(), &VerifyOptions::default()).await;
-    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let Deployed {
+        plan_id, report, ..
+    } = deploy_and_verify("tagged").await;
 
     let by_name = |name: &str| {
         report

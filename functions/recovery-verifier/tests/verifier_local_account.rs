@@ -86,14 +86,7 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
         missing.is_empty() && extra.is_empty(),
         "missing: {missing:#?}\nunexpected: {extra:#?}"
     );
-    let verdict = |name: &str| {
-        region
-            .report
-            .tables
-            .iter()
-            .find(|t| t.table.name == name)
-            .map(|t| t.verdict)
-    };
+    let verdict = |name: &str| table_named(region, name).map(|t| t.verdict);
     assert_eq!(verdict("ml-features"), Some(Verdict::Pending));
     assert_eq!(verdict("session-cache"), Some(Verdict::Exempt));
     assert_eq!(verdict("orders"), Some(Verdict::Compliant));
@@ -277,22 +270,9 @@ async fn a_vault_failing_permanently_makes_only_its_tables_unverifiable() {
     let elsewhere = ["analytics-events", "legacy-reports", "session-cache"];
     for t in &region.report.tables {
         let name = t.table.name.as_str();
-        let mine: BTreeSet<ExpectedFinding> = t
-            .findings
-            .iter()
-            .map(|f| ExpectedFinding {
-                table: f.table_name.clone(),
-                code: f.code,
-                subject: f.subject.clone(),
-            })
-            .collect();
-        let exp: BTreeSet<ExpectedFinding> = expected
-            .iter()
-            .filter(|e| e.table == name)
-            .cloned()
-            .collect();
+        let exp = expected_for(&expected, name);
         if elsewhere.contains(&name) {
-            assert_eq!(mine, exp, "{name} is verified");
+            assert_eq!(table_findings(t), exp, "{name} is verified");
             assert_ne!(t.verdict, Verdict::Unverifiable, "{name}");
         } else {
             let unverifiable: Vec<_> = t
@@ -484,21 +464,11 @@ async fn tables_not_reached_before_the_deadline_are_reported_unverifiable() {
                 t.findings
             );
         } else {
-            let mine: BTreeSet<ExpectedFinding> = t
-                .findings
-                .iter()
-                .map(|f| ExpectedFinding {
-                    table: f.table_name.clone(),
-                    code: f.code,
-                    subject: f.subject.clone(),
-                })
-                .collect();
-            let exp: BTreeSet<ExpectedFinding> = expected
-                .iter()
-                .filter(|e| e.table == name)
-                .cloned()
-                .collect();
-            assert_eq!(mine, exp, "{name} was reached and verified");
+            assert_eq!(
+                table_findings(t),
+                expected_for(&expected, name),
+                "{name} was reached and verified"
+            );
         }
     }
     assert!(

@@ -11,6 +11,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use local_account::scenario::STATE_TABLE;
 use local_account::{ExpectedFinding, LocalAccount, Scenario};
 use policy::Policy;
+use policy::evaluate::TableEvaluation;
 use recovery_verifier::{Deps, InventoryShape, RegionReport};
 use serde_json::{Value, json};
 
@@ -51,13 +52,34 @@ pub fn findings(report: &RegionReport) -> BTreeSet<ExpectedFinding> {
         .report
         .tables
         .iter()
-        .flat_map(|t| t.findings.iter())
+        .flat_map(table_findings)
+        .collect()
+}
+
+/// One table's findings as (table, code, subject).
+pub fn table_findings(t: &TableEvaluation) -> BTreeSet<ExpectedFinding> {
+    t.findings
+        .iter()
         .map(|f| ExpectedFinding {
             table: f.table_name.clone(),
             code: f.code,
             subject: f.subject.clone(),
         })
         .collect()
+}
+
+/// The expected findings of the table `name`.
+pub fn expected_for(expected: &BTreeSet<ExpectedFinding>, name: &str) -> BTreeSet<ExpectedFinding> {
+    expected
+        .iter()
+        .filter(|e| e.table == name)
+        .cloned()
+        .collect()
+}
+
+/// The evaluation of the table `name`, if the report has one.
+pub fn table_named<'a>(report: &'a RegionReport, name: &str) -> Option<&'a TableEvaluation> {
+    report.report.tables.iter().find(|t| t.table.name == name)
 }
 
 /// The inventory shape of a (expanded) scenario, counted from the scenario itself, with the
