@@ -340,15 +340,7 @@ pub async fn handle_parsed(
     outcome.api_calls = calls_since(&calls_before, &deps.ctx.calls.attempts());
     match result {
         Ok(()) => {
-            if let Err(e) = deps
-                .ledger
-                .complete(&parsed.event_id, &outcome.to_json_line())
-                .await
-            {
-                // The work is done; the claim stays "in progress" and still blocks repeats.
-                tracing::warn!(error = %e, "outcome not recorded in the ledger");
-            }
-            log_outcome(&outcome);
+            record_done(deps, &outcome).await;
             Ok(outcome)
         }
         Err(source) => {
@@ -397,14 +389,7 @@ async fn resend_alert(
             prev.notes
                 .push("alert of an earlier delivery of this event, sent on retry".to_string());
             prev.api_calls = calls_since(calls_before, &deps.ctx.calls.attempts());
-            if let Err(e) = deps
-                .ledger
-                .complete(&prev.event_id, &prev.to_json_line())
-                .await
-            {
-                tracing::warn!(error = %e, "outcome not recorded in the ledger");
-            }
-            log_outcome(&prev);
+            record_done(deps, &prev).await;
             Ok(prev)
         }
         Err(source) => {
@@ -423,6 +408,19 @@ async fn resend_alert(
             })
         }
     }
+}
+
+/// Records a finished event's outcome in the ledger, then logs it. A failed write is only
+/// logged: the work is done, and the claim stays "in progress", which still blocks repeats.
+async fn record_done(deps: &GuardDeps, outcome: &GuardOutcome) {
+    if let Err(e) = deps
+        .ledger
+        .complete(&outcome.event_id, &outcome.to_json_line())
+        .await
+    {
+        tracing::warn!(error = %e, "outcome not recorded in the ledger");
+    }
+    log_outcome(outcome);
 }
 
 fn log_outcome(outcome: &GuardOutcome) {
