@@ -129,6 +129,14 @@ say "cargo lambda watch: both functions behind the Lambda runtime emulator"
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start_bg lambda-watch cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 \
     --invoke-port "$PORT" --env-file "$WORK/lambda.env"
+# invoke FUNCTION DATA_FILE: one invocation through `cargo lambda watch`; the response goes to
+# $WORK/FUNCTION.out, the client's log to $WORK/FUNCTION.log.
+invoke() {
+    info "cargo lambda invoke $1 --data-file $2"
+    run_fg cargo lambda invoke "$1" --invoke-address 127.0.0.1 --invoke-port "$PORT" \
+        --data-file "$2" --output-format json >"$WORK/$1.out" 2>"$WORK/$1.log" ||
+        die "$1 invocation failed: $(cat "$WORK/$1.out" "$WORK/$1.log")"
+}
 port_open() { "$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$PORT"; }
 wait_for "cargo lambda watch on port $PORT" 120 port_open
 info "emulator on 127.0.0.1:$PORT"
@@ -148,10 +156,7 @@ ddb.create_table(
 )
 print(f"    created table {name} (no tags) in moto, region {region}")
 EOF
-info "cargo lambda invoke table-guard --data-file $GUARD_EVENT"
-run_fg cargo lambda invoke table-guard --invoke-address 127.0.0.1 --invoke-port "$PORT" \
-    --data-file "$GUARD_EVENT" --output-format json >"$WORK/table-guard.out" 2>"$WORK/table-guard.log" ||
-    die "table-guard invocation failed: $(cat "$WORK/table-guard.out" "$WORK/table-guard.log")"
+invoke table-guard "$GUARD_EVENT"
 "$PY" - "$WORK/table-guard.out" <<'EOF'
 import json, sys
 o = json.load(open(sys.argv[1]))
@@ -163,10 +168,7 @@ print(f"    table-guard: {o.get('event_name')} {((o.get('table') or {}).get('nam
 EOF
 
 say "recovery-verifier: the nightly run, as of the scenario's now ($NOW)"
-info "cargo lambda invoke recovery-verifier --data-file $VERIFIER_PAYLOAD"
-run_fg cargo lambda invoke recovery-verifier --invoke-address 127.0.0.1 --invoke-port "$PORT" \
-    --data-file "$VERIFIER_PAYLOAD" --output-format json >"$WORK/recovery-verifier.out" 2>"$WORK/recovery-verifier.log" ||
-    die "recovery-verifier invocation failed: $(cat "$WORK/recovery-verifier.out" "$WORK/recovery-verifier.log")"
+invoke recovery-verifier "$VERIFIER_PAYLOAD"
 "$PY" - "$WORK/recovery-verifier.out" <<'EOF'
 import json, sys
 o = json.load(open(sys.argv[1]))
