@@ -87,8 +87,9 @@ impl AwsContext {
     /// Clients for the region configured in the environment (or `region` if given), with
     /// default [`ClientSettings`].
     pub async fn from_env(region: Option<&str>) -> Self {
-        let loader = base_loader(region, &ClientSettings::default());
-        Self::from_sdk_config(&loader.load().await, &ClientSettings::default())
+        let settings = ClientSettings::default();
+        let loader = base_loader(region, &settings);
+        Self::from_sdk_config(&loader.load().await, &settings)
     }
 
     /// Clients resolved from an explicit set of environment variables instead of the process
