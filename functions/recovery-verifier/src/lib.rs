@@ -36,6 +36,28 @@ pub use calls::{InventoryShape, minimal_calls};
 pub use payload::{Invocation, PayloadError, parse_invocation};
 pub use verify::{RegionReport, VerifyOptions, verify_region};
 
+/// Every AWS operation this function calls, as the call counter names them
+/// (`Service.Operation`). The single list the IAM policy of the template is checked against and
+/// the fault matrix injects a fault into, one operation at a time; the fault-matrix tests prove
+/// it complete (no call outside it) and current (every entry is called).
+pub const AWS_OPERATIONS: &[&str] = &[
+    "Backup.GetBackupPlan",
+    "Backup.GetBackupSelection",
+    "Backup.ListBackupJobs",
+    "Backup.ListBackupPlans",
+    "Backup.ListBackupSelections",
+    "Backup.ListBackupVaults",
+    "Backup.ListRecoveryPointsByBackupVault",
+    "DynamoDB.DeleteItem",
+    "DynamoDB.DescribeTable",
+    "DynamoDB.GetItem",
+    "DynamoDB.ListTables",
+    "DynamoDB.PutItem",
+    "ResourceGroupsTaggingAPI.GetResources",
+    "SNS.Publish",
+    "STS.GetCallerIdentity",
+];
+
 /// Environment variable: the alert topic ARN.
 pub const ENV_TOPIC_ARN: &str = "BG_TOPIC_ARN";
 /// Environment variable: the state table name.

@@ -30,5 +30,24 @@ pub use event::{
 pub use handler::{GuardDeps, GuardError, GuardSettings, SetupCache, handle, handle_parsed};
 pub use outcome::{Action, AlertStatus, GuardOutcome, Handling};
 
+/// Every AWS operation this function calls, as the call counter names them
+/// (`Service.Operation`). The single list the IAM policy of the template is checked against and
+/// the fault matrix injects a fault into, one operation at a time; the fault-matrix tests prove
+/// it complete (no call outside it) and current (every entry is called).
+pub const AWS_OPERATIONS: &[&str] = &[
+    "Backup.GetBackupPlan",
+    "Backup.GetBackupSelection",
+    "Backup.ListBackupPlans",
+    "Backup.ListBackupSelections",
+    "DynamoDB.DeleteItem",
+    "DynamoDB.DescribeTable",
+    "DynamoDB.GetItem",
+    "DynamoDB.ListTagsOfResource",
+    "DynamoDB.PutItem",
+    "DynamoDB.TagResource",
+    "DynamoDB.UpdateItem",
+    "SNS.Publish",
+];
+
 #[cfg(test)]
 mod event_fuzz;
