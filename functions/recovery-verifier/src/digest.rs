@@ -209,6 +209,12 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         .map(|r| r.diff.new.len() + r.diff.still_open.len())
         .sum();
     let n_resolved: usize = regions.iter().map(|r| r.diff.resolved.len()).sum();
+    // A failed region's one unread source is already said by "region(s) failed".
+    let unread_sources: usize = regions
+        .iter()
+        .filter(|r| r.report.failure.is_none())
+        .map(|r| r.report.unread_sources().count())
+        .sum();
     let failed_regions = regions
         .iter()
         .filter(|r| r.report.failure.is_some())
@@ -217,7 +223,7 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         .account
         .clone()
         .unwrap_or_else(|| "unknown account".into());
-    let all_good = worst.is_none() && n_open == 0;
+    let all_good = worst.is_none() && n_open == 0 && unread_sources == 0;
 
     let subject = if all_good {
         format!("[backup-guard] OK: all {total_tables} tables compliant ({account})")
@@ -225,15 +231,20 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         let sev = worst
             .map(|s| s.as_str().to_ascii_uppercase())
             .unwrap_or_else(|| "INFO".into());
-        let mut s = format!(
-            "[backup-guard] {sev}: {non_compliant} of {total_tables} tables non-compliant, {n_new} new, {n_resolved} resolved"
-        );
+        // Most important first: SNS cuts subjects at 100 characters, and the counts of new
+        // and resolved problems are repeated in the body.
+        let mut s =
+            format!("[backup-guard] {sev}: {non_compliant} of {total_tables} tables non-compliant");
         if unverifiable > 0 {
             s.push_str(&format!(", {unverifiable} unverifiable"));
         }
         if failed_regions > 0 {
             s.push_str(&format!(", {failed_regions} region(s) failed"));
         }
+        if unread_sources > 0 {
+            s.push_str(&format!(", {unread_sources} source(s) unread"));
+        }
+        s.push_str(&format!(", {n_new} new, {n_resolved} resolved"));
         s
     };
 
@@ -646,6 +657,7 @@ mod tests {
                 Vec::new(),
             ),
             failure: None,
+            sources: Vec::new(),
             described_tables: Vec::new(),
             unreached_tables: Vec::new(),
             shape: None,

@@ -17,6 +17,7 @@
 
 pub mod calls;
 pub mod digest;
+pub mod inventory;
 pub mod metrics;
 pub mod payload;
 pub mod verify;
@@ -29,10 +30,11 @@ use awsio::finding_state::{self, FindingDiff, FindingState, OpenFinding};
 use awsio::publisher::{self, AlertMessage};
 use jiff::Timestamp;
 use lambda_runtime::LambdaEvent;
-use policy::{Policy, Verdict};
+use policy::{FindingCode, Policy, Verdict};
 use serde_json::{Value, json};
 
 pub use calls::{InventoryShape, minimal_calls};
+pub use inventory::{Inventory, Source, SourceRead, read_inventory};
 pub use payload::{Invocation, PayloadError, parse_invocation};
 pub use verify::{RegionReport, VerifyOptions, verify_region};
 
@@ -197,30 +199,39 @@ pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
 }
 
 /// The open problems to remember after this run: the current ones, plus the previous ones of
-/// tables this run did not verify — a problem is only *resolved* when its table was verified
-/// again, or no longer exists. Not verified: the region failed, the table's verdict is
-/// unverifiable (facts unreadable, not reached before the deadline), or a table filter
-/// (`tables`) left it out. A previous problem of a table that is no longer listed (and not
-/// filtered out) is resolved: the table was deleted. Returns the set and how many were
-/// carried over. (Bookkeeping, not a compliance decision.)
+/// tables this run did not verify completely — a problem is only *resolved* when its table was
+/// verified again on facts that were all read, or no longer exists. Not verified completely:
+/// the region failed, the table's evaluation has an `UNVERIFIABLE` finding (a source it depends
+/// on was not read, or not reached before the deadline — whatever its verdict: a
+/// non-compliant table whose points were unreadable must not have its point problems
+/// resolved), or a table filter (`tables`) left it out. A previous problem of a table that is
+/// no longer listed (and not filtered out, the table list having been read) is resolved: the
+/// table was deleted. Returns the set and how many were carried over. (Bookkeeping, not a
+/// compliance decision.)
 pub fn open_after_run(
     report: &RegionReport,
     current: BTreeMap<String, OpenFinding>,
     previous: Option<&BTreeMap<String, OpenFinding>>,
     table_filter: &[String],
 ) -> (BTreeMap<String, OpenFinding>, usize) {
-    let verdicts: BTreeMap<&str, Verdict> = report
+    let fully_read: BTreeMap<&str, bool> = report
         .report
         .tables
         .iter()
-        .map(|t| (t.table.name.as_str(), t.verdict))
+        .map(|t| {
+            let unread = t.verdict == Verdict::Unverifiable
+                || t.findings
+                    .iter()
+                    .any(|f| f.code == FindingCode::Unverifiable);
+            (t.table.name.as_str(), !unread)
+        })
         .collect();
     let not_verified = |table: &str| -> bool {
         if report.failure.is_some() {
             return true;
         }
-        match verdicts.get(table) {
-            Some(v) => *v == Verdict::Unverifiable,
+        match fully_read.get(table) {
+            Some(read) => !read,
             None => {
                 !table_filter.is_empty()
                     && !table_filter
@@ -371,7 +382,12 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
     let nothing_verified = !reports.is_empty() && reports.iter().all(|r| !r.verified_something());
     let mut message_id = None;
     if !inv.dry_run {
-        match publisher::publish(deps.home.sns(), &deps.topic_arn, &message).await {
+        let published = publisher::publish(deps.home.sns(), &deps.topic_arn, &message).await;
+        println!(
+            "{}",
+            metrics::run_outcome_line(Timestamp::now(), published.is_ok())
+        );
+        match published {
             Ok(id) => message_id = Some(id),
             Err(e) => {
                 tracing::error!(error = %e, "digest not published");

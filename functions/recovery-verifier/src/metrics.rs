@@ -10,7 +10,14 @@
 //!   code, zeros included, so alarms on a code always have data).
 //!
 //! Metrics: `TablesCompliant`, `NonCompliantTables`, `TablesExempt`, `TablesPending`,
-//! `TablesUnverifiable`, `ApiCalls`, `ApiRetries`, `DurationMs`, `RegionsFailed` (totals only).
+//! `TablesUnverifiable`, `TablesNotFullyVerified` (tables with an `UNVERIFIABLE` finding,
+//! whatever their verdict: a non-compliant table whose points could not be read counts here
+//! too), `SourcesUnread` (sources of facts not read completely), `ApiCalls`, `ApiRetries`,
+//! `DurationMs`, `RegionsFailed` (totals only).
+//!
+//! After the digest, one more line ([`run_outcome_line`], dimension `Service`):
+//! `VerifierRunsSucceeded` (1 once the digest was published: the heartbeat alarm counts these,
+//! not invocations) and `DigestsNotPublished` (1 when it could not be).
 
 use std::collections::BTreeMap;
 
@@ -65,6 +72,8 @@ pub fn emf_lines(regions: &[RegionReport], at: Timestamp, duration_ms: u64) -> V
     let mut totals: BTreeMap<Verdict, u64> = Verdict::ALL.iter().map(|v| (*v, 0)).collect();
     let mut calls = 0;
     let mut retries = 0;
+    let mut not_fully_total = 0;
+    let mut unread_total = 0;
     let mut per_code: BTreeMap<FindingCode, u64> =
         FindingCode::ALL.iter().map(|c| (*c, 0)).collect();
     for r in regions {
@@ -74,6 +83,12 @@ pub fn emf_lines(regions: &[RegionReport], at: Timestamp, duration_ms: u64) -> V
             *totals.entry(v).or_default() += n;
             metrics.push((verdict_metric(v), n, "Count"));
         }
+        let not_fully = not_fully_verified(r);
+        let unread = r.unread_sources().count() as u64;
+        not_fully_total += not_fully;
+        unread_total += unread;
+        metrics.push(("TablesNotFullyVerified", not_fully, "Count"));
+        metrics.push(("SourcesUnread", unread, "Count"));
         metrics.push(("ApiCalls", r.counted_calls, "Count"));
         metrics.push(("ApiRetries", r.retries, "Count"));
         metrics.push(("DurationMs", r.duration_ms, "Milliseconds"));
@@ -93,6 +108,8 @@ pub fn emf_lines(regions: &[RegionReport], at: Timestamp, duration_ms: u64) -> V
         .iter()
         .map(|v| (verdict_metric(*v), totals[v], "Count"))
         .collect();
+    metrics.push(("TablesNotFullyVerified", not_fully_total, "Count"));
+    metrics.push(("SourcesUnread", unread_total, "Count"));
     metrics.push(("ApiCalls", calls, "Count"));
     metrics.push(("ApiRetries", retries, "Count"));
     metrics.push(("DurationMs", duration_ms, "Milliseconds"));
@@ -106,6 +123,37 @@ pub fn emf_lines(regions: &[RegionReport], at: Timestamp, duration_ms: u64) -> V
         ));
     }
     lines
+}
+
+/// Tables of the region with an `UNVERIFIABLE` finding, whatever their verdict.
+pub fn not_fully_verified(r: &RegionReport) -> u64 {
+    r.report
+        .tables
+        .iter()
+        .filter(|t| {
+            t.findings
+                .iter()
+                .any(|f| f.code == FindingCode::Unverifiable)
+        })
+        .count() as u64
+}
+
+/// Metric name: runs whose digest was published (the heartbeat alarm's metric).
+pub const RUNS_SUCCEEDED: &str = "VerifierRunsSucceeded";
+/// Metric name: runs whose digest could not be published.
+pub const DIGESTS_NOT_PUBLISHED: &str = "DigestsNotPublished";
+
+/// The line saying whether the run's digest went out (emitted after the publish attempt).
+pub fn run_outcome_line(at: Timestamp, digest_published: bool) -> String {
+    let (ok, failed) = if digest_published { (1, 0) } else { (0, 1) };
+    emf_line(
+        at,
+        &[("Service", SERVICE)],
+        &[
+            (RUNS_SUCCEEDED, ok, "Count"),
+            (DIGESTS_NOT_PUBLISHED, failed, "Count"),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -140,6 +188,8 @@ mod tests {
             "TablesExempt",
             "TablesPending",
             "TablesUnverifiable",
+            "TablesNotFullyVerified",
+            "SourcesUnread",
             "ApiCalls",
             "DurationMs",
         ] {
@@ -151,5 +201,20 @@ mod tests {
             .filter(|v| v.get("FindingCode").is_some())
             .count();
         assert_eq!(code_lines, FindingCode::ALL.len());
+    }
+
+    #[test]
+    fn run_outcome_line_counts_a_published_or_an_unpublished_digest() {
+        let at = "2026-11-25T12:00:00Z".parse().unwrap();
+        for (published, ok, failed) in [(true, 1, 0), (false, 0, 1)] {
+            let v: Value = serde_json::from_str(&run_outcome_line(at, published)).unwrap();
+            assert_eq!(v[RUNS_SUCCEEDED], ok);
+            assert_eq!(v[DIGESTS_NOT_PUBLISHED], failed);
+            assert_eq!(
+                v["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+                json!([["Service"]])
+            );
+            assert_eq!(v["Service"], SERVICE);
+        }
     }
 }

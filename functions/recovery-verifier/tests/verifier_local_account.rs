@@ -245,7 +245,7 @@ async fn throttled_recovery_point_listing_completes_with_retries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_vault_failing_permanently_makes_only_its_tables_unverifiable() {
+async fn a_vault_failing_permanently_makes_every_tables_points_unknown() {
     let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
     let expected = account.expected_findings().unwrap();
     let mut fault = Fault::new("ListRecoveryPointsByBackupVault");
@@ -265,36 +265,43 @@ async fn a_vault_failing_permanently_makes_only_its_tables_unverifiable() {
         "{:?}",
         region.report.unreachable
     );
-    // Tables the policy's main selection does not cover keep their points elsewhere: they
-    // are verified exactly as without the fault.
-    let elsewhere = ["analytics-events", "legacy-reports", "session-cache"];
+    assert_eq!(
+        region
+            .unread_sources()
+            .map(|s| s.source.clone())
+            .collect::<Vec<_>>(),
+        vec![recovery_verifier::Source::Vault(
+            "backup-guard-vault".into()
+        )]
+    );
+    // Any vault may hold any table's points: no table is judged on the other vaults alone.
     for t in &region.report.tables {
         let name = t.table.name.as_str();
-        let exp = expected_for(&expected, name);
-        if elsewhere.contains(&name) {
-            assert_eq!(table_findings(t), exp, "{name} is verified");
-            assert_ne!(t.verdict, Verdict::Unverifiable, "{name}");
-        } else {
-            let unverifiable: Vec<_> = t
-                .findings
+        if t.verdict == Verdict::Exempt {
+            continue;
+        }
+        assert_ne!(t.verdict, Verdict::Compliant, "{name}");
+        let unverifiable: Vec<_> = t
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::Unverifiable)
+            .collect();
+        assert!(
+            unverifiable
                 .iter()
-                .filter(|f| f.code == FindingCode::Unverifiable)
-                .collect();
-            assert!(
-                !unverifiable.is_empty(),
-                "{name} has an UNVERIFIABLE finding"
-            );
-            assert!(
-                unverifiable
-                    .iter()
-                    .any(|f| f.message.contains("backup-guard-vault")),
-                "{name}: the reason names the vault: {unverifiable:?}"
-            );
-            if exp.is_empty() {
-                assert_eq!(t.verdict, Verdict::Unverifiable, "{name}");
-            }
+                .any(|f| f.message.contains("backup-guard-vault")),
+            "{name}: an UNVERIFIABLE finding names the vault: {:?}",
+            t.findings
+        );
+        if expected_for(&expected, name).is_empty() {
+            assert_eq!(t.verdict, Verdict::Unverifiable, "{name}");
         }
     }
+    assert!(
+        outcome.digest.subject.contains("1 source(s) unread"),
+        "{}",
+        outcome.digest.subject
+    );
     // The run continued and the digest went out.
     assert!(outcome.digest_message_id.is_some());
     assert_eq!(account.receive_alerts().await.unwrap().len(), 1);
@@ -484,4 +491,114 @@ async fn tables_not_reached_before_the_deadline_are_reported_unverifiable() {
             .text
             .contains("Not read: DynamoDB.DescribeTable")
     );
+}
+
+/// The reproduction of "a violation turns into compliant, resolved when a vault cannot be
+/// read": `healthy` plus a second vault holding a 55-day-old manual backup of `orders` with no
+/// lifecycle. First night: `UNMANAGED_BACKUP`. Second night the vault answers AccessDenied:
+/// `orders` must not become compliant, its problem must stay open (not resolved), and the
+/// metrics must count it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_vault_never_turns_a_violation_into_compliant_or_resolved() {
+    let mut scenario = Scenario::shipped("healthy").unwrap();
+    scenario.vaults.push(local_account::scenario::VaultSpec {
+        name: "side-vault".into(),
+    });
+    let created = scenario
+        .now
+        .checked_sub(jiff::SignedDuration::from_hours(55 * 24))
+        .unwrap();
+    scenario.recovery_points.push(
+        serde_json::from_value(json!({
+            "table": "orders",
+            "vault": "side-vault",
+            "created": created.to_string(),
+            "note": "manual on-demand backup, no lifecycle"
+        }))
+        .unwrap(),
+    );
+    let account = start(&scenario).await;
+    let deps = deps(&account).await;
+
+    let first = run(event(at_now(&account)), &deps).await.unwrap();
+    let orders = table_named(&first.regions[0], "orders").unwrap();
+    assert_eq!(orders.verdict, Verdict::NonCompliant);
+    let unmanaged: Vec<String> = orders
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::UnmanagedBackup)
+        .map(|f| f.id.clone())
+        .collect();
+    assert_eq!(unmanaged.len(), 1, "{:?}", orders.findings);
+    account.receive_alerts().await.unwrap();
+
+    let mut fault = Fault::new("ListRecoveryPointsByBackupVault");
+    fault.fail_always = Some(FailKind::AccessDeniedException);
+    fault.vault = Some("side-vault".into());
+    account.standin().set_fault(fault).unwrap();
+    // Every table is now unverifiable: the invocation fails (Lambda's Errors alarm), after the
+    // digest went out and the state was saved.
+    let err = run(event(at_now(&account)), &deps).await.unwrap_err();
+    assert!(matches!(err, VerifierError::NothingVerifiable(_)), "{err}");
+    let region = verify_region(
+        &account.context().await,
+        &deps.policy,
+        account.now(),
+        &VerifyOptions::default(),
+    )
+    .await;
+    let orders = table_named(&region, "orders").unwrap();
+    assert!(
+        matches!(
+            orders.verdict,
+            Verdict::Unverifiable | Verdict::NonCompliant
+        ),
+        "{:?}",
+        orders.verdict
+    );
+    assert!(
+        orders
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::Unverifiable && f.message.contains("side-vault")),
+        "the reason names the vault: {:?}",
+        orders.findings
+    );
+    for t in &region.report.tables {
+        assert_ne!(t.verdict, Verdict::Compliant, "{}", t.table.name);
+    }
+    // The digest: nothing resolved, the problem still open, the unread source in the subject.
+    let alerts = account.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    let subject = alerts[0].subject.clone().unwrap_or_default();
+    assert!(subject.contains("1 source(s) unread"), "{subject}");
+    let body = alert_json(&alerts[0].message);
+    assert_eq!(list_len(&body, "resolved"), 0, "{body}");
+    let still_open: Vec<&str> = body["still_open"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        unmanaged.iter().all(|id| still_open.contains(&id.as_str())),
+        "UNMANAGED_BACKUP is still open: {body}"
+    );
+    // The metrics count it.
+    let lines =
+        recovery_verifier::metrics::emf_lines(std::slice::from_ref(&region), account.now(), 0);
+    let totals: Value = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v.get("RegionsFailed").is_some())
+        .unwrap();
+    let counted = totals["TablesUnverifiable"].as_u64().unwrap()
+        + totals["NonCompliantTables"].as_u64().unwrap();
+    assert_eq!(counted, region.report.tables.len() as u64, "{totals}");
+    assert_eq!(
+        totals["TablesNotFullyVerified"].as_u64(),
+        Some(region.report.tables.len() as u64)
+    );
+    assert_eq!(totals["SourcesUnread"].as_u64(), Some(1));
+    assert_eq!(totals["TablesCompliant"].as_u64(), Some(0));
 }

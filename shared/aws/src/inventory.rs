@@ -349,9 +349,6 @@ pub struct RecentJobs {
     pub failed: Vec<JobFacts>,
     /// Which strategy was used.
     pub listing: JobListing,
-    /// Every DynamoDB job seen with its vault (`SinglePage` only: all jobs; `PerState`: the
-    /// failed ones), to tell which tables a vault holds.
-    pub vault_of_job: Vec<(String, String)>,
     /// Pages read in total.
     pub pages: u64,
 }
@@ -381,11 +378,7 @@ pub async fn recent_failed_jobs(
     let mut pages = 1;
     if first.next_token().is_none_or(str::is_empty) {
         let mut failed = Vec::new();
-        let mut vault_of_job = Vec::new();
         for j in first.backup_jobs() {
-            if let (Some(r), Some(v)) = (j.resource_arn(), j.backup_vault_name()) {
-                vault_of_job.push((r.to_string(), v.to_string()));
-            }
             if let Some(f) = job_facts(j)?
                 && f.state.is_failure()
             {
@@ -395,12 +388,10 @@ pub async fn recent_failed_jobs(
         return Ok(RecentJobs {
             failed,
             listing: JobListing::SinglePage,
-            vault_of_job,
             pages,
         });
     }
     let mut failed = Vec::new();
-    let mut vault_of_job = Vec::new();
     for state in FAILURE_STATES {
         let mut stream = backup
             .list_backup_jobs()
@@ -413,9 +404,6 @@ pub async fn recent_failed_jobs(
         while let Some(page) = stream.try_next().await.op(OP)? {
             pages += 1;
             for j in page.backup_jobs() {
-                if let (Some(r), Some(v)) = (j.resource_arn(), j.backup_vault_name()) {
-                    vault_of_job.push((r.to_string(), v.to_string()));
-                }
                 if let Some(f) = job_facts(j)? {
                     failed.push(f);
                 }
@@ -425,7 +413,6 @@ pub async fn recent_failed_jobs(
     Ok(RecentJobs {
         failed,
         listing: JobListing::PerState,
-        vault_of_job,
         pages,
     })
 }

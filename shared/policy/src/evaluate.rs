@@ -159,7 +159,7 @@ pub struct TableEvaluation {
     pub slots: Vec<SlotResult>,
     /// Findings, sorted by descending severity then code then subject.
     pub findings: Vec<Finding>,
-    /// Remarks that are not findings (e.g. backup jobs could not be read).
+    /// Remarks that are not findings (e.g. the plans that also cover a table).
     pub notes: Vec<String>,
 }
 
@@ -543,8 +543,17 @@ fn evaluate_table_with(
     }
 
     match jobs {
-        Fact::Unknown { reason } => ev.notes.push(format!(
-            "backup jobs could not be read ({reason}); failed jobs are not reported"
+        // Unknown is never compliant: a failed job of this table may be unreported.
+        Fact::Unknown { reason } => ev.findings.push(Finding::new(
+            FindingCode::Unverifiable,
+            &table.arn,
+            &table.name,
+            Some("backup-jobs".to_string()),
+            format!(
+                "The backup jobs of table {} could not be read ({reason}): a failed backup job may be unreported.",
+                table.name
+            ),
+            Some("Grant backup:ListBackupJobs and re-run.".to_string()),
         )),
         Fact::Known(jobs) => {
             let horizon = crate::slots::sub(now, policy.retention());

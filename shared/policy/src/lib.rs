@@ -115,7 +115,8 @@
 //!
 //! Each job of the table within the retention horizon that ended `FAILED`, `ABORTED`,
 //! `EXPIRED`, `PARTIAL` or in an unknown state is `BACKUP_JOB_FAILED` (a warning: what it
-//! costs is the `MISSED_SLOT` it causes). Unreadable jobs are a note, not a finding.
+//! costs is the `MISSED_SLOT` it causes). Unreadable jobs are `UNVERIFIABLE` (subject
+//! `backup-jobs`): unknown is never compliant, and a failed job may go unreported.
 //!
 //! ## 8. Findings and verdicts
 //!
@@ -133,7 +134,7 @@
 //! | `MISSING_TAG` | warning | tag key | yes |
 //! | `TAG_VALUE_NOT_ALLOWED` | warning | tag key | yes |
 //! | `BACKUP_JOB_FAILED` | warning | job id | no |
-//! | `UNVERIFIABLE` | warning | `tags` / `coverage` / `recovery-points` | no |
+//! | `UNVERIFIABLE` | warning | `tags` / `coverage` / `recovery-points` / `backup-jobs` | no |
 //! | `PENDING_FIRST_BACKUP` | info | – | no |
 //! | `EXEMPT` | info | – | no |
 //!

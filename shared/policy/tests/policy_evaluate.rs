@@ -487,8 +487,15 @@ fn failed_jobs_are_reported_without_changing_the_verdict() {
         &Policy::default(),
         ts(NOW),
     );
-    assert_eq!(ev.verdict, Verdict::Compliant);
-    assert_eq!(ev.notes.len(), 1);
+    // Unknown is never compliant: a failed job may be unreported.
+    assert_eq!(ev.verdict, Verdict::Unverifiable);
+    assert_eq!(codes(&ev), vec![FindingCode::Unverifiable]);
+    assert_eq!(ev.findings[0].subject.as_deref(), Some("backup-jobs"));
+    assert!(
+        ev.findings[0].message.contains("denied"),
+        "{:?}",
+        ev.findings
+    );
 }
 
 #[test]
