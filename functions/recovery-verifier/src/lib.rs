@@ -398,6 +398,16 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
             let Some(open) = open_sets.get(&r.region) else {
                 continue;
             };
+            if !previous.contains_key(&r.region) {
+                // The previous state was not read: overwriting it would drop the problems of
+                // tables this run could not verify (they could not be carried over). Keep it;
+                // the next run compares with it again.
+                state_errors.push(format!(
+                    "region {}: findings not saved, because the previous ones could not be read (kept for the next run)",
+                    r.region
+                ));
+                continue;
+            }
             let prev = previous.get(&r.region).and_then(|p| p.as_ref());
             if let Err(e) = finding_state::save(
                 deps.home.dynamodb(),
