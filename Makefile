@@ -44,16 +44,17 @@ GUIDED ?=
 SAM := SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
 TEMPLATE_VARIANTS := target/template-variants
 
-lint: venv ## Template lint: cfn-lint, sam validate --lint, checkov (every branch, SAM-expanded roles), template tests
+lint: venv ## Template lint: cfn-lint, sam validate --lint, checkov (every branch, SAM-expanded roles), template tests (IAM grants vs the code's AWS operations)
 	mkdir -p target
 	$(CARGO) run -q --locked -p backup-guard-cli -- policy-defaults --vars > target/policy-defaults.json
+	$(CARGO) run -q --locked -p backup-guard-cli -- iam-actions > target/iam-actions.json
 	$(VENV)/bin/cfn-lint template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template-file template.yaml
 	$(VENV)/bin/checkov -f template.yaml
 	$(VENV)/bin/python tests/template/render_variants.py $(TEMPLATE_VARIANTS)
 	$(VENV)/bin/cfn-lint $(TEMPLATE_VARIANTS)/all-options.yaml $(TEMPLATE_VARIANTS)/sam-transformed.json
 	$(VENV)/bin/checkov -d $(TEMPLATE_VARIANTS)
-	BG_POLICY_DEFAULTS_JSON=target/policy-defaults.json PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/template
+	BG_POLICY_DEFAULTS_JSON=target/policy-defaults.json BG_IAM_ACTIONS_JSON=target/iam-actions.json PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/template
 
 build: venv ## sam build: arm64 bootstraps of both functions via cargo-lambda + zig (slow: release + LTO)
 	$(SAM) build --config-env $(ENV)

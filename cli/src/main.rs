@@ -9,6 +9,7 @@
 mod audit_cmd;
 mod error;
 mod event_cmd;
+mod iam_cmd;
 mod output;
 mod plan_cmd;
 mod restore_cmd;
@@ -126,6 +127,10 @@ enum Command {
         #[arg(long)]
         vars: bool,
     },
+    /// Print, per template function (logical id), the IAM actions its code's AWS operations
+    /// need, as JSON (the template test compares the grants with it).
+    #[command(hide = true)]
+    IamActions,
 }
 
 fn run(cli: Cli) -> Result<Verdict, CliError> {
@@ -210,6 +215,10 @@ fn run(cli: Cli) -> Result<Verdict, CliError> {
             }
             .map_err(|e| CliError::runtime(format!("cannot render the policy: {e}")))?;
             output::print_json(&v)?;
+            Ok(Verdict::Ok)
+        }
+        Command::IamActions => {
+            iam_cmd::run()?;
             Ok(Verdict::Ok)
         }
     }

@@ -7,7 +7,8 @@
   `Fn::Sub`, `Fn::If` with the template's `Conditions`, `Fn::Equals/Not/And/Or`,
   `Fn::Join/Split/Select`, and `AWS::NoValue` removal. References to resources become
   readable placeholders (`<Ref BackupVault>`, `<GetAtt StateTable.Arn>`), so tests can
-  assert *which* resource a value points at.
+  assert *which* resource a value points at. The execution role SAM creates for a function
+  without `Role` (`<Function>Role`) can be referenced too (`<GetAtt TableGuardFunctionRole.Arn>`).
 
 Only what the tests need is implemented; anything else raises `UnsupportedIntrinsic`
 naming the function, so a template change never passes silently through a gap here.
@@ -106,6 +107,7 @@ class Resolver:
         if still_missing:
             raise KeyError(f"parameters without default or override: {still_missing}")
         self.resources = template.get("Resources", {})
+        self.sam_roles = sam_implicit_roles(template)
         self._conditions: dict[str, bool] = {}
 
     # -- conditions -------------------------------------------------------------------
@@ -159,7 +161,7 @@ class Resolver:
                 return str(self.resolve(variables[var]))
             if "." in var:
                 resource, attribute = var.split(".", 1)
-                if resource not in self.resources:
+                if resource not in self.resources and resource not in self.sam_roles:
                     raise UnsupportedIntrinsic(f"Fn::Sub GetAtt on unknown resource {resource!r}")
                 return f"<GetAtt {resource}.{attribute}>"
             value = self.ref(var)
@@ -202,7 +204,7 @@ class Resolver:
             return self._sub(text, variables)
         if key == "Fn::GetAtt":
             resource, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
-            if resource not in self.resources:
+            if resource not in self.resources and resource not in self.sam_roles:
                 raise UnsupportedIntrinsic(f"Fn::GetAtt on unknown resource {resource!r}")
             return f"<GetAtt {resource}.{attribute}>"
         if key == "Fn::Join":
@@ -217,6 +219,17 @@ class Resolver:
         if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
             return self._eval_condition({key: arg})
         raise UnsupportedIntrinsic(f"{key} is not supported by the test resolver")
+
+
+def sam_implicit_roles(template: Mapping) -> dict[str, str]:
+    """The execution roles the SAM transform creates: `<Function>Role` -> `<Function>`, for
+    every `AWS::Serverless::Function` without its own `Role`."""
+    return {
+        f"{name}Role": name
+        for name, res in template.get("Resources", {}).items()
+        if res.get("Type") == "AWS::Serverless::Function"
+        and "Role" not in res.get("Properties", {})
+    }
 
 
 def references(node: Any) -> set[str]:

@@ -1,7 +1,8 @@
 """Render template variants so `make lint` checks every branch of template.yaml.
 
 checkov evaluates a template with its parameter defaults, so resources behind a false
-condition (the optional CloudTrail trail, Vault Lock, the e-mail subscription) are never
+condition (the optional CloudTrail trail, Vault Lock, the e-mail subscriptions, the break-glass
+exceptions) are never
 scanned, and it does not expand SAM resources, so the functions' IAM roles are not scanned
 either. This writes into OUT_DIR:
 
@@ -30,6 +31,8 @@ ALL_OPTIONS = {
     "EnableVaultLock": '"true"',
     "AlertEmail": "alerts@example.com",
     "BreakGlassRoleArn": "arn:aws:iam::123456789012:role/backup-break-glass",
+    "VaultKeyBreakGlassRoleArn": "arn:aws:iam::123456789012:role/backup-key-break-glass",
+    "AlarmEmail": "oncall@example.com",
     "Regions": "us-east-1,eu-west-1",
     "SelectionMode": "tagged",
 }

@@ -47,19 +47,39 @@ def _statements(template, function):
 
 
 # --------------------------------------------------------------------------------------
-# (b) IAM: granted actions == the actions the code calls (+ what those calls imply)
+# (b) IAM: granted actions == the actions the code calls (derived from each crate's
+#     AWS_OPERATIONS by `backup-guard iam-actions`) + what those calls imply
 # --------------------------------------------------------------------------------------
 
 
 def test_iam_expectations_name_the_template_functions(template, iam_expected):
     assert set(iam_expected["functions"]) == set(FUNCTIONS)
     assert set(_resources_of_type(template, "AWS::Serverless::Function")) == set(FUNCTIONS)
+    for function, spec in iam_expected["functions"].items():
+        assert "actions" not in spec, (
+            f"{function}: the actions the code calls come from the code (iam-actions), "
+            "not from a hand-kept list"
+        )
+
+
+def test_derived_actions_name_the_template_functions(iam_actions, iam_expected):
+    assert set(iam_actions) == set(FUNCTIONS)
+    for function, actions in iam_actions.items():
+        assert actions, f"{function}: no actions derived from its AWS_OPERATIONS"
+        assert not set(actions) & set(iam_expected["not_permissioned"]), function
+        implied = set(iam_expected["functions"][function].get("implied_actions", {}))
+        assert not implied & set(actions), (
+            f"{function}: {sorted(implied & set(actions))} are called by the code; "
+            "drop them from implied_actions"
+        )
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_function_grants_exactly_the_actions_its_code_calls(template, iam_expected, function):
-    expected_spec = iam_expected["functions"][function]
-    expected = set(expected_spec["actions"]) | set(expected_spec.get("implied_actions", {}))
+def test_function_grants_exactly_the_actions_its_code_calls(
+    template, iam_expected, iam_actions, function
+):
+    implied = set(iam_expected["functions"][function].get("implied_actions", {}))
+    expected = set(iam_actions[function]) | implied
     granted = cfn_template.allowed_actions(
         template["Resources"][function]["Properties"]["Policies"]
     )
@@ -67,6 +87,14 @@ def test_function_grants_exactly_the_actions_its_code_calls(template, iam_expect
     missing = sorted(expected - granted)
     assert not extra, f"{function} is granted actions its code does not call: {extra}"
     assert not missing, f"{function} lacks actions its code calls: {missing}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_functions_use_the_execution_role_sam_creates(template, function):
+    # The alert topic's policy names the roles SAM creates (<Function>Role); a function
+    # with its own Role would publish as a principal that policy denies.
+    assert "Role" not in template["Resources"][function]["Properties"]
+    assert f"{function}Role" in cfn_template.sam_implicit_roles(template)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -178,11 +206,18 @@ def test_every_parameter_is_used_and_has_a_default(template):
         assert spec.get("Description"), f"parameter {name} has no Description"
 
 
-def test_alarms_notify_the_alert_topic(template):
+def test_every_alarm_notifies_the_alarm_topic_only(template):
     alarms = _resources_of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) >= 7
+    assert len(alarms) >= 8
     for name, alarm in alarms.items():
-        assert {"Ref": "AlertTopic"} in alarm["Properties"]["AlarmActions"], name
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        for actions in ("OKActions", "InsufficientDataActions"):
+            if actions in props:
+                assert props[actions] == [{"Ref": "AlarmTopic"}], f"{name} {actions}"
+        assert "AlertTopic" not in cfn_template.references(props), (
+            f"{name} must not depend on the alert topic (a broken one must still page)"
+        )
 
 
 def test_every_queue_has_a_depth_alarm(template):
@@ -219,19 +254,49 @@ def test_non_compliant_tables_alarm_matches_the_verifier_metric(template):
     assert props["ComparisonOperator"] == "GreaterThanThreshold" and props["Threshold"] == 0
 
 
-def test_heartbeat_alarm_fires_on_silence(template):
-    props = template["Resources"]["RecoveryVerifierHeartbeatAlarm"]["Properties"]
-    assert props["MetricName"] == "Invocations"
-    assert props["Dimensions"] == [
-        {"Name": "FunctionName", "Value": {"Ref": "RecoveryVerifierFunction"}}
-    ]
+def _runs_once_a_day(cron: str) -> bool:
+    minute, hour, day, month, weekday, year = cron.removeprefix("cron(").removesuffix(")").split()
+    return minute.isdigit() and hour.isdigit() and (day, month, weekday, year) == ("*", "*", "?", "*")
+
+
+def test_heartbeat_alarm_fires_when_no_run_succeeded(template, resolver):
+    props = resolver.resolve(template["Resources"]["RecoveryVerifierHeartbeatAlarm"]["Properties"])
+    # Successful runs (digest published), not invocations: a run that fails or cannot
+    # publish its digest is silence too.
+    assert props["Namespace"] == "BackupGuard"
+    assert props["MetricName"] == "VerifierRunsSucceeded"
+    assert props["Dimensions"] == [{"Name": "Service", "Value": "backup-guard"}]
+    assert props["Statistic"] == "Sum"
     assert props["TreatMissingData"] == "breaching"
     assert props["ComparisonOperator"] == "LessThanThreshold" and props["Threshold"] == 1
-    window = props["Period"] * props["EvaluationPeriods"]
-    assert window > 24 * 3600, "a nightly run must fit inside the window"
-    # CloudWatch: period * evaluation periods <= 7 days for periods of an hour or more.
-    assert props["Period"] >= 3600 and window <= 7 * 24 * 3600
+    # Every period of the window must lack a success: DatapointsToAlarm == EvaluationPeriods.
     assert props["DatapointsToAlarm"] == props["EvaluationPeriods"]
+    assert props["Period"] == 3600
+    window = props["Period"] * int(props["EvaluationPeriods"])
+    schedule = template["Parameters"]["VerifierSchedule"]["Default"]
+    assert _runs_once_a_day(schedule), schedule
+    assert window > 24 * 3600, "the schedule's daily run must fit inside the window"
+    # CloudWatch: period * evaluation periods <= 7 days for periods of an hour or more.
+    hours = template["Parameters"]["VerifierHeartbeatHours"]
+    assert hours["MaxValue"] * 3600 <= 7 * 24 * 3600 and hours["MinValue"] >= 1
+    longest = cfn_template.Resolver(template, {"VerifierHeartbeatHours": "168"}).resolve(
+        template["Resources"]["RecoveryVerifierHeartbeatAlarm"]["Properties"]
+    )
+    assert longest["EvaluationPeriods"] == longest["DatapointsToAlarm"] == "168"
+
+
+def test_digest_not_published_alarm(template):
+    props = template["Resources"]["DigestNotPublishedAlarm"]["Properties"]
+    assert props["Namespace"] == "BackupGuard"
+    assert props["MetricName"] == "DigestsNotPublished"
+    assert props["Dimensions"] == [{"Name": "Service", "Value": "backup-guard"}]
+    assert props["Statistic"] in ("Sum", "Maximum")
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert props["Threshold"] == 1
+    assert props["DatapointsToAlarm"] == 1, "one failed publish is enough"
+    # No data = no failed publish (a missing run is the heartbeat alarm's job).
+    assert props["TreatMissingData"] == "notBreaching"
+    assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
 @pytest.mark.parametrize(
@@ -281,34 +346,163 @@ def test_vault_lock_is_off_by_default_and_matches_retention_when_on(template):
     assert "IRREVERSIBLE" in template["Parameters"]["EnableVaultLock"]["Description"]
 
 
+KEY_DESTRUCTION = {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"}
+
+
+def _key_denies(resolver):
+    policy = resolver.resolve(
+        resolver.template["Resources"]["BackupVaultKey"]["Properties"]["KeyPolicy"]
+    )
+    return [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+
+
+def test_vault_key_cannot_be_destroyed_or_repolicied_without_break_glass(template):
+    (deny,) = _key_denies(cfn_template.Resolver(template))
+    assert deny["Principal"] == "*" and deny["Resource"] == "*"
+    assert set(deny["Action"]) == KEY_DESTRUCTION
+    assert "Condition" not in deny, "with no break-glass role the deny has no exception"
+    role = "arn:aws:iam::123456789012:role/key-break-glass"
+    (deny,) = _key_denies(cfn_template.Resolver(template, {"VaultKeyBreakGlassRoleArn": role}))
+    assert set(deny["Action"]) == KEY_DESTRUCTION
+    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": role}}
+    # The vault's own break-glass role is a different decision: it gets no key exception.
+    other = cfn_template.Resolver(template, {"BreakGlassRoleArn": role})
+    assert "Condition" not in _key_denies(other)[0]
+
+
+def test_vault_key_deny_is_deployable_and_survives_stack_delete(template):
+    key = template["Resources"]["BackupVaultKey"]
+    # Stack delete would call ScheduleKeyDeletion, which the policy denies: Retain only.
+    assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
+    props = key["Properties"]
+    # The deployer is denied a later PutKeyPolicy on purpose: KMS refuses such a policy
+    # unless its lockout safety check is bypassed.
+    assert props["BypassPolicyLockoutSafetyCheck"] is True
+    # CloudFormation calls DisableKey when Enabled changes; leave it unset.
+    assert "Enabled" not in props
+    description = template["Parameters"]["VaultKeyBreakGlassRoleArn"]["Description"]
+    assert template["Parameters"]["VaultKeyBreakGlassRoleArn"]["Default"] == ""
+    assert "NEVER" in description and "update" in description
+
+
 def test_vault_is_encrypted_with_a_rotated_customer_key(template):
     vault = template["Resources"]["BackupVault"]["Properties"]
     assert vault["EncryptionKeyArn"] == {"Fn::GetAtt": ["BackupVaultKey", "Arn"]}
     assert template["Resources"]["BackupVaultKey"]["Properties"]["EnableKeyRotation"] is True
 
 
-def test_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_tls_only(template):
-    topic = template["Resources"]["AlertTopic"]["Properties"]
-    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
-    key_statements = template["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
-    assert any(
-        s["Principal"].get("Service") == "cloudwatch.amazonaws.com" for s in key_statements
-    ), "CloudWatch alarms cannot publish to the topic unless the key admits them"
-    policy = template["Resources"]["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
-    assert {
+def _tls_only(topic):
+    return {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
         "Principal": "*",
         "Action": "sns:Publish",
-        "Resource": {"Ref": "AlertTopic"},
+        "Resource": {"Ref": topic},
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    } in policy["Statement"]
+    }
+
+
+def test_alert_topic_is_encrypted_and_tls_only(template):
+    topic = template["Resources"]["AlertTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
+    policy = template["Resources"]["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
+    assert _tls_only("AlertTopic") in policy["Statement"]
+    # Only the function roles use the alerts key (through IAM): no service principal.
+    key_statements = template["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert all("Service" not in s["Principal"] for s in key_statements)
+
+
+def test_only_the_two_function_roles_may_publish_to_the_alert_topic(template, resolver):
+    policy = resolver.resolve(
+        template["Resources"]["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
+    )
+    assert [s for s in policy["Statement"] if s["Effect"] != "Deny"] == [], (
+        "the topic policy grants nothing: the roles publish through their IAM policies"
+    )
+    others = [s for s in policy["Statement"] if s["Sid"] != "DenyInsecureTransport"]
+    (deny,) = others
+    assert deny["Principal"] == "*"
+    assert deny["Action"] == "sns:Publish"
+    assert deny["Resource"] == "<Ref AlertTopic>"
+    # ArnNotEquals with several values holds when the caller is none of them, so the deny
+    # hits every principal but these two (and every service: it has no aws:PrincipalArn).
+    assert deny["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [
+                "<GetAtt TableGuardFunctionRole.Arn>",
+                "<GetAtt RecoveryVerifierFunctionRole.Arn>",
+            ]
+        }
+    }
+    roles = cfn_template.sam_implicit_roles(template)
+    assert {roles["TableGuardFunctionRole"], roles["RecoveryVerifierFunctionRole"]} == set(FUNCTIONS)
+
+
+def test_nothing_but_the_functions_is_wired_to_the_alert_topic(template):
+    # Denying every other principal is safe only if no alarm, rule target or other AWS
+    # service is meant to publish there.
+    users = {
+        name
+        for name, res in template["Resources"].items()
+        if "AlertTopic" in cfn_template.references(res)
+    }
+    assert users == {"AlertTopicPolicy", "AlertEmailSubscription", *FUNCTIONS}
+    # (Globals only give both functions BG_TOPIC_ARN; outputs publish nothing.)
+    for rule in _resources_of_type(template, "AWS::Events::Rule").values():
+        for target in rule["Properties"]["Targets"]:
+            assert "AlertTopic" not in cfn_template.references(target)
+
+
+def test_alarm_topic_has_its_own_key_cloudwatch_may_use(template, resolver):
+    topic = template["Resources"]["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmsKey"}
+    assert template["Resources"]["AlarmsKey"]["Properties"]["EnableKeyRotation"] is True
+    (cloudwatch,) = [
+        s
+        for s in template["Resources"]["AlarmsKey"]["Properties"]["KeyPolicy"]["Statement"]
+        if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"
+    ]
+    assert cloudwatch["Effect"] == "Allow"
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    policy = resolver.resolve(
+        template["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
+    )
+    assert resolver.resolve(_tls_only("AlarmTopic")) in policy["Statement"]
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish" and allow["Resource"] == "<Ref AlarmTopic>"
+    assert allow["Condition"] == {
+        "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*"},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    assert template["Resources"]["AlarmTopicPolicy"]["Properties"]["Topics"] == [
+        {"Ref": "AlarmTopic"}
+    ]
 
 
 def test_email_subscription_only_when_an_address_is_given(template):
     assert not cfn_template.Resolver(template).resource_included("AlertEmailSubscription")
     with_email = cfn_template.Resolver(template, {"AlertEmail": "ops@example.com"})
     assert with_email.resource_included("AlertEmailSubscription")
+
+
+def test_alarm_email_defaults_to_the_alert_email(template):
+    subscription = template["Resources"]["AlarmEmailSubscription"]["Properties"]
+    assert not cfn_template.Resolver(template).resource_included("AlarmEmailSubscription")
+    alert_only = cfn_template.Resolver(template, {"AlertEmail": "ops@example.com"})
+    assert alert_only.resource_included("AlarmEmailSubscription")
+    assert alert_only.resolve(subscription) == {
+        "TopicArn": "<Ref AlarmTopic>",
+        "Protocol": "email",
+        "Endpoint": "ops@example.com",
+    }
+    both = cfn_template.Resolver(
+        template, {"AlertEmail": "ops@example.com", "AlarmEmail": "oncall@example.com"}
+    )
+    assert both.resolve(subscription)["Endpoint"] == "oncall@example.com"
+    alarm_only = cfn_template.Resolver(template, {"AlarmEmail": "oncall@example.com"})
+    assert alarm_only.resource_included("AlarmEmailSubscription")
+    assert not alarm_only.resource_included("AlertEmailSubscription")
 
 
 def test_trail_only_when_asked(template):
@@ -426,6 +620,7 @@ def test_outputs(template):
         "TableGuardFunctionName",
         "RecoveryVerifierFunctionName",
         "StateTableName",
+        "AlarmTopicArn",
     }
     assert template["Outputs"]["BackupPlanId"]["Value"] == {
         "Fn::GetAtt": ["BackupPlan", "BackupPlanId"]
