@@ -860,6 +860,49 @@ mod tests {
     }
 
     #[test]
+    fn the_budget_settings_default_to_the_templates_timeout_and_fit_before_lambdas_retry() {
+        let s =
+            GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")]))
+                .unwrap();
+        assert_eq!(s.default_budget, Duration::from_secs(30));
+        assert!(s.record_reserve < s.default_budget);
+        // The lease of a 30 s invocation ends well before Lambda's first retry (~60 s).
+        assert!(s.default_budget + s.lease_margin < Duration::from_secs(60));
+    }
+
+    #[test]
+    fn an_event_in_progress_and_running_out_of_time_are_errors_of_their_own_type() {
+        let e = GuardError::InProgress {
+            event_id: "ev-1".into(),
+            lease_until: Some("2026-11-25T12:00:35Z".parse().unwrap()),
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("ev-1") && text.contains("2026-11-25T12:00:35Z"),
+            "{text}"
+        );
+        let d = lambda_runtime::Diagnostic::from(e);
+        assert_eq!(d.error_type, "TableGuard.EventInProgress");
+
+        let outcome = GuardOutcome::new(
+            "ev-2",
+            "CreateTable",
+            crate::event::Actor::default(),
+            None,
+            "enforce",
+        );
+        let e = GuardError::OutOfTime {
+            phase: "alerting",
+            reserve: Duration::from_secs(5),
+            outcome: Box::new(outcome),
+        };
+        assert!(e.outcome().is_some());
+        assert!(e.to_string().contains("already done: nothing"), "{e}");
+        let d = lambda_runtime::Diagnostic::from(e);
+        assert_eq!(d.error_type, "TableGuard.OutOfTime");
+    }
+
+    #[test]
     fn calls_since_counts_only_new_attempts() {
         let before: BTreeMap<String, u64> = [("A".to_string(), 2), ("B".to_string(), 1)].into();
         let after: BTreeMap<String, u64> = [
