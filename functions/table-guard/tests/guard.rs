@@ -1138,6 +1138,7 @@ async fn sns_not_answering_fails_the_invocation_and_the_retry_after_the_lease_al
     let err = handle_returning(ev.clone(), &hung, short_budget())
         .await
         .unwrap_err();
+    eprintln!("first delivery: {err}");
     assert!(
         matches!(
             err,
@@ -1200,6 +1201,7 @@ async fn publish_and_release_failing_fail_the_invocation_and_the_claim_holds_unt
     let err = handle_returning(ev.clone(), &failing, first)
         .await
         .unwrap_err();
+    eprintln!("first delivery: {err}");
     assert!(
         matches!(
             err,
@@ -1266,6 +1268,7 @@ async fn a_tag_added_whose_alert_and_record_both_fail_is_still_alerted_by_the_re
     let err = handle_returning(ev.clone(), &failing, first)
         .await
         .unwrap_err();
+    eprintln!("first delivery: {err}");
     assert!(
         err.to_string()
             .contains("added tag backup-policy=twice-monthly-90d"),
@@ -1293,4 +1296,37 @@ async fn a_tag_added_whose_alert_and_record_both_fail_is_still_alerted_by_the_re
         "{}",
         alerts[0].message
     );
+}
+
+#[tokio::test]
+async fn a_context_with_a_deadline_gives_up_on_a_silent_endpoint_and_counts_in_the_shared_counter()
+{
+    let acct = account("guard-all-tables").await;
+    let hung_sns = silent_listener(|| {}).await;
+    let mut vars = acct.env();
+    vars.push(("AWS_ENDPOINT_URL_SNS".into(), hung_sns));
+    let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
+    let capped = ctx.with_deadline(std::time::Instant::now() + Duration::from_secs(2));
+    // Without the cap this call would wait 6 × 20 s; capped, the SDK itself gives up.
+    let res = tokio::time::timeout(
+        Duration::from_secs(60),
+        capped
+            .sns()
+            .publish()
+            .topic_arn(acct.topic_arn())
+            .message("m")
+            .send(),
+    )
+    .await
+    .expect("the capped call did not return");
+    let err = res.unwrap_err();
+    assert!(
+        format!("{err:?}").to_lowercase().contains("timeout"),
+        "{err:?}"
+    );
+    // Its attempts (more than one: one attempt gets a third of the time) are in the
+    // original context's counter.
+    let publish = ctx.calls.snapshot().get("SNS.Publish").copied().unwrap();
+    assert!(publish.attempts >= 2, "{publish:?}");
+    assert_eq!(publish.failed_attempts, publish.attempts);
 }
