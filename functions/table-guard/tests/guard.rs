@@ -1330,3 +1330,48 @@ async fn a_context_with_a_deadline_gives_up_on_a_silent_endpoint_and_counts_in_t
     assert!(publish.attempts >= 2, "{publish:?}");
     assert_eq!(publish.failed_attempts, publish.attempts);
 }
+
+#[tokio::test]
+async fn sns_not_answering_after_a_tag_was_added_records_the_alert_for_the_retry_to_send() {
+    let acct = account("guard-tagged").await;
+    let hung_sns = silent_listener(|| {}).await;
+    let hung = deps_via(&acct, &hung_sns, None, TAGGED).await;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-hang-tagged",
+        &[("owner", "team-orders")],
+    );
+
+    let err = handle_returning(ev.clone(), &hung, short_budget())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GuardError::OutOfTime { .. }), "{err:?}");
+    assert!(matches!(
+        err.outcome().unwrap().actions.as_slice(),
+        [Action::TagAdded { .. }]
+    ));
+    // Redelivered while SNS still hangs: the recorded alert is re-sent, which fails again.
+    let err = handle_returning(ev.clone(), &hung, short_budget())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GuardError::OutOfTime { .. } | GuardError::Publish { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(attempts(&hung.ctx, "DynamoDB.TagResource"), 1);
+
+    // SNS answers again: the retry sends the first delivery's alert without tagging again.
+    let healthy = short(deps(&acct, TAGGED).await);
+    let retry = handle_returning(ev, &healthy, budget()).await.unwrap();
+    assert!(retry.alert_message_id().is_some(), "{:?}", retry.alert);
+    assert_eq!(attempts(&healthy.ctx, "DynamoDB.TagResource"), 0);
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let doc: Value = serde_json::from_str(&alerts[0].message).unwrap();
+    assert_eq!(doc["outcome"]["actions"][0]["action"], "tag_added");
+}
