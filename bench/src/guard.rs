@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use awsio::AwsContext;
+use awsio::{AwsContext, Budget};
 use futures::{StreamExt, TryStreamExt, stream};
 use local_account::LocalAccount;
 use policy::Policy;
@@ -169,7 +169,7 @@ pub async fn guard_bench(
         let ev = create_table_event(sample, &s.account, &s.region, name, i)?;
         let before = deps.ctx.calls.attempts();
         let t = Instant::now();
-        let r = handle(ev, &deps).await;
+        let r = handle(ev, &deps, Budget::from_now(deps.settings.default_budget)).await;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let calls = delta(deps.ctx.calls.attempts(), &before);
         if i > 0 {
@@ -189,7 +189,7 @@ pub async fn guard_bench(
         let deps = GuardDeps::new(account.context().await, Policy::default(), settings.clone());
         cold.setup_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
-        let r = handle(ev, &deps).await;
+        let r = handle(ev, &deps, Budget::from_now(deps.settings.default_budget)).await;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let calls = deps.ctx.calls.attempts();
         record(&mut cold, r, ms, calls);

@@ -119,7 +119,9 @@ pub async fn run_live(
         parsed.event_id
     );
     let deps = table_guard::GuardDeps::new(ctx, policy, settings);
-    let outcome = table_guard::handle_parsed(parsed.clone(), &deps)
+    // No Lambda deadline here: the guard's default budget (its function timeout) bounds it.
+    let budget = awsio::Budget::from_now(deps.settings.default_budget);
+    let outcome = table_guard::handle_parsed(parsed.clone(), &deps, budget)
         .await
         .map_err(|e| CliError::runtime(format!("table-guard handler: {e}")))?;
     let mut doc = offline_json(&parsed);

@@ -7,10 +7,13 @@
 //! that is what makes a conforming plan cover the table (mode `enforce`), and alerts on what a
 //! human must fix.
 //!
-//! Pipeline ([`handler::handle`]): [`event::parse_event`] → claim the event id in the ledger
-//! (duplicates do nothing) → gather facts (current tags from `ListTagsOfResource`, backup
-//! plans and selections cached for a minute) → `policy::evaluate` → act ([`decide`]) → alert
-//! ([`alert`]) → record and log the [`outcome::GuardOutcome`] as one JSON line.
+//! Pipeline ([`handler::handle`], within the invocation's deadline): [`event::parse_event`] →
+//! claim the event id in the ledger (a lease ending just past the deadline; a finished
+//! duplicate does nothing, one still in progress fails so it is retried) → gather facts
+//! (current tags from `ListTagsOfResource`, backup plans and selections cached for a minute)
+//! → `policy::evaluate` → act ([`decide`]) → alert ([`alert`]) → record and log the
+//! [`outcome::GuardOutcome`] as one JSON line. Every delivered event ends as an alert
+//! delivered or an invocation failed (see [`handler`]).
 //!
 //! - [`event`]: typed parsing; every rejection names the JSON field.
 //! - [`decide`]: the guard's own pure decisions (never overwrite a tag, when to alert).

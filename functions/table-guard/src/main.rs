@@ -1,6 +1,7 @@
 //! The table-guard Lambda function: wiring only (configuration from the environment, clients
 //! built once, the runtime loop). Everything else is in the `table_guard` library.
 
+use awsio::Budget;
 use lambda_runtime::{LambdaEvent, run, service_fn};
 use table_guard::{GuardDeps, handle};
 
@@ -12,8 +13,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         e
     })?;
     let deps = &deps;
-    run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        handle(event.payload, deps).await
-    }))
+    run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            // The invocation's deadline bounds the work; without a usable one (`cargo lambda
+            // watch` sends a past constant) the default budget, with a warning.
+            let budget =
+                Budget::from_deadline_ms(event.context.deadline, deps.settings.default_budget);
+            handle(event.payload, deps, budget).await
+        },
+    ))
     .await
 }

@@ -20,9 +20,11 @@ pub enum Handling {
         /// Why.
         reason: String,
     },
-    /// The same event id was handled before: nothing done again.
+    /// The same event id was handled before (its outcome recorded): nothing done again. A
+    /// delivery still in progress elsewhere is not a duplicate but an error
+    /// (`GuardError::InProgress`), so it is retried.
     Duplicate {
-        /// The outcome the first delivery recorded (None while it is still in progress).
+        /// The outcome the first delivery recorded (None only if it could not be read back).
         previous: Option<serde_json::Value>,
     },
     /// The table no longer exists.
@@ -90,7 +92,8 @@ pub enum AlertStatus {
         /// SNS message id.
         message_id: String,
     },
-    /// Publishing failed (the handler returns an error so the event is retried).
+    /// Publishing failed or did not finish before the deadline (the handler returns an error
+    /// so the event is retried).
     Failed {
         /// The error.
         error: String,

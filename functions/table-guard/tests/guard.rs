@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use awsio::AwsContext;
 use awsio::table::Backoff;
+use awsio::{AwsContext, Budget};
 use local_account::{Alert, LocalAccount, Scenario};
 use policy::config::Policy;
 use policy::evaluate::Verdict;
@@ -51,6 +51,11 @@ async fn deps_with(
 async fn deps(acct: &LocalAccount, policy_vars: &[(&str, &str)]) -> GuardDeps {
     let ctx = acct.context().await;
     deps_with(acct, ctx, policy_vars).await
+}
+
+/// The budget of an ordinary invocation (the template's 30 s timeout).
+fn budget() -> Budget {
+    Budget::from_now(Duration::from_secs(30))
 }
 
 const TAGGED: &[(&str, &str)] = &[("BG_SELECTION_MODE", "tagged")];
@@ -128,7 +133,7 @@ async fn tagged_mode_create_untagged_table_adds_tag_once_and_alerts_once() {
         &[("owner", "team-orders")],
     );
 
-    let first = handle(ev.clone(), &deps).await.unwrap();
+    let first = handle(ev.clone(), &deps, budget()).await.unwrap();
     assert_eq!(first.handling, Handling::Evaluated);
     assert_eq!(first.initial_verdict, Some(Verdict::NonCompliant));
     assert!(
@@ -156,7 +161,7 @@ async fn tagged_mode_create_untagged_table_adds_tag_once_and_alerts_once() {
     let message_id = first.alert_message_id().unwrap().to_string();
 
     // The same event delivered again: nothing is done twice.
-    let second = handle(ev, &deps).await.unwrap();
+    let second = handle(ev, &deps, budget()).await.unwrap();
     assert!(
         matches!(second.handling, Handling::Duplicate { previous: Some(_) }),
         "{:?}",
@@ -219,7 +224,7 @@ async fn warm_create_table_call_count() {
         "ev-cold",
         &[("owner", "team-orders")],
     );
-    handle(ev, &deps).await.unwrap();
+    handle(ev, &deps, budget()).await.unwrap();
     assert!(attempts(&deps.ctx, "Backup.ListBackupPlans") >= 1);
 
     deps.ctx.calls.reset();
@@ -230,7 +235,7 @@ async fn warm_create_table_call_count() {
         "ev-warm",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert!(matches!(out.actions.as_slice(), [Action::TagAdded { .. }]));
     let calls = deps.ctx.calls.attempts();
     eprintln!(
@@ -259,20 +264,20 @@ async fn all_tables_mode_confirms_coverage_without_tagging_and_alerts_on_missing
         "ev-a1",
         &[("owner", "team-orders")],
     );
-    let out = handle(ok, &deps).await.unwrap();
+    let out = handle(ok, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::Pending));
     assert!(out.actions.is_empty());
     assert_eq!(out.alert, AlertStatus::NotNeeded);
 
     let no_owner = event(&acct, "create-table.json", "no-owner", "ev-a2", &[]);
-    let out = handle(no_owner.clone(), &deps).await.unwrap();
+    let out = handle(no_owner.clone(), &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::NonCompliant));
     assert!(has_code(&out, FindingCode::MissingTag));
     assert!(!has_code(&out, FindingCode::NotCovered));
     assert!(out.actions.is_empty());
     assert!(out.alert_message_id().is_some());
     // Delivered twice: still one alert.
-    let again = handle(no_owner, &deps).await.unwrap();
+    let again = handle(no_owner, &deps, budget()).await.unwrap();
     assert!(matches!(again.handling, Handling::Duplicate { .. }));
 
     assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 0);
@@ -308,7 +313,7 @@ async fn untag_of_backup_tag_is_restored_in_enforce_and_alerted_in_report_only()
     let acct = account("guard-tagged").await;
     let enforce = deps(&acct, TAGGED).await;
     let ev = event(&acct, "untag-resource.json", "lost-tag", "ev-u1", &[]);
-    let out = handle(ev, &enforce).await.unwrap();
+    let out = handle(ev, &enforce, budget()).await.unwrap();
     assert!(matches!(
         out.actions.as_slice(),
         [Action::TagAdded {
@@ -326,7 +331,7 @@ async fn untag_of_backup_tag_is_restored_in_enforce_and_alerted_in_report_only()
 
     // A stale UntagResource delivered after the restore converges on the current tags.
     let stale = event(&acct, "untag-resource.json", "lost-tag", "ev-u1-stale", &[]);
-    let out = handle(stale, &enforce).await.unwrap();
+    let out = handle(stale, &enforce, budget()).await.unwrap();
     assert!(out.actions.is_empty(), "{:?}", out.actions);
     assert_eq!(out.verdict, Some(Verdict::Pending));
     assert_eq!(out.alert, AlertStatus::NotNeeded);
@@ -343,7 +348,7 @@ async fn untag_of_backup_tag_is_restored_in_enforce_and_alerted_in_report_only()
         "ev-u2",
         &[],
     );
-    let out = handle(ev, &report_only).await.unwrap();
+    let out = handle(ev, &report_only, budget()).await.unwrap();
     assert!(
         matches!(out.actions.as_slice(), [Action::WouldAddTag { .. }]),
         "{:?}",
@@ -387,7 +392,7 @@ async fn exemption_with_reason_is_left_alone_and_without_reason_alerts() {
         "ev-x1",
         &[("backup-policy", "exempt")],
     );
-    let out = handle(with, &deps).await.unwrap();
+    let out = handle(with, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::Exempt));
     assert!(out.actions.is_empty());
     assert_eq!(out.alert, AlertStatus::NotNeeded);
@@ -399,7 +404,7 @@ async fn exemption_with_reason_is_left_alone_and_without_reason_alerts() {
         "ev-x2",
         &[("backup-policy", "exempt")],
     );
-    let out = handle(without, &deps).await.unwrap();
+    let out = handle(without, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::NonCompliant));
     assert!(has_code(&out, FindingCode::ExemptWithoutReason));
     assert!(
@@ -429,7 +434,7 @@ async fn a_tag_someone_set_is_never_overwritten() {
         "ev-o1",
         &[("backup-policy", "weekly")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert!(
         matches!(out.actions.as_slice(), [Action::TagNotOverwritten { existing, .. }] if existing == "weekly"),
         "{:?}",
@@ -457,7 +462,7 @@ async fn table_covered_only_by_a_drifted_plan_alerts_with_the_drift() {
         "ev-d1",
         &[("owner", "team-analytics")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::NonCompliant));
     assert!(has_code(&out, FindingCode::PlanDrift), "{:?}", out.findings);
     assert!(
@@ -491,7 +496,7 @@ async fn failed_call_is_ignored_and_a_missing_table_is_gone() {
         env!("CARGO_MANIFEST_DIR")
     );
     let failed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let out = handle(failed, &deps).await.unwrap();
+    let out = handle(failed, &deps, budget()).await.unwrap();
     assert!(matches!(out.handling, Handling::Ignored { .. }));
     assert_eq!(
         deps.ctx.calls.total(),
@@ -506,7 +511,7 @@ async fn failed_call_is_ignored_and_a_missing_table_is_gone() {
         "ev-g1",
         &[],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.handling, Handling::Gone);
     assert_eq!(out.alert, AlertStatus::NotNeeded);
     assert!(acct.receive_alerts().await.unwrap().is_empty());
@@ -518,7 +523,7 @@ async fn unusable_events_are_errors_naming_the_field() {
     let deps = deps(&acct, TAGGED).await;
     let mut ev = event(&acct, "create-table.json", "untagged-new", "ev-bad", &[]);
     ev["detail"]["responseElements"] = Value::Null;
-    match handle(ev, &deps).await {
+    match handle(ev, &deps, budget()).await {
         Err(GuardError::Event(e)) => {
             assert_eq!(e.field, "detail.responseElements.tableDescription.tableArn")
         }
@@ -530,7 +535,7 @@ async fn unusable_events_are_errors_naming_the_field() {
     let mut other_region = event(&acct, "create-table.json", "untagged-new", "ev-region", &[]);
     other_region["detail"]["responseElements"]["tableDescription"]["tableArn"] =
         json!("arn:aws:dynamodb:eu-west-1:123456789012:table/untagged-new");
-    match handle(other_region, &deps).await {
+    match handle(other_region, &deps, budget()).await {
         Err(GuardError::Event(e)) => {
             assert_eq!(e.field, "detail.responseElements.tableDescription.tableArn");
             assert!(
@@ -605,7 +610,7 @@ async fn sns_throttled_then_succeeding_publishes_once() {
         "ev-s1",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.alert_message_id(), Some("fake-2"));
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
     let publish = deps
@@ -635,7 +640,7 @@ async fn sns_failing_permanently_is_an_error_that_reports_the_remediation_done()
         "ev-s2",
         &[("owner", "team-orders")],
     );
-    let err = handle(ev.clone(), &deps).await.unwrap_err();
+    let err = handle(ev.clone(), &deps, budget()).await.unwrap_err();
     let GuardError::Publish { outcome, .. } = &err else {
         panic!("{err:?}");
     };
@@ -658,21 +663,21 @@ async fn sns_failing_permanently_is_an_error_that_reports_the_remediation_done()
     assert!(acct.receive_alerts().await.unwrap().is_empty());
 
     // While SNS still fails, a retry fails again without tagging again.
-    let err = handle(ev.clone(), &deps).await.unwrap_err();
+    let err = handle(ev.clone(), &deps, budget()).await.unwrap_err();
     assert!(matches!(err, GuardError::Publish { .. }), "{err:?}");
     assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 1);
 
     // Once SNS works, the retry sends the alert of the first delivery (what was done then),
     // without acting again; a further duplicate sends nothing.
     let healthy = deps_with(&acct, acct.context().await, TAGGED).await;
-    let retry = handle(ev.clone(), &healthy).await.unwrap();
+    let retry = handle(ev.clone(), &healthy, budget()).await.unwrap();
     assert!(retry.alert_message_id().is_some(), "{:?}", retry.alert);
     assert!(matches!(
         retry.actions.as_slice(),
         [Action::TagAdded { .. }]
     ));
     assert_eq!(attempts(&healthy.ctx, "DynamoDB.TagResource"), 0);
-    let again = handle(ev, &healthy).await.unwrap();
+    let again = handle(ev, &healthy, budget()).await.unwrap();
     assert!(matches!(again.handling, Handling::Duplicate { .. }));
     let alerts = acct.receive_alerts().await.unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
@@ -695,11 +700,11 @@ async fn sns_failure_without_any_change_releases_the_claim_for_a_full_retry() {
     let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
     let failing = deps_with(&acct, ctx, &[]).await;
     let ev = event(&acct, "create-table.json", "no-owner", "ev-s3", &[]);
-    let err = handle(ev.clone(), &failing).await.unwrap_err();
+    let err = handle(ev.clone(), &failing, budget()).await.unwrap_err();
     assert!(err.to_string().contains("already done: nothing"), "{err}");
 
     let healthy = deps(&acct, &[]).await;
-    let retry = handle(ev, &healthy).await.unwrap();
+    let retry = handle(ev, &healthy, budget()).await.unwrap();
     assert_eq!(retry.handling, Handling::Evaluated);
     assert!(retry.alert_message_id().is_some());
     assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
@@ -721,7 +726,7 @@ async fn tags_set_at_creation_that_the_read_does_not_show_yet_come_from_the_even
             ("backup-policy", "twice-monthly-90d"),
         ],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert_eq!(
         attempts(&deps.ctx, "DynamoDB.ListTagsOfResource"),
         2,
@@ -752,7 +757,7 @@ async fn a_stale_tag_resource_event_acts_on_the_current_tags_not_the_delta() {
         "ev-stale-tag",
         &[("backup-policy", "twice-monthly-90d")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert!(
         out.notes
             .iter()
@@ -869,7 +874,7 @@ async fn notify_compliant_alerts_for_a_protected_table_and_the_setup_cache_expir
         "ev-n1",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::Pending));
     assert!(out.alert_message_id().is_some());
     let alerts = acct.receive_alerts().await.unwrap();
@@ -888,7 +893,7 @@ async fn notify_compliant_alerts_for_a_protected_table_and_the_setup_cache_expir
         "ev-n2",
         &[("owner", "team-orders")],
     );
-    handle(ev, &deps).await.unwrap();
+    handle(ev, &deps, budget()).await.unwrap();
     assert_eq!(attempts(&deps.ctx, "Backup.ListBackupPlans"), before + 1);
 }
 
@@ -904,7 +909,7 @@ async fn every_table_creating_event_is_evaluated_and_remediated() {
     ];
     for (i, (sample, table)) in cases.iter().enumerate() {
         let ev = event(&acct, sample, table, &format!("ev-born-{i}"), &[]);
-        let out = handle(ev, &deps).await.unwrap();
+        let out = handle(ev, &deps, budget()).await.unwrap();
         assert_eq!(
             out.table.as_ref().map(|t| t.name.as_str()),
             Some(*table),
@@ -949,7 +954,7 @@ async fn unreadable_backup_plans_make_the_table_unverifiable_and_are_not_cached(
         "ev-denied",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert_eq!(
         out.verdict,
         Some(Verdict::Unverifiable),
@@ -988,7 +993,7 @@ async fn unreadable_backup_plans_make_the_table_unverifiable_and_are_not_cached(
         "ev-after",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps).await.unwrap();
+    let out = handle(ev, &deps, budget()).await.unwrap();
     assert!(matches!(
         out.actions.as_slice(),
         [Action::TagAdded {
@@ -996,4 +1001,377 @@ async fn unreadable_backup_plans_make_the_table_unverifiable_and_are_not_cached(
             ..
         }]
     ));
+}
+
+// --- Deadlines, leases and failing ledger writes: no path returns Ok with nothing sent. ---
+
+/// Short budgets: 1 s kept for the ledger write, leases 1 s past the deadline.
+fn short(mut deps: GuardDeps) -> GuardDeps {
+    deps.settings.record_reserve = Duration::from_secs(1);
+    deps.settings.lease_margin = Duration::from_secs(1);
+    deps
+}
+
+/// A deadline a few seconds away.
+fn short_budget() -> Budget {
+    Budget::from_now(Duration::from_secs(3))
+}
+
+/// Waits until the lease of a claim made under `budget` by `deps` has ended.
+async fn until_lease_ended(budget: &Budget, deps: &GuardDeps) {
+    tokio::time::sleep_until(
+        (budget.deadline() + deps.settings.lease_margin + Duration::from_millis(300)).into(),
+    )
+    .await;
+}
+
+/// Runs the handler, failing the test if it never returns (the only thing this asserts about
+/// time: a hung call must not hang the invocation).
+async fn handle_returning(
+    ev: Value,
+    deps: &GuardDeps,
+    budget: Budget,
+) -> Result<table_guard::GuardOutcome, GuardError> {
+    tokio::time::timeout(Duration::from_secs(60), handle(ev, deps, budget))
+        .await
+        .expect("the handler did not return")
+}
+
+/// A loopback listener that accepts connections and never answers; `on_accept` runs for each
+/// connection. Returns its URL.
+async fn silent_listener(on_accept: impl Fn() + Send + 'static) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            on_accept();
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A loopback TCP link to the local account's moto that the test can cut: until then it
+/// forwards bytes both ways; cutting drops every forwarded connection, and later connections
+/// are accepted and never answered (a dead DynamoDB for the rest of the invocation).
+/// (Not a fault-injecting proxy: it knows nothing of requests.)
+struct Link {
+    url: String,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Link {
+    async fn to(target_url: &str) -> Link {
+        let target = target_url.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (cut, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if *watch.borrow() {
+                    held.push(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let mut watch = watch.clone();
+                tokio::spawn(async move {
+                    let mut outbound = tokio::net::TcpStream::connect(target).await.unwrap();
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Link {
+            url: format!("http://{addr}"),
+            cut,
+        }
+    }
+}
+
+/// Deps whose SNS endpoint is `sns` and, if given, whose DynamoDB goes through `dynamodb`.
+async fn deps_via(
+    acct: &LocalAccount,
+    sns: &str,
+    dynamodb: Option<&str>,
+    policy_vars: &[(&str, &str)],
+) -> GuardDeps {
+    let mut vars = acct.env();
+    vars.push(("AWS_ENDPOINT_URL_SNS".into(), sns.into()));
+    if let Some(d) = dynamodb {
+        vars.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), d.into()));
+    }
+    let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
+    short(deps_with(acct, ctx, policy_vars).await)
+}
+
+fn moto_url(acct: &LocalAccount) -> String {
+    acct.env()
+        .into_iter()
+        .find(|(k, _)| k == "AWS_ENDPOINT_URL")
+        .map(|(_, v)| v)
+        .unwrap()
+}
+
+fn error_type(e: GuardError) -> String {
+    lambda_runtime::Diagnostic::from(e).error_type
+}
+
+#[tokio::test]
+async fn sns_not_answering_fails_the_invocation_and_the_retry_after_the_lease_alerts() {
+    let acct = account("guard-all-tables").await;
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    let hung_sns = silent_listener(move || {
+        seen.fetch_add(1, Ordering::SeqCst);
+    })
+    .await;
+    let hung = deps_via(&acct, &hung_sns, None, &[]).await;
+    // A table without its owner tag: nothing to change, an alert to send.
+    let ev = event(&acct, "create-table.json", "no-owner", "ev-hang", &[]);
+
+    // First delivery: SNS accepts and never answers; the handler gives up in time, releases
+    // its claim and fails.
+    let err = handle_returning(ev.clone(), &hung, short_budget())
+        .await
+        .unwrap_err();
+    eprintln!("first delivery: {err}");
+    assert!(
+        matches!(
+            err,
+            GuardError::OutOfTime { .. } | GuardError::Publish { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        matches!(err.outcome().unwrap().alert, AlertStatus::Failed { .. }),
+        "{err:?}"
+    );
+    assert!(connections.load(Ordering::SeqCst) >= 1, "SNS was called");
+
+    // Redelivered at once (the first lease has not ended): fails again, never Ok.
+    let second = short_budget();
+    let err = handle_returning(ev.clone(), &hung, second)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GuardError::OutOfTime { .. }
+                | GuardError::Publish { .. }
+                | GuardError::InProgress { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(acct.receive_alerts().await.unwrap().is_empty());
+
+    // After the lease, with SNS answering again: the alert is delivered.
+    until_lease_ended(&second, &hung).await;
+    let healthy = short(deps(&acct, &[]).await);
+    let retry = handle_returning(ev, &healthy, budget()).await.unwrap();
+    assert_eq!(retry.handling, Handling::Evaluated);
+    let message_id = retry.alert_message_id().unwrap().to_string();
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].message_id, message_id);
+    assert_eq!(
+        alerts[0].attributes.get("table").map(String::as_str),
+        Some("no-owner")
+    );
+}
+
+#[tokio::test]
+async fn publish_and_release_failing_fail_the_invocation_and_the_claim_holds_until_its_lease_ends()
+{
+    let acct = account("guard-all-tables").await;
+    let link = Link::to(&moto_url(&acct)).await;
+    // Publishing cuts DynamoDB and never answers: the claim cannot be released.
+    let cut = link.cut.clone();
+    let sns = silent_listener(move || {
+        let _ = cut.send(true);
+    })
+    .await;
+    let failing = deps_via(&acct, &sns, Some(&link.url), &[]).await;
+    let ev = event(&acct, "create-table.json", "no-owner", "ev-no-release", &[]);
+
+    let first = short_budget();
+    let err = handle_returning(ev.clone(), &failing, first)
+        .await
+        .unwrap_err();
+    eprintln!("first delivery: {err}");
+    assert!(
+        matches!(
+            err,
+            GuardError::OutOfTime { .. } | GuardError::Publish { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("already done: nothing"), "{err}");
+
+    // The claim is still there, in progress: a redelivery during its lease fails (Lambda
+    // retries it) instead of returning a duplicate with nothing sent.
+    let healthy = short(deps(&acct, &[]).await);
+    let err = handle_returning(ev.clone(), &healthy, budget())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GuardError::InProgress { .. }), "{err:?}");
+    assert!(err.to_string().contains("ev-no-release"), "{err}");
+    assert_eq!(error_type(err), "TableGuard.EventInProgress");
+    assert!(acct.receive_alerts().await.unwrap().is_empty());
+
+    // After the lease the retry takes the claim over and delivers the alert.
+    until_lease_ended(&first, &failing).await;
+    let retry = handle_returning(ev.clone(), &healthy, budget())
+        .await
+        .unwrap();
+    assert_eq!(retry.handling, Handling::Evaluated);
+    assert!(retry.alert_message_id().is_some(), "{:?}", retry.alert);
+    assert!(
+        retry.notes.iter().any(|n| n.contains("earlier delivery")),
+        "{:?}",
+        retry.notes
+    );
+    assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
+    // Recorded: a further duplicate is Ok and sends nothing.
+    let again = handle_returning(ev, &healthy, budget()).await.unwrap();
+    assert!(matches!(
+        again.handling,
+        Handling::Duplicate { previous: Some(_) }
+    ));
+    assert!(acct.receive_alerts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_tag_added_whose_alert_and_record_both_fail_is_still_alerted_by_the_retry() {
+    let acct = account("guard-tagged").await;
+    let link = Link::to(&moto_url(&acct)).await;
+    let cut = link.cut.clone();
+    let sns = silent_listener(move || {
+        let _ = cut.send(true);
+    })
+    .await;
+    let failing = deps_via(&acct, &sns, Some(&link.url), TAGGED).await;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-no-record",
+        &[("owner", "team-orders")],
+    );
+
+    // The tag is added, then SNS hangs and the ledger is gone: the outcome with the unsent
+    // alert cannot be recorded. The invocation fails.
+    let first = short_budget();
+    let err = handle_returning(ev.clone(), &failing, first)
+        .await
+        .unwrap_err();
+    eprintln!("first delivery: {err}");
+    assert!(
+        err.to_string()
+            .contains("added tag backup-policy=twice-monthly-90d"),
+        "{err}"
+    );
+
+    let healthy = short(deps(&acct, TAGGED).await);
+    let err = handle_returning(ev.clone(), &healthy, budget())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GuardError::InProgress { .. }), "{err:?}");
+
+    // After the lease the retry finds the table already tagged (nothing to do, nothing
+    // normally worth an alert), but the earlier delivery never reported: it alerts.
+    until_lease_ended(&first, &failing).await;
+    let retry = handle_returning(ev, &healthy, budget()).await.unwrap();
+    assert!(retry.actions.is_empty(), "{:?}", retry.actions);
+    assert_eq!(retry.verdict, Some(Verdict::Pending));
+    assert_eq!(attempts(&healthy.ctx, "DynamoDB.TagResource"), 0);
+    assert!(retry.alert_message_id().is_some(), "{:?}", retry.alert);
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(
+        alerts[0].message.contains("earlier delivery"),
+        "{}",
+        alerts[0].message
+    );
+}
+
+#[tokio::test]
+async fn a_context_with_a_deadline_gives_up_on_a_silent_endpoint_and_counts_in_the_shared_counter()
+{
+    let acct = account("guard-all-tables").await;
+    let hung_sns = silent_listener(|| {}).await;
+    let mut vars = acct.env();
+    vars.push(("AWS_ENDPOINT_URL_SNS".into(), hung_sns));
+    let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
+    let capped = ctx.with_deadline(std::time::Instant::now() + Duration::from_secs(2));
+    // Without the cap this call would wait 6 × 20 s; capped, the SDK itself gives up.
+    let res = tokio::time::timeout(
+        Duration::from_secs(60),
+        capped
+            .sns()
+            .publish()
+            .topic_arn(acct.topic_arn())
+            .message("m")
+            .send(),
+    )
+    .await
+    .expect("the capped call did not return");
+    let err = res.unwrap_err();
+    assert!(
+        format!("{err:?}").to_lowercase().contains("timeout"),
+        "{err:?}"
+    );
+    // Its attempts (more than one: one attempt gets a third of the time) are in the
+    // original context's counter.
+    let publish = ctx.calls.snapshot().get("SNS.Publish").copied().unwrap();
+    assert!(publish.attempts >= 2, "{publish:?}");
+    assert_eq!(publish.failed_attempts, publish.attempts);
+}
+
+#[tokio::test]
+async fn sns_not_answering_after_a_tag_was_added_records_the_alert_for_the_retry_to_send() {
+    let acct = account("guard-tagged").await;
+    let hung_sns = silent_listener(|| {}).await;
+    let hung = deps_via(&acct, &hung_sns, None, TAGGED).await;
+    let ev = event(
+        &acct,
+        "create-table.json",
+        "untagged-new",
+        "ev-hang-tagged",
+        &[("owner", "team-orders")],
+    );
+
+    let err = handle_returning(ev.clone(), &hung, short_budget())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GuardError::OutOfTime { .. }), "{err:?}");
+    assert!(matches!(
+        err.outcome().unwrap().actions.as_slice(),
+        [Action::TagAdded { .. }]
+    ));
+    // Redelivered while SNS still hangs: the recorded alert is re-sent, which fails again.
+    let err = handle_returning(ev.clone(), &hung, short_budget())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GuardError::OutOfTime { .. } | GuardError::Publish { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(attempts(&hung.ctx, "DynamoDB.TagResource"), 1);
+
+    // SNS answers again: the retry sends the first delivery's alert without tagging again.
+    let healthy = short(deps(&acct, TAGGED).await);
+    let retry = handle_returning(ev, &healthy, budget()).await.unwrap();
+    assert!(retry.alert_message_id().is_some(), "{:?}", retry.alert);
+    assert_eq!(attempts(&healthy.ctx, "DynamoDB.TagResource"), 0);
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let doc: Value = serde_json::from_str(&alerts[0].message).unwrap();
+    assert_eq!(doc["outcome"]["actions"][0]["action"], "tag_added");
 }

@@ -5,7 +5,7 @@
 //! `aws-config` itself, so the same binaries run against AWS or the local account.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -49,6 +49,14 @@ impl Default for ClientSettings {
     }
 }
 
+/// The share of the time left that one attempt may take in a context made by
+/// [`AwsContext::with_deadline`] (numerator, denominator): a third, so a hung attempt leaves
+/// time for two more.
+pub const ATTEMPT_SHARE_OF_DEADLINE: (u32, u32) = (1, 3);
+
+/// The shortest timeout [`AwsContext::with_deadline`] sets (when no time is left).
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(10);
+
 /// Everything needed to talk to one account and region: the SDK config, the clients and the
 /// shared call counter.
 ///
@@ -60,6 +68,8 @@ pub struct AwsContext {
     /// The resolved SDK configuration (region, credentials, endpoints).
     pub sdk_config: SdkConfig,
     retry: RetryConfig,
+    /// Timeouts replacing the SDK config's (set by [`AwsContext::with_deadline`]).
+    timeouts: Option<TimeoutConfig>,
     backup: OnceLock<aws_sdk_backup::Client>,
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
@@ -73,12 +83,13 @@ pub struct AwsContext {
 macro_rules! client {
     ($self:ident, $field:ident, $sdk:ident) => {
         $self.$field.get_or_init(|| {
-            $sdk::Client::from_conf(
-                $sdk::config::Builder::from(&$self.sdk_config)
-                    .retry_config($self.retry.clone())
-                    .interceptor($self.calls.interceptor())
-                    .build(),
-            )
+            let mut builder = $sdk::config::Builder::from(&$self.sdk_config)
+                .retry_config($self.retry.clone())
+                .interceptor($self.calls.interceptor());
+            if let Some(t) = &$self.timeouts {
+                builder = builder.timeout_config(t.clone());
+            }
+            $sdk::Client::from_conf(builder.build())
         })
     };
 }
@@ -111,6 +122,7 @@ impl AwsContext {
         Self {
             sdk_config: sdk_config.clone(),
             retry: retry_config(settings),
+            timeouts: None,
             backup: OnceLock::new(),
             dynamodb: OnceLock::new(),
             sns: OnceLock::new(),
@@ -118,6 +130,66 @@ impl AwsContext {
             sts: OnceLock::new(),
             calls: CallCounter::new(),
         }
+    }
+
+    /// A copy of this context for work that must end by `deadline` (one invocation, or one
+    /// phase of it): same SDK config, HTTP client (connection pool) and the *same*
+    /// [`CallCounter`] (its calls add up in `self.calls`), but every client's timeouts are
+    /// capped from the time left now: a whole call (retries included) to the time left, one
+    /// attempt to [`ATTEMPT_SHARE_OF_DEADLINE`] of it (so one hung attempt leaves time for
+    /// retries), and connect/read timeouts to the attempt timeout. Timeouts already shorter
+    /// stay as they are.
+    ///
+    /// Cheap: the clients are built on first use, like this context's. The caps are computed
+    /// once, here: a copy made early and used late can still run past `deadline` by up to its
+    /// operation timeout, so make a fresh copy for each phase (the table guard makes one for
+    /// its main work and one for recording the result) or bound the call yourself. A
+    /// deadline already past gives timeouts of [`MIN_TIMEOUT`]: calls fail at once.
+    pub fn with_deadline(&self, deadline: Instant) -> AwsContext {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(MIN_TIMEOUT);
+        let current = self
+            .timeouts
+            .clone()
+            .or_else(|| self.sdk_config.timeout_config().cloned())
+            .unwrap_or_else(|| TimeoutConfig::builder().build());
+        let operation = current
+            .operation_timeout()
+            .map_or(left, |t| t.min(left))
+            .max(MIN_TIMEOUT);
+        let share = operation / ATTEMPT_SHARE_OF_DEADLINE.1 * ATTEMPT_SHARE_OF_DEADLINE.0;
+        let attempt = current
+            .operation_attempt_timeout()
+            .map_or(share, |t| t.min(share))
+            .max(MIN_TIMEOUT);
+        let cap = |t: Option<Duration>| t.map_or(attempt, |t| t.min(attempt));
+        AwsContext {
+            sdk_config: self.sdk_config.clone(),
+            retry: self.retry.clone(),
+            timeouts: Some(
+                TimeoutConfig::builder()
+                    .connect_timeout(cap(current.connect_timeout()))
+                    .read_timeout(cap(current.read_timeout()))
+                    .operation_attempt_timeout(attempt)
+                    .operation_timeout(operation)
+                    .build(),
+            ),
+            backup: OnceLock::new(),
+            dynamodb: OnceLock::new(),
+            sns: OnceLock::new(),
+            tagging: OnceLock::new(),
+            sts: OnceLock::new(),
+            calls: self.calls.clone(),
+        }
+    }
+
+    /// The timeouts this context's clients get: the SDK config's, or those set by
+    /// [`AwsContext::with_deadline`].
+    pub fn timeouts(&self) -> Option<&TimeoutConfig> {
+        self.timeouts
+            .as_ref()
+            .or_else(|| self.sdk_config.timeout_config())
     }
 
     /// AWS Backup.
@@ -188,4 +260,60 @@ fn base_loader(region: Option<&str>, settings: &ClientSettings) -> aws_config::C
         loader = loader.region(Region::new(r.to_string()));
     }
     loader
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(settings: &ClientSettings) -> AwsContext {
+        let sdk_config = SdkConfig::builder()
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(settings.connect_timeout)
+                    .read_timeout(settings.read_timeout)
+                    .operation_attempt_timeout(settings.attempt_timeout)
+                    .operation_timeout(settings.operation_timeout)
+                    .build(),
+            )
+            .build();
+        AwsContext::from_sdk_config(&sdk_config, settings)
+    }
+
+    #[test]
+    fn a_deadline_caps_the_timeouts_and_keeps_the_call_counter() {
+        let ctx = context(&ClientSettings::default());
+        let short = ctx.with_deadline(Instant::now() + Duration::from_secs(9));
+        assert!(short.calls.is_shared_with(&ctx.calls));
+        assert!(!short.calls.is_shared_with(&CallCounter::new()));
+        let t = short.timeouts().unwrap();
+        let op = t.operation_timeout().unwrap();
+        assert!(
+            op <= Duration::from_secs(9) && op > Duration::from_secs(8),
+            "{op:?}"
+        );
+        let attempt = t.operation_attempt_timeout().unwrap();
+        assert!(attempt <= Duration::from_secs(3), "{attempt:?}");
+        assert!(t.read_timeout().unwrap() <= attempt);
+        assert!(t.connect_timeout().unwrap() <= Duration::from_secs(3));
+        // The original keeps its own timeouts.
+        let base = ctx.timeouts().unwrap();
+        assert_eq!(base.operation_timeout(), Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn a_far_deadline_keeps_shorter_timeouts_and_a_past_one_fails_fast() {
+        let ctx = context(&ClientSettings::default());
+        let long = ctx.with_deadline(Instant::now() + Duration::from_secs(3600));
+        let t = long.timeouts().unwrap();
+        assert_eq!(t.operation_timeout(), Some(Duration::from_secs(120)));
+        assert_eq!(t.operation_attempt_timeout(), Some(Duration::from_secs(30)));
+        assert_eq!(t.read_timeout(), Some(Duration::from_secs(20)));
+        assert_eq!(t.connect_timeout(), Some(Duration::from_secs(3)));
+
+        let past = ctx.with_deadline(Instant::now());
+        let t = past.timeouts().unwrap();
+        assert_eq!(t.operation_timeout(), Some(MIN_TIMEOUT));
+        assert_eq!(t.operation_attempt_timeout(), Some(MIN_TIMEOUT));
+    }
 }

@@ -71,6 +71,12 @@ impl CallCounter {
         self.snapshot().values().map(|c| c.retries).sum()
     }
 
+    /// True if `other` is this counter (a clone of it), not merely an equal one: what one
+    /// records, the other shows.
+    pub fn is_shared_with(&self, other: &CallCounter) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Forget everything recorded so far.
     pub fn reset(&self) {
         self.inner

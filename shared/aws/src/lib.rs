@@ -2,6 +2,8 @@
 //!
 //! - [`config`]: SDK clients for an account and region (retries, timeouts, endpoints from the
 //!   standard `AWS_ENDPOINT_URL*` variables) sharing one [`counter::CallCounter`].
+//! - [`budget`]: an invocation's deadline and what is left of it (see also
+//!   [`AwsContext::with_deadline`]).
 //! - [`counter`]: an SDK interceptor counting every attempt per `Service.Operation`.
 //! - [`error`]: [`AwsCallError`], an SDK failure naming its operation.
 //! - [`backup_setup`]: plans, rules and selections → `policy::facts::BackupSetup`.
@@ -13,6 +15,7 @@
 //! SDK types and the plain structs of the `policy` crate; no compliance decision is made here.
 
 pub mod backup_setup;
+pub mod budget;
 pub mod config;
 pub mod convert;
 pub mod counter;
@@ -24,6 +27,7 @@ pub mod publisher;
 pub mod restore;
 pub mod table;
 
+pub use budget::Budget;
 pub use config::{AwsContext, ClientSettings};
 pub use counter::{CallCounter, OperationCalls};
 pub use error::{AwsCallError, OperationContext};
