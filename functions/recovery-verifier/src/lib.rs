@@ -23,11 +23,11 @@ pub mod payload;
 pub mod verify;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use awsio::AwsContext;
 use awsio::finding_state::{self, FindingDiff, FindingState, OpenFinding};
 use awsio::publisher::{self, AlertMessage};
+use awsio::{AwsContext, Budget};
 use jiff::Timestamp;
 use lambda_runtime::LambdaEvent;
 use policy::{FindingCode, Policy, Verdict};
@@ -67,6 +67,10 @@ pub const ENV_STATE_TABLE: &str = "BG_STATE_TABLE";
 /// Environment variable: comma-separated regions to verify (default: the function's region).
 pub const ENV_REGIONS: &str = "BG_REGIONS";
 
+/// Time kept after the digest and state calls' own deadline, to log and return before the
+/// function's timeout.
+pub const PUBLISH_RESERVE: Duration = Duration::from_millis(500);
+
 /// Everything a run needs, built once per Lambda container.
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -80,7 +84,9 @@ pub struct Deps {
     pub home: AwsContext,
     /// Clients per region to verify, in order (the configured regions).
     pub regions: Vec<(String, AwsContext)>,
-    /// Stop starting new work this long before the Lambda deadline (time to publish and save).
+    /// Stop starting new work this long before the Lambda deadline. Calls still in flight are
+    /// cut at half of it (their clients' timeouts are capped there), which leaves the other
+    /// half to publish the digest and save the state.
     pub safety_margin: Duration,
     /// Concurrent independent calls per region.
     pub concurrency: usize,
@@ -172,30 +178,19 @@ impl VerifierOutcome {
     }
 }
 
-/// The instant to stop starting new work: the Lambda deadline (epoch ms; 0 = none) minus the
-/// safety margin.
-///
-/// A deadline that has already passed when the invocation starts is not one Lambda gives (it
-/// always hands a future deadline); `cargo lambda watch`'s emulator sends a constant `600000`
-/// (1970). It is treated as no deadline, with a warning, so the function still runs locally.
-pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
-    if deadline_ms == 0 {
-        return None;
-    }
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    if deadline_ms <= now_ms {
-        tracing::warn!(
-            deadline_ms,
-            now_ms,
-            "the invocation's deadline has already passed (a local emulator?): running without one"
-        );
-        return None;
-    }
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(margin);
-    Some(Instant::now() + left)
+/// The verifier's budget when the invocation gives no usable deadline (none, or one already
+/// past, as `cargo lambda watch` sends): the template's function timeout.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(900);
+
+/// The invocation's budget: the Lambda deadline (epoch ms), or [`DEFAULT_BUDGET`] from now
+/// when there is none in the future (see `awsio::Budget::from_deadline_ms`).
+pub fn invocation_budget(deadline_ms: u64) -> Budget {
+    Budget::from_deadline_ms(deadline_ms, DEFAULT_BUDGET)
+}
+
+/// The instant to stop starting new work: the budget's deadline minus the safety margin.
+pub fn work_deadline(budget: &Budget, margin: Duration) -> Instant {
+    budget.before_deadline(margin)
 }
 
 /// The open problems to remember after this run: the current ones, plus the previous ones of
@@ -287,9 +282,11 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
             }
         }
     }
+    let budget = invocation_budget(event.context.deadline);
     let opts = VerifyOptions {
         tables: inv.tables.clone(),
-        deadline: work_deadline(event.context.deadline, deps.safety_margin),
+        deadline: Some(work_deadline(&budget, deps.safety_margin)),
+        call_deadline: Some(budget.before_deadline(deps.safety_margin / 2)),
         concurrency: deps.concurrency,
         ..VerifyOptions::default()
     };
@@ -301,7 +298,11 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
     )
     .await;
 
-    // Compare with the previous run.
+    // Compare with the previous run. The digest and the state get what is left of the
+    // budget (the safety margin): their clients give up before the function's timeout.
+    let home = deps
+        .home
+        .with_deadline(budget.before_deadline(PUBLISH_RESERVE));
     let side_before = deps.home.calls.attempts();
     let mut state_errors = Vec::new();
     let mut previous: BTreeMap<String, Option<FindingState>> = BTreeMap::new();
@@ -309,9 +310,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
     let mut open_sets = BTreeMap::new();
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
     for r in &reports {
-        let prev = match finding_state::load(deps.home.dynamodb(), &deps.state_table, &r.region)
-            .await
-        {
+        let prev = match finding_state::load(home.dynamodb(), &deps.state_table, &r.region).await {
             Ok(p) => Some(p),
             Err(e) => {
                 state_errors.push(format!(
@@ -382,7 +381,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
     let nothing_verified = !reports.is_empty() && reports.iter().all(|r| !r.verified_something());
     let mut message_id = None;
     if !inv.dry_run {
-        let published = publisher::publish(deps.home.sns(), &deps.topic_arn, &message).await;
+        let published = publisher::publish(home.sns(), &deps.topic_arn, &message).await;
         println!(
             "{}",
             metrics::run_outcome_line(Timestamp::now(), published.is_ok())
@@ -410,7 +409,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
             }
             let prev = previous.get(&r.region).and_then(|p| p.as_ref());
             if let Err(e) = finding_state::save(
-                deps.home.dynamodb(),
+                home.dynamodb(),
                 &deps.state_table,
                 &r.region,
                 open,

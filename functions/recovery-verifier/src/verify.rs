@@ -46,6 +46,11 @@ pub struct VerifyOptions {
     pub tables: Vec<String>,
     /// Start no new AWS call after this instant (the Lambda deadline minus a safety margin).
     pub deadline: Option<Instant>,
+    /// No call may still run after this instant: the clients' timeouts are capped to it (an
+    /// AWS call that hangs ends there as unread). Later than `deadline`, so calls in flight
+    /// when new work stops may finish; earlier than the Lambda deadline, so the digest still
+    /// has time to go out. `None`: no cap.
+    pub call_deadline: Option<Instant>,
     /// Recovery points are listed from `now − retention − lookback_slack`, so points near the
     /// oldest slot (and their near misses) are seen.
     pub lookback_slack: SignedDuration,
@@ -58,6 +63,7 @@ impl Default for VerifyOptions {
         Self {
             tables: Vec::new(),
             deadline: None,
+            call_deadline: None,
             lookback_slack: SignedDuration::from_hours(24 * 7),
             concurrency: 8,
         }
@@ -164,7 +170,8 @@ pub async fn verify_region(
     let started = Instant::now();
     let before = ctx.calls.snapshot();
     let region = ctx.region().unwrap_or("(no region)").to_string();
-    let verified = match read_inventory(ctx, &read_options(policy, now, opts)).await {
+    let verified = match read_inventory(&capped(ctx, opts), &read_options(policy, now, opts)).await
+    {
         Ok(inventory) => verify_inventory(ctx, &inventory, policy, now, opts).await,
         Err(failure) => failed(failure),
     };
@@ -190,6 +197,16 @@ pub async fn verify_region(
         retries,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         region,
+    }
+}
+
+/// `ctx` with its clients' timeouts capped to the time left before the call deadline (no hung
+/// call outlives it), sharing `ctx`'s call counter; `ctx` itself without one. Built per phase,
+/// so a phase that starts late gets the time actually left.
+fn capped(ctx: &AwsContext, opts: &VerifyOptions) -> AwsContext {
+    match opts.call_deadline {
+        Some(d) => ctx.with_deadline(d),
+        None => ctx.clone(),
     }
 }
 
@@ -248,7 +265,7 @@ async fn verify_inventory(
         )
     };
     let mut evaluations: Vec<TableEvaluation> = tables.iter().map(judge).collect();
-    let creation = read_creation_times(ctx, &mut evaluations, opts).await;
+    let creation = read_creation_times(&capped(ctx, opts), &mut evaluations, opts).await;
     for (i, created) in &creation.results {
         let mut table = evaluations[*i].table.clone();
         evaluations[*i] = match created {

@@ -440,18 +440,20 @@ async fn several_regions_are_verified_in_one_run_and_reported_per_region() {
 async fn tables_not_reached_before_the_deadline_are_reported_unverifiable() {
     let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
     let expected = account.expected_findings().unwrap();
-    // The job listing takes 2.5 s; the deadline is 1.5 s away: the inventory completes, but no
-    // DescribeTable may start any more.
+    // The deadline is 30 s away with a 27 s safety margin: new work stops after 3 s, calls in
+    // flight may run until 16.5 s (attempts capped at a third of that: 5.5 s). The job listing
+    // takes 3.5 s: it completes, but no DescribeTable may start any more.
     let mut slow = Fault::new("ListBackupJobs");
-    slow.latency_ms = 2500;
+    slow.latency_ms = 3500;
     account.standin().set_fault(slow).unwrap();
-    let deps = deps(&account).await;
+    let mut deps = deps(&account).await;
+    deps.safety_margin = std::time::Duration::from_secs(27);
     let mut context = Context::default();
     context.deadline = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64
-        + 1500;
+        + 30_000;
     let outcome = run(LambdaEvent::new(at_now(&account), context), &deps)
         .await
         .unwrap();

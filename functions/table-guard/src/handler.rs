@@ -44,7 +44,7 @@ use awsio::publisher::{self, PublishError};
 use awsio::table::{self, Backoff, Lookup};
 use awsio::{AwsContext, Budget};
 use policy::config::Policy;
-use policy::evaluate::{self, Coverage, TableEvaluation};
+use policy::evaluate::{Coverage, Evaluator, TableEvaluation};
 use policy::facts::{BackupSetup, Fact, TableFacts};
 
 use crate::alert;
@@ -743,8 +743,9 @@ async fn process(
     };
 
     // Decision (policy only).
-    let initial = evaluate::evaluate_new_table(&facts, &setup, &deps.policy);
-    let proposed = evaluate::remediation_tag(&facts, &setup, &deps.policy);
+    let evaluator = Evaluator::new(&setup, &deps.policy);
+    let initial = evaluator.evaluate_new_table(&facts);
+    let proposed = evaluator.remediation_tag(&facts);
     outcome.initial_verdict = Some(initial.verdict);
     outcome.initial_findings = initial.findings.clone();
 
@@ -776,7 +777,7 @@ async fn process(
                     if let Fact::Known(t) = &mut tagged.tags {
                         t.insert(key.clone(), value.clone());
                     }
-                    final_eval = evaluate::evaluate_new_table(&tagged, &setup, &deps.policy);
+                    final_eval = evaluator.evaluate_new_table(&tagged);
                     let confirmed = matches!(final_eval.coverage, Coverage::Protected { .. });
                     outcome.actions.push(Action::TagAdded {
                         key,
