@@ -1,5 +1,5 @@
-//! docs/BENCHMARKS.md from [`Results`]: tables with min / median / max, the targets of
-//! issue 8 checked against the numbers, and what the numbers mean.
+//! docs/BENCHMARKS.md from [`Results`]: tables with min / median / max, the performance
+//! targets checked against the numbers, and what the numbers mean.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -240,7 +240,7 @@ pub fn render(res: &Results, command: &str) -> String {
          (`VmHWM`) is the run's alone (runtime, SDK clients and the verification).\n"
     );
 
-    let _ = writeln!(o, "## Targets (issue 8)\n");
+    let _ = writeln!(o, "## Targets\n");
     let _ = writeln!(o, "| Target | Measured | |\n|---|---|---|");
     for t in targets(res) {
         let _ = writeln!(o, "| {} | {} | {} |", t.what, t.measured, yes(t.ok));

@@ -2,12 +2,10 @@
 //! counter records them; when every attempt is throttled the error surfaces after the
 //! configured attempts, naming the operation.
 //!
-//! Note on speed: `awsio` uses the SDK's *adaptive* retry mode, whose client-side rate
-//! limiter, once throttled, delays each further attempt by seconds (measured here: 8-20 s per
-//! call at this low request rate). The first test uses the product's clients as they are, with
-//! just one throttled call; the exhaustion test uses a standard-mode client with the same
-//! max attempts and the same call counter, so it finishes in well under a second instead of
-//! minutes.
+//! The first test uses the product's clients as they are (standard retry mode, 6 attempts),
+//! with just one throttled call; the exhaustion test uses a client with the same max attempts
+//! and the same call counter but a short initial backoff, so it finishes in well under a
+//! second.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! The template's backup plan and selection, created in the local account exactly as
-//! `sam deploy` would create them, are judged conformant by the verifier (issue 6).
+//! `sam deploy` would create them, are judged conformant by the verifier.
 //!
 //! The values come from `template.yaml` itself (its parameter defaults, plus the
 //! `SelectionMode` override), exported as AWS Backup API inputs by

@@ -1,5 +1,5 @@
 //! The recovery verifier against the local account (moto + AWS Backup stand-in), called
-//! in-process (`lambda_runtime::run` only works inside Lambda): the Must-show list of issue 5.
+//! in-process (`lambda_runtime::run` only works inside Lambda).
 
 mod common;
 

@@ -848,7 +848,7 @@ async fn tag_resource_retries_a_table_still_being_created_and_not_a_denial() {
     assert_eq!(e.operation, "DynamoDB.TagResource");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 
-    // Throttling: the SDK retries it first (adaptive mode); the call succeeds.
+    // Throttling: the SDK retries it first (standard mode); the call succeeds.
     let calls = Arc::new(AtomicUsize::new(0));
     let throttled = Some((400, "ThrottlingException"));
     let ctx = fake_dynamodb_ctx(&fake_dynamodb(vec![throttled, None], calls.clone()).await).await;

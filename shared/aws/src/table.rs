@@ -5,7 +5,7 @@
 //! A table that does not exist is [`Lookup::Gone`], not an error: events are delivered late
 //! and tables are deleted.
 //!
-//! Retries here are on top of the SDK's (adaptive mode, throttling and transient errors):
+//! Retries here are on top of the SDK's (standard mode: throttling and transient errors):
 //!
 //! * [`read_tags_expecting`] reads again, with backoff, while the read does not yet show the
 //!   tags the event says the call set (or does not show the table yet);
