@@ -730,6 +730,11 @@ impl LocalAccount {
         AwsContext::from_sdk_config(&config, settings)
     }
 
+    /// Creates a table in moto after start-up (past the fault proxy), as seeding does.
+    pub async fn create_table(&self, table: &TableSpec) -> Result<(), AccountError> {
+        self.seed_table(table).await
+    }
+
     /// The fault proxy in front of moto, if the account was started with one.
     pub fn proxy(&self) -> Option<&FaultProxy> {
         self.proxy.as_ref()

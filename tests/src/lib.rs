@@ -25,4 +25,4 @@ pub mod standin;
 
 pub use account::{AccountError, Alert, LocalAccount, SeededPlan, SeededRule};
 pub use moto::{MotoError, MotoServer};
-pub use scenario::{ExpectedFinding, Scenario, ScenarioError};
+pub use scenario::{ExpectedFinding, Scenario, ScenarioError, TableSpec};
