@@ -303,10 +303,10 @@ fn error_response(operation: &str, protocol: Protocol, error: InjectedError) -> 
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),
     );
-    if protocol != Protocol::Query {
-        if let Ok(v) = HeaderValue::from_str(code) {
-            r.headers_mut().insert("x-amzn-errortype", v);
-        }
+    if protocol != Protocol::Query
+        && let Ok(v) = HeaderValue::from_str(code)
+    {
+        r.headers_mut().insert("x-amzn-errortype", v);
     }
     r.headers_mut().insert(
         "x-amzn-requestid",

@@ -180,10 +180,10 @@ async fn run_cell(
     seed_state(acct, seeded).await;
     acct.receive_alerts().await.unwrap();
     let mut violations = Vec::new();
-    if let (Some(op), Some(k)) = (operation, kind) {
-        if let Err(e) = matrix::inject(acct, op, k, HANG) {
-            violations.push(e);
-        }
+    if let (Some(op), Some(k)) = (operation, kind)
+        && let Err(e) = matrix::inject(acct, op, k, HANG)
+    {
+        violations.push(e);
     }
     let deps = deps(acct).await;
     let mut context = Context::default();

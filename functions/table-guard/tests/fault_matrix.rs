@@ -258,10 +258,10 @@ async fn run_cell(
             InjectedError::AccessDenied,
         ));
     }
-    if let (Some(op), Some(k)) = (operation, kind) {
-        if let Err(e) = matrix::inject(acct, op, k, HANG) {
-            violations.push(e);
-        }
+    if let (Some(op), Some(k)) = (operation, kind)
+        && let Err(e) = matrix::inject(acct, op, k, HANG)
+    {
+        violations.push(e);
     }
     let d = deps(acct).await;
     let ran = invoke(&ev, &d).await;
