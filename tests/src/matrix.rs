@@ -284,13 +284,15 @@ impl Matrix {
     /// Prints the summary, then writes (`BG_WRITE_DOCS=1`) or compares this section of
     /// [`DOC_PATH`]. Returns the problems: the violations and a stale document.
     pub fn finish(&self) -> Vec<String> {
-        println!(
-            "{} fault matrix: {} cells ({} faulted), {} violation(s)",
+        // Straight to stderr, past the test harness's capture: shown even when the test passes.
+        let summary = format!(
+            "{} fault matrix: {} cells ({} faulted), {} violation(s)\n",
             self.function,
             self.cells.len(),
             self.fault_cells(),
             self.violations().len()
         );
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), summary.as_bytes());
         let mut problems = Vec::new();
         if let Err(e) = sync_section(&self.function, &self.render()) {
             problems.push(e);

@@ -341,7 +341,16 @@ async fn run_cell(
                 "; no digest"
             });
             s.push_str(&format!("; {} resolved", resolved.len()));
-            if !o.state_errors.is_empty() {
+            if o.state_errors
+                .iter()
+                .any(|e| e.contains("could not be loaded"))
+            {
+                s.push_str("; previous state unreadable");
+            }
+            if o.state_errors
+                .iter()
+                .any(|e| e.contains("could not be saved"))
+            {
                 s.push_str("; state not saved");
             }
             s
