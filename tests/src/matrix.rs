@@ -322,7 +322,7 @@ stand-in:\n\n\
 - **throttling** / **5xx**: the protocol's throttling error or a 5xx on every attempt, so the\n\
   call fails past the SDK's retries (standard mode, 6 attempts, 5 ms initial backoff in tests);\n\
 - **AccessDenied**: the protocol's denial (never retried);\n\
-- **hang**: every call held longer than the invocation's deadline (verifier 5 s, guard 3 s in\n\
+- **hang**: every call held longer than the invocation's deadline (verifier 6 s, guard 3 s in\n\
   tests); the clients keep the production timeouts (attempt 30 s, operation 120 s), so only a\n\
   deadline-derived call budget bounds the call; the harness kills the invocation at the deadline,\n\
   as Lambda does;\n\

@@ -18,11 +18,11 @@ use recovery_verifier::{AWS_OPERATIONS, Deps, VerifierError, VerifierOutcome};
 use serde_json::{Value, json};
 
 /// The invocation's deadline (Lambda's timeout, scaled down).
-const DEADLINE: Duration = Duration::from_secs(5);
+const DEADLINE: Duration = Duration::from_secs(6);
 /// The verifier's safety margin before the deadline.
 const SAFETY_MARGIN: Duration = Duration::from_millis(1500);
 /// How long a hung call is held (longer than the deadline).
-const HANG: Duration = Duration::from_secs(7);
+const HANG: Duration = Duration::from_secs(8);
 /// Seeded open findings per table: enough for the saved state to need a second chunk item, so
 /// a save deletes the previous generation's chunk (`DeleteItem`).
 const SEEDED_PER_TABLE: usize = 60;
