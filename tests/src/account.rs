@@ -12,6 +12,7 @@ use futures::{StreamExt, TryStreamExt};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::fault_proxy::FaultProxy;
 use crate::moto::{MotoError, MotoServer};
 use crate::scenario::{
     ExpectedFinding, PointSpec, STATE_TABLE, Scenario, ScenarioError, SelectionSpec, TableSpec,
@@ -45,6 +46,9 @@ pub enum AccountError {
     /// The Backup stand-in could not start.
     #[error("cannot start the AWS Backup stand-in: {0}")]
     StandInStart(std::io::Error),
+    /// The fault proxy could not start.
+    #[error("cannot start the fault proxy in front of moto: {0}")]
+    ProxyStart(std::io::Error),
     /// The Backup stand-in refused seed data.
     #[error("the AWS Backup stand-in refused {what}: {source}")]
     StandInSeed {
@@ -189,11 +193,23 @@ pub struct LocalAccount {
     plans: BTreeMap<String, SeededPlan>,
     sqs: aws_sdk_sqs::Client,
     seed_ctx: AwsContext,
+    proxy: Option<FaultProxy>,
 }
 
 impl LocalAccount {
     /// Starts moto and the stand-in and seeds them with the (expanded) scenario.
     pub async fn start(scenario: &Scenario) -> Result<LocalAccount, AccountError> {
+        Self::start_inner(scenario, false).await
+    }
+
+    /// Like [`LocalAccount::start`], with a [`FaultProxy`] in front of moto: [`Self::env`]
+    /// (and so [`Self::context`]) then points moto's services at the proxy, while seeding and
+    /// [`Self::receive_alerts`] talk to moto directly.
+    pub async fn start_with_proxy(scenario: &Scenario) -> Result<LocalAccount, AccountError> {
+        Self::start_inner(scenario, true).await
+    }
+
+    async fn start_inner(scenario: &Scenario, proxy: bool) -> Result<LocalAccount, AccountError> {
         let scenario = scenario.expand()?;
         let (moto, standin) = tokio::join!(
             MotoServer::start(),
@@ -207,6 +223,15 @@ impl LocalAccount {
         );
         let moto = moto?;
         let standin = standin.map_err(AccountError::StandInStart)?;
+        let proxy = if proxy {
+            Some(
+                FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], moto.port())))
+                    .await
+                    .map_err(AccountError::ProxyStart)?,
+            )
+        } else {
+            None
+        };
         let vars = base_env(&scenario, &moto.endpoint(), &standin.endpoint());
         let seed_ctx = AwsContext::from_vars(&vars, Some(&scenario.region)).await;
         let sqs = aws_sdk_sqs::Client::new(&seed_ctx.sdk_config);
@@ -219,6 +244,7 @@ impl LocalAccount {
             plans: BTreeMap::new(),
             sqs,
             seed_ctx,
+            proxy,
         };
         account.seed_tables().await?;
         account.seed_alerts().await?;
@@ -662,7 +688,26 @@ impl LocalAccount {
     /// The variables that point an SDK (or a function run locally) at this account:
     /// `AWS_ENDPOINT_URL` (moto), `AWS_ENDPOINT_URL_BACKUP` (the stand-in), region, test
     /// credentials, `BG_TOPIC_ARN` and `BG_STATE_TABLE`.
+    ///
+    /// With a fault proxy ([`Self::start_with_proxy`]) `AWS_ENDPOINT_URL` is the proxy's.
     pub fn env(&self) -> Vec<(String, String)> {
+        let moto = match &self.proxy {
+            Some(p) => p.endpoint(),
+            None => self.moto.endpoint(),
+        };
+        let mut vars = base_env(&self.scenario, &moto, &self.standin.endpoint());
+        vars.push((TOPIC_VAR.into(), self.topic_arn.clone()));
+        vars.push((STATE_TABLE_VAR.into(), STATE_TABLE.into()));
+        vars
+    }
+
+    /// Fresh SDK clients (with their own call counter) for this account.
+    pub async fn context(&self) -> AwsContext {
+        AwsContext::from_vars(&self.env(), Some(&self.scenario.region)).await
+    }
+
+    /// [`Self::env`] with moto's own endpoint (past the fault proxy, if there is one).
+    pub fn direct_env(&self) -> Vec<(String, String)> {
         let mut vars = base_env(
             &self.scenario,
             &self.moto.endpoint(),
@@ -673,9 +718,26 @@ impl LocalAccount {
         vars
     }
 
-    /// Fresh SDK clients (with their own call counter) for this account.
-    pub async fn context(&self) -> AwsContext {
-        AwsContext::from_vars(&self.env(), Some(&self.scenario.region)).await
+    /// Clients that talk to moto directly, past the fault proxy (for test setup).
+    pub async fn direct_context(&self) -> AwsContext {
+        AwsContext::from_vars(&self.direct_env(), Some(&self.scenario.region)).await
+    }
+
+    /// Fresh clients for [`Self::env`] with the given retry and timeout settings (e.g. a few
+    /// milliseconds of backoff, so "past the retries" is quick in tests).
+    pub async fn context_with(&self, settings: &awsio::config::ClientSettings) -> AwsContext {
+        let config = sdk_config(&self.env(), &self.scenario.region, settings).await;
+        AwsContext::from_sdk_config(&config, settings)
+    }
+
+    /// Creates a table in moto after start-up (past the fault proxy), as seeding does.
+    pub async fn create_table(&self, table: &TableSpec) -> Result<(), AccountError> {
+        self.seed_table(table).await
+    }
+
+    /// The fault proxy in front of moto, if the account was started with one.
+    pub fn proxy(&self) -> Option<&FaultProxy> {
+        self.proxy.as_ref()
     }
 
     /// The Backup stand-in (faults, call counts).
@@ -765,6 +827,36 @@ impl LocalAccount {
             }
         }
     }
+}
+
+/// An SDK config resolved from `vars` only (no process environment, no config files), with
+/// the project's HTTPS client and `settings`' retries and timeouts.
+pub async fn sdk_config(
+    vars: &[(String, String)],
+    region: &str,
+    settings: &awsio::config::ClientSettings,
+) -> aws_config::SdkConfig {
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .env(aws_types::os_shim_internal::Env::from_slice(&pairs))
+        .fs(aws_types::os_shim_internal::Fs::from_slice(&[]))
+        .http_client(awsio::config::https_client())
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(settings.max_attempts)
+                .with_initial_backoff(settings.initial_backoff),
+        )
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(settings.connect_timeout)
+                .read_timeout(settings.read_timeout)
+                .operation_attempt_timeout(settings.attempt_timeout)
+                .operation_timeout(settings.operation_timeout)
+                .build(),
+        )
+        .region(aws_config::Region::new(region.to_string()))
+        .load()
+        .await
 }
 
 fn base_env(scenario: &Scenario, moto: &str, standin: &str) -> Vec<(String, String)> {

@@ -10,13 +10,19 @@
 //!   scheduled recovery points and the findings each scenario is built to produce.
 //! - [`account`]: [`LocalAccount`], both servers seeded from a scenario through the real SDK
 //!   clients, with an SNS alert topic read back through a subscribed SQS queue.
+//! - [`fault_proxy`]: a fault-injecting HTTP proxy in front of moto (throttling, 5xx,
+//!   denials, hangs, second-page failures per operation).
+//! - [`matrix`]: the fault matrix's cells, fault kinds, violations and the rendering of
+//!   `docs/FAULT_MATRIX.md`.
 
 pub mod account;
+pub mod fault_proxy;
 pub mod http;
+pub mod matrix;
 pub mod moto;
 pub mod scenario;
 pub mod standin;
 
 pub use account::{AccountError, Alert, LocalAccount, SeededPlan, SeededRule};
 pub use moto::{MotoError, MotoServer};
-pub use scenario::{ExpectedFinding, Scenario, ScenarioError};
+pub use scenario::{ExpectedFinding, Scenario, ScenarioError, TableSpec};

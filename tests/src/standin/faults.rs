@@ -57,6 +57,10 @@ impl FailKind {
 /// All effects apply to every call the fault matches: `latency_ms` first, then the first
 /// error that fires in this order: `fail_always`, `throttle_first`, `throttle_every`,
 /// `throttle_rate`, `error_5xx_every`.
+///
+/// `page_size` and `next_token_only` make a paginated read fail on its second page: the
+/// first page is cut to `page_size` items (so a `nextToken` follows), and only calls carrying
+/// a `nextToken` match the fault's errors and latency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -86,6 +90,13 @@ pub struct Fault {
     /// PRNG seed for `throttle_rate` (a fixed default when absent).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Only calls carrying a `nextToken` (a second or later page) match the errors and the
+    /// latency.
+    #[serde(default)]
+    pub next_token_only: bool,
+    /// Pages of matching list calls hold at most this many items (overrides `maxResults`).
+    #[serde(default)]
+    pub page_size: Option<u64>,
 }
 
 impl Default for Fault {
@@ -107,6 +118,8 @@ impl Fault {
             fail_always: None,
             vault: None,
             seed: None,
+            next_token_only: false,
+            page_size: None,
         }
     }
 
@@ -128,6 +141,11 @@ impl Fault {
                 "throttle_rate {} is not within 0.0..=1.0",
                 self.throttle_rate
             )));
+        }
+        if self.page_size == Some(0) {
+            return Err(invalid(
+                "page_size 0: a page holds at least one item".into(),
+            ));
         }
         if self.latency_ms > 600_000 {
             return Err(invalid(format!(
@@ -155,6 +173,8 @@ pub struct Decision {
     pub latency: Duration,
     /// Injected error, if any.
     pub error: Option<ApiError>,
+    /// Items per page imposed by a fault (smallest wins), if any.
+    pub page_size: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -226,6 +246,14 @@ impl FaultSet {
         self.active.clear();
     }
 
+    /// The active faults with how many calls each has matched (errors and latency applied).
+    pub fn hits(&self) -> Vec<(Fault, u64)> {
+        self.active
+            .iter()
+            .map(|a| (a.fault.clone(), a.calls))
+            .collect()
+    }
+
     /// The active faults, in the order they were set.
     pub fn list(&self) -> Vec<Fault> {
         self.active.iter().map(|a| a.fault.clone()).collect()
@@ -234,9 +262,27 @@ impl FaultSet {
     /// Decides one call: every matching fault counts it; the longest latency applies and
     /// the first fault (in setting order) that fires supplies the error.
     pub fn decide(&mut self, operation: &str, vault: Option<&str>) -> Decision {
+        self.decide_page(operation, vault, false)
+    }
+
+    /// [`FaultSet::decide`] for a list call; `has_token` says whether it carries a
+    /// `nextToken` (faults with `next_token_only` match only those).
+    pub fn decide_page(
+        &mut self,
+        operation: &str,
+        vault: Option<&str>,
+        has_token: bool,
+    ) -> Decision {
         let mut decision = Decision::default();
         for active in self.active.iter_mut() {
             if !active.fault.matches(operation, vault) {
+                continue;
+            }
+            if let Some(n) = active.fault.page_size {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                decision.page_size = Some(decision.page_size.map_or(n, |p| p.min(n)));
+            }
+            if active.fault.next_token_only && !has_token {
                 continue;
             }
             decision.latency = decision
@@ -366,6 +412,29 @@ mod tests {
             })
             .unwrap_err();
         assert!(err.to_string().contains("throttle_rate"), "{err}");
+    }
+
+    #[test]
+    fn next_token_only_faults_hit_later_pages_and_cut_the_first() {
+        let mut set = FaultSet::default();
+        set.set(Fault {
+            fail_always: Some(FailKind::InternalServerError),
+            next_token_only: true,
+            page_size: Some(1),
+            ..Fault::new("ListBackupJobs")
+        })
+        .unwrap();
+        let first = set.decide_page("ListBackupJobs", None, false);
+        assert_eq!((first.error.is_none(), first.page_size), (true, Some(1)));
+        let second = set.decide_page("ListBackupJobs", None, true);
+        assert_eq!(second.error.map(|e| e.code), Some("InternalFailure"));
+        assert!(
+            set.set(Fault {
+                page_size: Some(0),
+                ..Fault::new("*")
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -55,7 +55,8 @@
 //! - `POST /_standin/backup-jobs` — JSON array of [`BackupJob`] (`ListBackupJobs` member
 //!   shape). → `{"added": n}`
 //! - `POST /_standin/faults` — one [`Fault`] (replaces a fault with the same `operation` and
-//!   `vault`); `GET` lists them; `DELETE` clears them. → `{"faults": [...]}`
+//!   `vault`); `GET` lists them; `DELETE` clears them. → `{"faults": [...]}`. A fault with
+//!   `next_token_only` and `page_size` fails only second and later pages of a list call.
 //! - `GET /_standin/calls` — `{"ListBackupPlans": 3, ...}`: calls per operation, including
 //!   failed and injected ones; `DELETE` resets the counts.
 //! - `POST /_standin/reset` — forgets all state, counts and faults.
@@ -174,6 +175,11 @@ impl StandIn {
     /// The active faults.
     pub fn faults(&self) -> Vec<Fault> {
         lock(&self.shared.faults).list()
+    }
+
+    /// The active faults with how many calls each has matched.
+    pub fn fault_hits(&self) -> Vec<(Fault, u64)> {
+        lock(&self.shared.faults).hits()
     }
 
     /// Removes every fault.

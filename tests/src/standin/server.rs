@@ -54,12 +54,35 @@ impl Shared {
     async fn enter(&self, operation: &'static str, vault: Option<&str>) -> Result<(), ApiError> {
         *lock(&self.calls).entry(operation.to_string()).or_insert(0) += 1;
         let decision = lock(&self.faults).decide(operation, vault);
+        Self::apply(decision).await.map(|_| ())
+    }
+
+    /// [`Shared::enter`] for a list call: faults see whether it carries a `nextToken`, and the
+    /// page is read from `q` with a fault's `page_size` applied.
+    async fn enter_list(
+        &self,
+        operation: &'static str,
+        vault: Option<&str>,
+        q: &HashMap<String, String>,
+    ) -> Result<Page, ApiError> {
+        *lock(&self.calls).entry(operation.to_string()).or_insert(0) += 1;
+        let has_token = q.get("nextToken").is_some_and(|t| !t.is_empty());
+        let decision = lock(&self.faults).decide_page(operation, vault, has_token);
+        let page_size = Self::apply(decision).await?;
+        let mut page = page(q)?;
+        if let Some(n) = page_size {
+            page.max = page.max.min(n);
+        }
+        Ok(page)
+    }
+
+    async fn apply(decision: super::faults::Decision) -> Result<Option<usize>, ApiError> {
         if !decision.latency.is_zero() {
             tokio::time::sleep(decision.latency).await;
         }
         match decision.error {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => Ok(decision.page_size),
         }
     }
 }
@@ -123,14 +146,13 @@ async fn describe_backup_vault(State(st): S, Path(name): Path<String>, Query(q):
 }
 
 async fn list_backup_vaults(State(st): S, Query(q): Q) -> ApiResult {
-    st.enter("ListBackupVaults", None).await?;
+    let page = st.enter_list("ListBackupVaults", None, &q).await?;
     allow(&q, &["vaultType", "shared", "nextToken", "maxResults"])?;
     if flag(&q, "shared")? {
         return Err(ApiError::invalid_parameter(
             "shared=true is not supported by the Backup stand-in (it has no shared vaults)",
         ));
     }
-    let page = page(&q)?;
     Ok(Json(lock(&st.store).list_backup_vaults(
         q.get("vaultType").map(String::as_str),
         &page,
@@ -172,10 +194,9 @@ async fn delete_backup_plan(State(st): S, Path(id): Path<String>) -> ApiResult {
 }
 
 async fn list_backup_plans(State(st): S, Query(q): Q) -> ApiResult {
-    st.enter("ListBackupPlans", None).await?;
+    let page = st.enter_list("ListBackupPlans", None, &q).await?;
     allow(&q, &["nextToken", "maxResults", "includeDeleted"])?;
     let include_deleted = flag(&q, "includeDeleted")?;
-    let page = page(&q)?;
     Ok(Json(
         lock(&st.store).list_backup_plans(include_deleted, &page),
     ))
@@ -210,9 +231,8 @@ async fn delete_backup_selection(
 }
 
 async fn list_backup_selections(State(st): S, Path(plan): Path<String>, Query(q): Q) -> ApiResult {
-    st.enter("ListBackupSelections", None).await?;
+    let page = st.enter_list("ListBackupSelections", None, &q).await?;
     allow(&q, &["nextToken", "maxResults"])?;
-    let page = page(&q)?;
     Ok(Json(lock(&st.store).list_backup_selections(&plan, &page)?))
 }
 
@@ -223,7 +243,8 @@ async fn list_recovery_points_by_backup_vault(
     Path(vault): Path<String>,
     Query(q): Q,
 ) -> ApiResult {
-    st.enter("ListRecoveryPointsByBackupVault", Some(&vault))
+    let page = st
+        .enter_list("ListRecoveryPointsByBackupVault", Some(&vault), &q)
         .await?;
     allow(
         &q,
@@ -248,7 +269,6 @@ async fn list_recovery_points_by_backup_vault(
         parent_recovery_point_arn: s(&q, "parentRecoveryPointArn"),
         account_id: s(&q, "backupVaultAccountId"),
     };
-    let page = page(&q)?;
     Ok(Json(lock(&st.store).list_recovery_points_by_backup_vault(
         &vault, &filter, &page,
     )?))
@@ -279,11 +299,13 @@ async fn describe_recovery_point(
 }
 
 async fn list_backup_jobs(State(st): S, Query(q): Q) -> ApiResult {
-    st.enter(
-        "ListBackupJobs",
-        q.get("backupVaultName").map(String::as_str),
-    )
-    .await?;
+    let page = st
+        .enter_list(
+            "ListBackupJobs",
+            q.get("backupVaultName").map(String::as_str),
+            &q,
+        )
+        .await?;
     allow(
         &q,
         &[
@@ -315,7 +337,6 @@ async fn list_backup_jobs(State(st): S, Query(q): Q) -> ApiResult {
         parent_job_id: s(&q, "parentJobId"),
         message_category: s(&q, "messageCategory"),
     };
-    let page = page(&q)?;
     Ok(Json(lock(&st.store).list_backup_jobs(&filter, &page)))
 }
 

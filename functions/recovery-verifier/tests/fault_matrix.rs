@@ -1,0 +1,479 @@
+//! The verifier's fault matrix: every operation of `AWS_OPERATIONS` × every fault (see
+//! `local_account::matrix`), against one local account with the fault proxy in front of moto.
+//! Every cell runs, every violation is collected, and the test fails once at the end with the
+//! table of all of them; the cells render the verifier's section of `docs/FAULT_MATRIX.md`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use awsio::config::ClientSettings;
+use awsio::finding_state::{self, OpenFinding};
+use jiff::Timestamp;
+use lambda_runtime::{Context, LambdaEvent};
+use local_account::matrix::{self, Cell, FaultKind, Matrix};
+use local_account::scenario::STATE_TABLE;
+use local_account::{LocalAccount, Scenario};
+use policy::{Policy, Verdict};
+use recovery_verifier::{AWS_OPERATIONS, Deps, VerifierError, VerifierOutcome};
+use serde_json::{Value, json};
+
+/// The invocation's deadline (Lambda's timeout, scaled down).
+const DEADLINE: Duration = Duration::from_secs(6);
+/// The verifier's safety margin before the deadline.
+const SAFETY_MARGIN: Duration = Duration::from_millis(1500);
+/// How long a hung call is held (longer than the deadline).
+const HANG: Duration = Duration::from_secs(8);
+/// Seeded open findings per table: enough for the saved state to need a second chunk item, so
+/// a save deletes the previous generation's chunk (`DeleteItem`).
+const SEEDED_PER_TABLE: usize = 60;
+
+const INVARIANTS: &[&str] = &[
+    "no table is `compliant` whose judgement needed the faulted fact (STS, ListTables: every table; tags, plans, selections, vaults, recovery points, jobs: every table; DescribeTable: the tables whose creation time the fault-free run read; state table and SNS: none)",
+    "no open finding of the seeded previous state (every table has some) is resolved, or dropped from the saved state, for a table whose verdict needed the faulted fact, is unverifiable, or is missing from the report",
+    "the run published its digest (the SQS subscriber received it) or returned Err; being killed at the deadline is neither",
+    "the EMF lines count the unverifiable tables as the report does (and a failed region as failed)",
+    "the faulted operation was called (the fault fired), and the SDK classified the fault as intended (throttling and 5xx retried, AccessDenied not)",
+];
+
+/// audit-finding, plus a second selection and a second failed job so that every paginated
+/// Backup read has a second page at one item per page.
+fn scenario() -> Scenario {
+    let path = format!(
+        "{}/../../tests/scenarios/audit-finding.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["name"] = json!("fault-matrix");
+    v["expectations"] = json!([]);
+    v["selections"].as_array_mut().unwrap().push(json!({
+        "plan": "analytics-35d",
+        "name": "analytics-extra",
+        "resources": ["arn:aws:dynamodb:us-east-1:123456789012:table/analytics-none"]
+    }));
+    let mut job = v["backup_jobs"][0].clone();
+    job["id"] = json!("5A2F3E4D-6C7B-4A89-9FAE-1B2C3D4E5F60");
+    job["table"] = json!("orders");
+    v["backup_jobs"].as_array_mut().unwrap().push(job);
+    Scenario::from_json(&v.to_string(), "fault-matrix").unwrap()
+}
+
+fn settings() -> ClientSettings {
+    ClientSettings {
+        initial_backoff: Duration::from_millis(5),
+        ..ClientSettings::default()
+    }
+}
+
+async fn deps(acct: &LocalAccount) -> Deps {
+    let region = acct.scenario().region.clone();
+    Deps {
+        policy: Policy::default(),
+        topic_arn: acct.topic_arn().to_string(),
+        state_table: STATE_TABLE.to_string(),
+        home: acct.context_with(&settings()).await,
+        regions: vec![(region, acct.context_with(&settings()).await)],
+        safety_margin: SAFETY_MARGIN,
+        concurrency: 8,
+    }
+}
+
+fn seeded_findings(acct: &LocalAccount) -> BTreeMap<String, OpenFinding> {
+    let filler = "x".repeat(150);
+    acct.scenario()
+        .tables
+        .iter()
+        .flat_map(|t| {
+            let filler = filler.clone();
+            (0..SEEDED_PER_TABLE).map(move |i| {
+                let id = format!("seed-{}-{i}", t.name);
+                (
+                    id.clone(),
+                    OpenFinding {
+                        id,
+                        code: "MISSED_SLOT".into(),
+                        severity: "high".into(),
+                        table: t.name.clone(),
+                        subject: Some(format!("2026-0{}-15T00:00:00Z {filler}", 1 + i % 9)),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+/// Saves the previous state (every table with open findings), past the proxy.
+async fn seed_state(acct: &LocalAccount, findings: &BTreeMap<String, OpenFinding>) {
+    let ctx = acct.direct_context().await;
+    let region = &acct.scenario().region;
+    let prev = finding_state::load(ctx.dynamodb(), STATE_TABLE, region)
+        .await
+        .unwrap();
+    let saved = finding_state::save(
+        ctx.dynamodb(),
+        STATE_TABLE,
+        region,
+        findings,
+        acct.now(),
+        prev.as_ref(),
+    )
+    .await
+    .unwrap();
+    assert!(saved.extra_chunks >= 1, "the seeded state needs two items");
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+enum Ran {
+    Ok(Box<VerifierOutcome>),
+    Err(VerifierError),
+    Killed,
+}
+
+/// The tables whose verdict needs the fact `operation` reads.
+fn dependents(
+    operation: &str,
+    all: &BTreeSet<String>,
+    described: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    match operation {
+        "DynamoDB.DescribeTable" => described.clone(),
+        "DynamoDB.GetItem" | "DynamoDB.PutItem" | "DynamoDB.DeleteItem" | "SNS.Publish" => {
+            BTreeSet::new()
+        }
+        _ => all.clone(),
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    v.as_str()
+}
+
+fn sample(items: &BTreeSet<String>) -> String {
+    let v: Vec<&str> = items.iter().map(String::as_str).take(3).collect();
+    let more = items.len().saturating_sub(3);
+    if more > 0 {
+        format!("{} (+{more})", v.join(", "))
+    } else {
+        v.join(", ")
+    }
+}
+
+struct Run {
+    cell: Cell,
+    counted: BTreeMap<String, awsio::counter::OperationCalls>,
+    described: BTreeSet<String>,
+}
+
+async fn run_cell(
+    acct: &LocalAccount,
+    operation: Option<&str>,
+    kind: Option<FaultKind>,
+    seeded: &BTreeMap<String, OpenFinding>,
+    described: &BTreeSet<String>,
+) -> Run {
+    matrix::clear(acct);
+    seed_state(acct, seeded).await;
+    acct.receive_alerts().await.unwrap();
+    let mut violations = Vec::new();
+    if let (Some(op), Some(k)) = (operation, kind)
+        && let Err(e) = matrix::inject(acct, op, k, HANG)
+    {
+        violations.push(e);
+    }
+    let deps = deps(acct).await;
+    let mut context = Context::default();
+    context.deadline = now_ms() + DEADLINE.as_millis() as u64;
+    let event = LambdaEvent::new(json!({"now": acct.now().to_string()}), context);
+    let ran = match tokio::time::timeout(DEADLINE, recovery_verifier::run(event, &deps)).await {
+        Ok(Ok(o)) => Ran::Ok(Box::new(o)),
+        Ok(Err(e)) => Ran::Err(e),
+        Err(_) => Ran::Killed,
+    };
+    let fired = operation.map(|op| matrix::injected(acct, op));
+    matrix::clear(acct);
+
+    let mut counted = deps.home.calls.snapshot();
+    for (k, v) in deps.regions[0].1.calls.snapshot() {
+        let e = counted.entry(k).or_default();
+        e.attempts += v.attempts;
+        e.retries += v.retries;
+        e.failed_attempts += v.failed_attempts;
+    }
+    if let (Some(op), Some(k), Some(fired)) = (operation, kind, fired) {
+        if fired == 0 {
+            violations.push(format!(
+                "the fault never fired: {op} was not called{}",
+                if k == FaultKind::SecondPage {
+                    " for a second page"
+                } else {
+                    ""
+                }
+            ));
+        } else if let Some(retried) = k.retried() {
+            let retries: u64 = counted
+                .iter()
+                .filter(|(k, _)| matrix::same_operation(k, op))
+                .map(|(_, c)| c.retries)
+                .sum();
+            if retried && retries == 0 {
+                violations.push(format!("the SDK did not retry the injected {}", k.label()));
+            }
+            if !retried && retries > 0 {
+                violations.push(format!(
+                    "the SDK retried the injected {} ({retries} retries)",
+                    k.label()
+                ));
+            }
+        }
+    }
+
+    let all: BTreeSet<String> = acct
+        .scenario()
+        .tables
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    let needs = operation.map_or_else(BTreeSet::new, |op| dependents(op, &all, described));
+    let alerts = acct.receive_alerts().await.unwrap();
+    let region = acct.scenario().region.clone();
+    let mut run_described = BTreeSet::new();
+
+    let outcome = match &ran {
+        Ran::Ok(o) => {
+            let r = &o.regions[0];
+            run_described = r.described_tables.iter().cloned().collect();
+            let verdicts: BTreeMap<&str, Verdict> = r
+                .report
+                .tables
+                .iter()
+                .map(|t| (t.table.name.as_str(), t.verdict))
+                .collect();
+            let wrongly_compliant: BTreeSet<String> = verdicts
+                .iter()
+                .filter(|(t, v)| **v == Verdict::Compliant && needs.contains(**t))
+                .map(|(t, _)| t.to_string())
+                .collect();
+            if !wrongly_compliant.is_empty() {
+                violations.push(format!(
+                    "{} table(s) compliant although their verdict needed {}: {}",
+                    wrongly_compliant.len(),
+                    operation.unwrap_or("?"),
+                    sample(&wrongly_compliant)
+                ));
+            }
+            let resolved = o
+                .diffs
+                .get(&region)
+                .map(|d| d.resolved.clone())
+                .unwrap_or_default();
+            let wrongly_resolved: BTreeSet<String> = resolved
+                .iter()
+                .filter(|f| {
+                    needs.contains(&f.table)
+                        || verdicts
+                            .get(f.table.as_str())
+                            .is_none_or(|v| *v == Verdict::Unverifiable)
+                })
+                .map(|f| f.table.clone())
+                .collect();
+            if !wrongly_resolved.is_empty() {
+                violations.push(format!(
+                    "findings of {} table(s) resolved from an unread fact: {}",
+                    wrongly_resolved.len(),
+                    sample(&wrongly_resolved)
+                ));
+            }
+            let digest_received = o
+                .digest_message_id
+                .as_ref()
+                .is_some_and(|id| alerts.iter().any(|a| &a.message_id == id));
+            if !digest_received {
+                violations.push("Ok, but the subscriber received no digest".into());
+            }
+            // EMF: the region's line counts unverifiable tables as the report does.
+            let lines = recovery_verifier::metrics::emf_lines(&o.regions, Timestamp::now(), 0);
+            let unverifiable = r
+                .report
+                .tables
+                .iter()
+                .filter(|t| t.verdict == Verdict::Unverifiable)
+                .count() as u64;
+            let region_line = lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|l| l.get("Region").and_then(Value::as_str) == Some(region.as_str()));
+            let global_line = lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|l| l.get("RegionsFailed").is_some());
+            match region_line.and_then(|l| l.get("TablesUnverifiable").and_then(Value::as_u64)) {
+                Some(n) if n == unverifiable => {}
+                other => violations.push(format!(
+                    "EMF TablesUnverifiable {other:?}, the report has {unverifiable} unverifiable table(s)"
+                )),
+            }
+            let failed = global_line
+                .and_then(|l| l.get("RegionsFailed").and_then(Value::as_u64))
+                .unwrap_or(0);
+            if r.failure.is_some() && failed == 0 {
+                violations.push("the region failed but EMF RegionsFailed is 0".into());
+            }
+            let count = |v: Verdict| verdicts.values().filter(|x| **x == v).count();
+            let mut parts = vec![format!("{} tables", verdicts.len())];
+            for v in Verdict::ALL {
+                let n = count(v);
+                if n > 0 {
+                    parts.push(format!("{} {n}", verdict_word(v)));
+                }
+            }
+            let mut s = parts.join(", ");
+            if r.failure.is_some() {
+                s.push_str("; region failed");
+            }
+            s.push_str(if digest_received {
+                "; digest sent"
+            } else {
+                "; no digest"
+            });
+            s.push_str(&format!("; {} resolved", resolved.len()));
+            if o.state_errors
+                .iter()
+                .any(|e| e.contains("could not be loaded"))
+            {
+                s.push_str("; previous state unreadable");
+            }
+            if o.state_errors
+                .iter()
+                .any(|e| e.contains("could not be saved"))
+            {
+                s.push_str("; state not saved");
+            }
+            s
+        }
+        Ran::Err(e) => {
+            let what = match e {
+                VerifierError::NothingVerifiable(_) => "nothing verifiable",
+                VerifierError::DigestNotSent(_) => "digest not sent",
+                VerifierError::Payload(_) => "payload",
+                VerifierError::UnknownRegion { .. } => "unknown region",
+            };
+            let digest = if alerts.is_empty() {
+                ""
+            } else {
+                ", digest sent"
+            };
+            format!("invocation failed ({what}{digest})")
+        }
+        Ran::Killed => {
+            violations.push(
+                "killed at the deadline: no digest, no error returned (the safety margin did not hold)".into(),
+            );
+            "killed at the deadline".to_string()
+        }
+    };
+
+    // A run that did not return Ok (no diff to look at) must not have dropped, from the saved
+    // state, the open findings of tables whose verdict needed the faulted fact.
+    let ctx = acct.direct_context().await;
+    let saved = match &ran {
+        Ran::Ok(_) => None,
+        _ => finding_state::load(ctx.dynamodb(), STATE_TABLE, &region)
+            .await
+            .ok()
+            .flatten(),
+    };
+    if let Some(state) = saved {
+        let dropped: BTreeSet<String> = seeded
+            .values()
+            .filter(|f| !state.findings.contains_key(&f.id) && needs.contains(&f.table))
+            .map(|f| f.table.clone())
+            .collect();
+        if !dropped.is_empty() {
+            violations.push(format!(
+                "the saved state dropped open findings of {} unverified table(s): {}",
+                dropped.len(),
+                sample(&dropped)
+            ));
+        }
+    }
+
+    Run {
+        cell: Cell {
+            operation: operation.unwrap_or("(baseline)").to_string(),
+            fault: kind,
+            outcome,
+            violations,
+        },
+        counted,
+        described: run_described,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_times_every_fault() {
+    let acct = LocalAccount::start_with_proxy(&scenario()).await.unwrap();
+    let seeded = seeded_findings(&acct);
+    let mut m = Matrix::new("recovery-verifier", INVARIANTS);
+    let listed: BTreeSet<&str> = AWS_OPERATIONS.iter().copied().collect();
+
+    // Fault-free baseline: every counted operation is in the list; it also says which tables
+    // need their creation time.
+    let base = run_cell(&acct, None, None, &seeded, &BTreeSet::new()).await;
+    let described = base.described.clone();
+    let mut base_cell = base.cell;
+    let unlisted: Vec<&String> = base
+        .counted
+        .keys()
+        .filter(|k| !listed.contains(k.as_str()))
+        .collect();
+    if !unlisted.is_empty() {
+        base_cell.violations.push(format!(
+            "counted but not in AWS_OPERATIONS (names as the call counter spells them): {unlisted:?}"
+        ));
+    }
+    base_cell.outcome.push_str(&format!(
+        "; {} of {} listed operations called; DescribeTable for {} table(s)",
+        base.counted
+            .keys()
+            .filter(|k| listed.contains(k.as_str()))
+            .count(),
+        listed.len(),
+        described.len()
+    ));
+    m.cells.push(base_cell);
+
+    let mut called: BTreeSet<String> = base.counted.keys().cloned().collect();
+    for op in AWS_OPERATIONS {
+        for kind in matrix::kinds_for(op) {
+            let run = run_cell(&acct, Some(op), Some(kind), &seeded, &described).await;
+            called.extend(run.counted.keys().cloned());
+            m.cells.push(run.cell);
+        }
+    }
+    // Completeness on the failure paths too: every operation counted in any cell is listed
+    // (the baseline's are reported on the baseline row), and every listed one was counted.
+    let unlisted_anywhere: Vec<&String> = called
+        .iter()
+        .filter(|k| !listed.contains(k.as_str()) && !base.counted.contains_key(*k))
+        .collect();
+    if !unlisted_anywhere.is_empty() {
+        m.global_violations.push(format!(
+            "counted on a failure path but not in AWS_OPERATIONS: {unlisted_anywhere:?}"
+        ));
+    }
+    for op in AWS_OPERATIONS {
+        if !called.contains(*op) {
+            m.global_violations.push(format!(
+                "{op} is in AWS_OPERATIONS but the call counter never counted an operation of that name"
+            ));
+        }
+    }
+
+    let problems = m.finish();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

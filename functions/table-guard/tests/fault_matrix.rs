@@ -1,0 +1,414 @@
+//! The guard's fault matrix: every operation of `AWS_OPERATIONS` × every fault (see
+//! `local_account::matrix`), against one local account with the fault proxy in front of moto.
+//! Each cell builds the setup that makes the faulted operation be called (a fresh table per
+//! cell; a redelivery for `GetItem`; an alert with nothing changed and SNS denied for
+//! `DeleteItem`, which releases the claim; a table moto does not know for `DescribeTable`),
+//! runs the handler under the invocation's deadline, and — when the invocation failed —
+//! delivers the event again with the faults cleared, as Lambda's retry would. Every cell runs,
+//! every violation is collected, and the test fails once at the end with all of them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use awsio::config::ClientSettings;
+use awsio::table::Backoff;
+use local_account::LocalAccount;
+use local_account::fault_proxy::{InjectedError, ProxyFault};
+use local_account::matrix::{self, Cell, FaultKind, Matrix};
+use local_account::{Scenario, TableSpec};
+use policy::config::Policy;
+use serde_json::{Value, json};
+use table_guard::{
+    AWS_OPERATIONS, Action, GuardDeps, GuardError, GuardOutcome, GuardSettings, handle,
+};
+
+/// The invocation's deadline (the guard's Lambda timeout, scaled down).
+const DEADLINE: Duration = Duration::from_secs(3);
+/// How long a hung call is held (longer than the deadline).
+const HANG: Duration = Duration::from_secs(5);
+
+const INVARIANTS: &[&str] = &[
+    "the delivered event ends as \"alert delivered\" (the SQS subscriber of the topic received the table's alert) or \"invocation failed\" (the handler returned Err, or was killed at the deadline); never Ok with nothing sent when an alert was due (every cell's setup makes one due)",
+    "a failed invocation is retried as Lambda would (same event, faults cleared): the retry delivers the alert",
+    "the faulted operation was called (the fault fired), and the SDK classified the fault as intended (throttling and 5xx retried, AccessDenied not)",
+];
+
+/// What a cell sets up so that the faulted operation is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// A new table with an owner and no backup tag (tagged mode): tag added, alert.
+    Standard,
+    /// The event was delivered before, tagged the table and could not publish its alert:
+    /// the redelivery reads the recorded outcome (`GetItem`) to re-send it.
+    Redelivery,
+    /// A table with the backup tag but no owner: an alert, nothing changed; SNS denies the
+    /// publish, so the claim is released (`DeleteItem`).
+    AlertWithoutChange,
+    /// A table moto does not know: `ListTagsOfResource` says not found, `DescribeTable`
+    /// confirms.
+    Ghost,
+}
+
+fn setup_for(operation: &str) -> Setup {
+    match operation {
+        "DynamoDB.GetItem" => Setup::Redelivery,
+        "DynamoDB.DeleteItem" => Setup::AlertWithoutChange,
+        "DynamoDB.DescribeTable" => Setup::Ghost,
+        _ => Setup::Standard,
+    }
+}
+
+/// guard-tagged plus a second plan and a second selection, so that the paginated Backup reads
+/// have a second page at one item per page (neither covers any table).
+fn scenario() -> Scenario {
+    let path = format!(
+        "{}/../../tests/scenarios/guard-tagged.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["name"] = json!("guard-fault-matrix");
+    v["plans"].as_array_mut().unwrap().push(json!({
+        "name": "weekly-plan",
+        "rules": [{
+            "name": "weekly-7d",
+            "vault": "backup-guard-vault",
+            "schedule": "cron(0 3 ? * 1 *)",
+            "timezone": "UTC",
+            "start_window_minutes": 60,
+            "completion_window_minutes": 180,
+            "delete_after_days": 7
+        }]
+    }));
+    let arn = |t: &str| format!("arn:aws:dynamodb:us-east-1:123456789012:table/{t}");
+    v["selections"].as_array_mut().unwrap().push(json!({
+        "plan": "weekly-plan", "name": "weekly-none", "resources": [arn("no-such-weekly")]
+    }));
+    v["selections"].as_array_mut().unwrap().push(json!({
+        "plan": "backup-guard-policy", "name": "tagged-none", "resources": [arn("no-such-table")]
+    }));
+    Scenario::from_json(&v.to_string(), "guard-fault-matrix").unwrap()
+}
+
+fn settings() -> ClientSettings {
+    ClientSettings {
+        initial_backoff: Duration::from_millis(5),
+        ..ClientSettings::default()
+    }
+}
+
+async fn deps(acct: &LocalAccount) -> GuardDeps {
+    let policy =
+        Policy::from_vars([("BG_SELECTION_MODE".to_string(), "tagged".to_string())]).unwrap();
+    let mut s = GuardSettings::from_vars(&acct.env()).unwrap();
+    s.tag_read = Backoff {
+        attempts: 2,
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(20),
+    };
+    s.tag_write = Backoff {
+        attempts: 3,
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(50),
+    };
+    s.setup_ttl = Duration::ZERO;
+    GuardDeps::new(acct.context_with(&settings()).await, policy, s)
+}
+
+/// The CreateTable sample event for `table` with request tags `tags`.
+fn event(acct: &LocalAccount, table: &str, id: &str, tags: &[(&str, &str)]) -> Value {
+    let path = format!(
+        "{}/../../events/create-table.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let s = acct.scenario();
+    v["region"] = json!(s.region);
+    v["account"] = json!(s.account);
+    let d = &mut v["detail"];
+    d["eventID"] = json!(id);
+    d["awsRegion"] = json!(s.region);
+    d["recipientAccountId"] = json!(s.account);
+    d["responseElements"]["tableDescription"]["tableArn"] = json!(s.table_arn(table));
+    d["responseElements"]["tableDescription"]["tableName"] = json!(table);
+    d["requestParameters"]["tags"] = json!(
+        tags.iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect::<Vec<_>>()
+    );
+    v
+}
+
+/// Creates `table` in moto (past the proxy) with `tags`.
+async fn create_table(acct: &LocalAccount, table: &str, tags: &[(&str, &str)]) {
+    let spec = TableSpec {
+        name: table.to_string(),
+        created: acct.now(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        pitr: false,
+        status: None,
+        ttl_attribute: None,
+        backups: None,
+        note: None,
+    };
+    acct.create_table(&spec).await.unwrap();
+}
+
+enum Ran {
+    Ok(Box<GuardOutcome>),
+    Err(GuardError),
+    Killed,
+}
+
+async fn invoke(ev: &Value, deps: &GuardDeps) -> Ran {
+    // The guard has no deadline input here yet; Lambda kills it at the deadline.
+    match tokio::time::timeout(DEADLINE, handle(ev.clone(), deps)).await {
+        Ok(Ok(o)) => Ran::Ok(Box::new(o)),
+        Ok(Err(e)) => Ran::Err(e),
+        Err(_) => Ran::Killed,
+    }
+}
+
+fn describe(o: &GuardOutcome) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = o.verdict {
+        parts.push(format!("verdict {}", v.as_str()));
+    }
+    for a in &o.actions {
+        parts.push(
+            match a {
+                Action::TagAdded { .. } => "tag added",
+                Action::TagFailed { .. } => "tag failed",
+                Action::WouldAddTag { .. } => "would add tag",
+                Action::TagNotOverwritten { .. } => "tag not overwritten",
+            }
+            .to_string(),
+        );
+    }
+    match &o.handling {
+        table_guard::Handling::Duplicate { .. } => parts.push("duplicate".into()),
+        table_guard::Handling::Gone => parts.push("gone".into()),
+        table_guard::Handling::Ignored { .. } => parts.push("ignored".into()),
+        table_guard::Handling::Evaluated => {}
+    }
+    parts.join(", ")
+}
+
+fn error_kind(e: &GuardError) -> &'static str {
+    match e {
+        GuardError::Event(_) => "unusable event",
+        GuardError::Ledger(_) => "ledger",
+        GuardError::Publish { .. } => "alert not published",
+    }
+}
+
+struct Run {
+    cell: Cell,
+    counted: BTreeMap<String, awsio::counter::OperationCalls>,
+}
+
+async fn alerts_for(acct: &LocalAccount, table: &str) -> usize {
+    acct.receive_alerts()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|a| a.attributes.get("table").map(String::as_str) == Some(table))
+        .count()
+}
+
+async fn run_cell(
+    acct: &LocalAccount,
+    n: usize,
+    operation: Option<&str>,
+    kind: Option<FaultKind>,
+) -> Run {
+    matrix::clear(acct);
+    acct.receive_alerts().await.unwrap();
+    let setup = operation.map_or(Setup::Standard, setup_for);
+    let table = format!("cell-{n:03}");
+    let id = format!("ev-cell-{n:03}");
+    let owner = [("owner", "team-orders")];
+    let backup_only = [("backup-policy", "twice-monthly-90d")];
+    let tags: &[(&str, &str)] = match setup {
+        Setup::AlertWithoutChange => &backup_only,
+        _ => &owner,
+    };
+    if setup != Setup::Ghost {
+        create_table(acct, &table, tags).await;
+    }
+    let ev = event(acct, &table, &id, tags);
+    let mut violations = Vec::new();
+    let proxy = acct.proxy().unwrap();
+    if setup == Setup::Redelivery {
+        proxy.set_fault(ProxyFault::error(
+            "SNS.Publish",
+            InjectedError::AccessDenied,
+        ));
+        let first = invoke(&ev, &deps(acct).await).await;
+        if !matches!(&first, Ran::Err(GuardError::Publish { .. })) {
+            violations.push("setup: the first delivery did not fail to publish".into());
+        }
+        matrix::clear(acct);
+    }
+    if setup == Setup::AlertWithoutChange {
+        proxy.set_fault(ProxyFault::error(
+            "SNS.Publish",
+            InjectedError::AccessDenied,
+        ));
+    }
+    if let (Some(op), Some(k)) = (operation, kind)
+        && let Err(e) = matrix::inject(acct, op, k, HANG)
+    {
+        violations.push(e);
+    }
+    let d = deps(acct).await;
+    let ran = invoke(&ev, &d).await;
+    let fired = operation.map(|op| matrix::injected(acct, op));
+    matrix::clear(acct);
+    let counted = d.ctx.calls.snapshot();
+    let delivered = alerts_for(acct, &table).await;
+
+    if let (Some(op), Some(k), Some(fired)) = (operation, kind, fired) {
+        if fired == 0 {
+            violations.push(format!(
+                "the fault never fired: {op} was not called{}",
+                if k == FaultKind::SecondPage {
+                    " for a second page"
+                } else {
+                    ""
+                }
+            ));
+        } else if let Some(retried) = k.retried() {
+            let retries: u64 = counted
+                .iter()
+                .filter(|(name, _)| matrix::same_operation(name, op))
+                .map(|(_, c)| c.retries)
+                .sum();
+            if retried && retries == 0 {
+                violations.push(format!("the SDK did not retry the injected {}", k.label()));
+            }
+            if !retried && retries > 0 {
+                violations.push(format!(
+                    "the SDK retried the injected {} ({retries} retries)",
+                    k.label()
+                ));
+            }
+        }
+    }
+
+    let first = match &ran {
+        Ran::Ok(o) if delivered > 0 => format!("alert delivered ({})", describe(o)),
+        Ran::Ok(o) => {
+            violations.push(format!(
+                "Ok with nothing sent although an alert was due ({})",
+                describe(o)
+            ));
+            format!("Ok, nothing sent ({})", describe(o))
+        }
+        Ran::Err(e) => format!("invocation failed ({})", error_kind(e)),
+        Ran::Killed => "killed at the deadline (invocation failed)".to_string(),
+    };
+    let outcome = if matches!(ran, Ran::Ok(_)) {
+        first
+    } else if delivered > 0 {
+        // The alert went out before the invocation failed (e.g. recording the outcome).
+        format!("alert delivered, then {first}")
+    } else {
+        // Lambda retries the failed invocation; by then the fault has cleared.
+        let retry = invoke(&ev, &deps(acct).await).await;
+        let delivered = alerts_for(acct, &table).await;
+        let r = match &retry {
+            Ran::Ok(o) if delivered > 0 => format!("alert delivered ({})", describe(o)),
+            Ran::Ok(o) => {
+                violations.push(format!(
+                    "the retry after the fault cleared returned Ok with nothing sent ({}): the event is lost",
+                    describe(o)
+                ));
+                format!("Ok, nothing sent ({})", describe(o))
+            }
+            Ran::Err(e) => {
+                violations.push(format!(
+                    "the retry after the fault cleared failed too ({})",
+                    error_kind(e)
+                ));
+                format!("invocation failed ({})", error_kind(e))
+            }
+            Ran::Killed => {
+                violations
+                    .push("the retry after the fault cleared was killed at the deadline".into());
+                "killed at the deadline".into()
+            }
+        };
+        format!("{first}; retry: {r}")
+    };
+    Run {
+        cell: Cell {
+            operation: operation.unwrap_or("(baseline)").to_string(),
+            fault: kind,
+            outcome,
+            violations,
+        },
+        counted,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_times_every_fault() {
+    let acct = LocalAccount::start_with_proxy(&scenario()).await.unwrap();
+    let mut m = Matrix::new("table-guard", INVARIANTS);
+    let listed: BTreeSet<&str> = AWS_OPERATIONS.iter().copied().collect();
+    let mut n = 0;
+
+    let base = run_cell(&acct, n, None, None).await;
+    let mut base_cell = base.cell;
+    let unlisted: Vec<&String> = base
+        .counted
+        .keys()
+        .filter(|k| !listed.contains(k.as_str()))
+        .collect();
+    if !unlisted.is_empty() {
+        base_cell.violations.push(format!(
+            "counted but not in AWS_OPERATIONS (names as the call counter spells them): {unlisted:?}"
+        ));
+    }
+    base_cell.outcome.push_str(&format!(
+        "; {} of {} listed operations called",
+        base.counted
+            .keys()
+            .filter(|k| listed.contains(k.as_str()))
+            .count(),
+        listed.len()
+    ));
+    m.cells.push(base_cell);
+
+    let mut called: BTreeSet<String> = base.counted.keys().cloned().collect();
+    for op in AWS_OPERATIONS {
+        for kind in matrix::kinds_for(op) {
+            n += 1;
+            let run = run_cell(&acct, n, Some(op), Some(kind)).await;
+            called.extend(run.counted.keys().cloned());
+            m.cells.push(run.cell);
+        }
+    }
+    let unlisted_anywhere: Vec<&String> = called
+        .iter()
+        .filter(|k| !listed.contains(k.as_str()) && !base.counted.contains_key(*k))
+        .collect();
+    if !unlisted_anywhere.is_empty() {
+        m.global_violations.push(format!(
+            "counted on a failure path but not in AWS_OPERATIONS: {unlisted_anywhere:?}"
+        ));
+    }
+    for op in AWS_OPERATIONS {
+        if !called.contains(*op) {
+            m.global_violations.push(format!(
+                "{op} is in AWS_OPERATIONS but the call counter never counted an operation of that name"
+            ));
+        }
+    }
+
+    let problems = m.finish();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
