@@ -21,7 +21,8 @@ pub const FUNCTIONS: &[(&str, &[&str])] = &[
 const SERVICE_PREFIXES: &[(&str, &str)] = &[
     ("Backup", "backup"),
     ("DynamoDB", "dynamodb"),
-    ("ResourceGroupsTaggingAPI", "tag"),
+    // The call counter names the service as the SDK does, with spaces.
+    ("Resource Groups Tagging API", "tag"),
     ("SNS", "sns"),
     ("STS", "sts"),
 ];
@@ -54,11 +55,13 @@ pub enum IamMappingError {
 pub fn iam_action(operation: &str) -> Result<Option<String>, IamMappingError> {
     let malformed = || IamMappingError::Malformed(operation.to_string());
     let (service, name) = operation.split_once('.').ok_or_else(malformed)?;
-    let well_formed = |s: &str| {
+    let well_formed = |s: &str, spaces: bool| {
         s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-            && s.chars().all(|c| c.is_ascii_alphanumeric())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || (spaces && c == ' '))
     };
-    if !well_formed(service) || !well_formed(name) {
+    // Service names may have spaces (the SDK's "Resource Groups Tagging API"); operations not.
+    if !well_formed(service, true) || !well_formed(name, false) {
         return Err(malformed());
     }
     let prefix = SERVICE_PREFIXES
@@ -117,7 +120,10 @@ mod tests {
             ("Backup.ListBackupJobs", "backup:ListBackupJobs"),
             ("DynamoDB.PutItem", "dynamodb:PutItem"),
             ("SNS.Publish", "sns:Publish"),
-            ("ResourceGroupsTaggingAPI.GetResources", "tag:GetResources"),
+            (
+                "Resource Groups Tagging API.GetResources",
+                "tag:GetResources",
+            ),
             ("STS.AssumeRole", "sts:AssumeRole"),
         ];
         for (op, action) in cases {

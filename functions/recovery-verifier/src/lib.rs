@@ -55,7 +55,7 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "DynamoDB.GetItem",
     "DynamoDB.ListTables",
     "DynamoDB.PutItem",
-    "ResourceGroupsTaggingAPI.GetResources",
+    "Resource Groups Tagging API.GetResources",
     "SNS.Publish",
     "STS.GetCallerIdentity",
 ];

@@ -34,6 +34,11 @@ pub struct ClientSettings {
     pub operation_timeout: Duration,
     /// Initial backoff before the first retry.
     pub initial_backoff: Duration,
+    /// The retry token bucket (the SDK's retry quota) this context's clients draw from:
+    /// `None` is the SDK's default, one bucket per service for the whole process (what a
+    /// Lambda container wants). Tests that exhaust retries on purpose give each context its
+    /// own, so one cell's spent quota does not stop the next cell's retries.
+    pub retry_partition: Option<String>,
 }
 
 impl Default for ClientSettings {
@@ -45,6 +50,7 @@ impl Default for ClientSettings {
             attempt_timeout: Duration::from_secs(30),
             operation_timeout: Duration::from_secs(120),
             initial_backoff: Duration::from_millis(200),
+            retry_partition: None,
         }
     }
 }
@@ -68,6 +74,7 @@ pub struct AwsContext {
     /// The resolved SDK configuration (region, credentials, endpoints).
     pub sdk_config: SdkConfig,
     retry: RetryConfig,
+    retry_partition: Option<String>,
     /// Timeouts replacing the SDK config's (set by [`AwsContext::with_deadline`]).
     timeouts: Option<TimeoutConfig>,
     backup: OnceLock<aws_sdk_backup::Client>,
@@ -88,6 +95,11 @@ macro_rules! client {
                 .interceptor($self.calls.interceptor());
             if let Some(t) = &$self.timeouts {
                 builder = builder.timeout_config(t.clone());
+            }
+            if let Some(p) = &$self.retry_partition {
+                builder = builder.retry_partition($sdk::config::retry::RetryPartition::new(
+                    format!("{p}-{}", stringify!($field)),
+                ));
             }
             $sdk::Client::from_conf(builder.build())
         })
@@ -122,6 +134,7 @@ impl AwsContext {
         Self {
             sdk_config: sdk_config.clone(),
             retry: retry_config(settings),
+            retry_partition: settings.retry_partition.clone(),
             timeouts: None,
             backup: OnceLock::new(),
             dynamodb: OnceLock::new(),
@@ -167,6 +180,7 @@ impl AwsContext {
         AwsContext {
             sdk_config: self.sdk_config.clone(),
             retry: self.retry.clone(),
+            retry_partition: self.retry_partition.clone(),
             timeouts: Some(
                 TimeoutConfig::builder()
                     .connect_timeout(cap(current.connect_timeout()))
