@@ -77,10 +77,16 @@ pub fn same_operation(a: &str, b: &str) -> bool {
         .eq(b.chars().filter(|c| *c != ' '))
 }
 
+/// The operation as the wire (and the fault proxy) names it: the SDK's service ids may have
+/// spaces (`Resource Groups Tagging API.GetResources` → `ResourceGroupsTaggingAPI.GetResources`).
+pub fn wire_operation(operation: &str) -> String {
+    operation.replace(' ', "")
+}
+
 /// Whether the product reads `operation` page by page (the second-page fault applies).
 pub fn is_paginated(operation: &str) -> bool {
     matches!(
-        operation,
+        wire_operation(operation).as_str(),
         "DynamoDB.ListTables"
             | "ResourceGroupsTaggingAPI.GetResources"
             | "Backup.ListBackupPlans"
@@ -108,6 +114,8 @@ pub fn inject(
     kind: FaultKind,
     hang: Duration,
 ) -> Result<(), String> {
+    let operation = wire_operation(operation);
+    let operation = operation.as_str();
     if let Some(op) = operation.strip_prefix("Backup.") {
         let mut f = Fault::new(op);
         match kind {
@@ -150,6 +158,8 @@ pub fn clear(account: &LocalAccount) {
 
 /// How many calls of `operation` a fault answered or held since the last [`clear`].
 pub fn injected(account: &LocalAccount, operation: &str) -> u64 {
+    let operation = wire_operation(operation);
+    let operation = operation.as_str();
     if let Some(op) = operation.strip_prefix("Backup.") {
         return account
             .standin()
@@ -409,6 +419,9 @@ mod tests {
             "ResourceGroupsTaggingAPI.GetResources"
         ));
         assert!(!same_operation("DynamoDB.GetItem", "DynamoDB.PutItem"));
+        assert!(
+            kinds_for("Resource Groups Tagging API.GetResources").contains(&FaultKind::SecondPage)
+        );
     }
 }
 
