@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use policy::evaluate::{Coverage, Verdict};
+use policy::evaluate::{Coverage, TableEvaluation, Verdict};
 use policy::findings::{Finding, FindingCode};
 use serde::{Deserialize, Serialize};
 
@@ -164,6 +164,16 @@ impl GuardOutcome {
             notes: Vec::new(),
             api_calls: BTreeMap::new(),
         }
+    }
+
+    /// Takes the verdict, findings, coverage, tags and notes of the table's final evaluation
+    /// (after any action) into the outcome.
+    pub(crate) fn set_final_evaluation(&mut self, evaluation: &TableEvaluation) {
+        self.verdict = Some(evaluation.verdict);
+        self.findings = evaluation.findings.clone();
+        self.coverage = Some(evaluation.coverage.clone());
+        self.tags = evaluation.table.tags.known().cloned();
+        self.notes.extend(evaluation.notes.iter().cloned());
     }
 
     /// The SNS message id, if an alert was sent.
