@@ -56,25 +56,26 @@ pub fn tags_to_judge(
 /// What to do with the tag `policy::remediation_tag` proposes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TagDecision {
-    /// Nothing to add.
+    /// Nothing to add: no tag proposed, the tags are unknown, or the table already carries
+    /// the proposed tag.
     Nothing,
     /// Add the tag (mode `enforce`).
     Add {
-        /// Key.
+        /// The backup tag's key, absent from the table.
         key: String,
-        /// Value.
+        /// The value that makes a conforming plan select the table.
         value: String,
     },
     /// Say it would be added (mode `report-only`).
     WouldAdd {
-        /// Key.
+        /// The backup tag's key, absent from the table.
         key: String,
-        /// Value.
+        /// The value that would make a conforming plan select the table.
         value: String,
     },
     /// The table carries the key with another value: never overwrite it.
     Refuse {
-        /// Key.
+        /// The backup tag's key, which the table already carries.
         key: String,
         /// The policy's value.
         wanted: String,

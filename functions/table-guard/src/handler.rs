@@ -123,7 +123,7 @@ pub enum GuardError {
     Publish {
         /// The outcome so far (actions taken).
         outcome: Box<GuardOutcome>,
-        /// The publishing error.
+        /// Why SNS did not take the alert.
         source: PublishError,
     },
     /// Another invocation holds the event's claim and its lease has not ended: acting could
@@ -131,7 +131,7 @@ pub enum GuardError {
     /// this one after the lease.
     #[error("event {event_id} is being handled by another invocation (its claim's lease ends {lease}); failing so the event is retried after it", lease = lease_text(lease_until))]
     InProgress {
-        /// The event id.
+        /// The CloudTrail event id whose claim another invocation holds.
         event_id: String,
         /// When the holder's lease ends, if known.
         lease_until: Option<jiff::Timestamp>,
@@ -140,7 +140,7 @@ pub enum GuardError {
     /// hung); `outcome` records what was already done.
     #[error("{phase} for table {table} did not finish {reserve:?} before the invocation's deadline; already done: {done}", table = table_name(outcome), done = done_summary(outcome))]
     OutOfTime {
-        /// What was being done.
+        /// The step that was cut off (e.g. `claiming the event`).
         phase: &'static str,
         /// The time kept for recording ([`GuardSettings::record_reserve`]).
         reserve: Duration,
@@ -223,7 +223,7 @@ pub async fn handle(
 }
 
 /// Handles an already parsed event within `budget`: the claim/budget wrapper around the
-/// main phase ([`process`]); see the module docs for how each path ends.
+/// main phase (`process`); see the module docs for how each path ends.
 pub async fn handle_parsed(
     parsed: ParsedEvent,
     deps: &GuardDeps,
