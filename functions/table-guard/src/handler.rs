@@ -19,9 +19,10 @@
 //! # Invariant: every delivered event ends as "alert delivered" or "invocation failed"
 //!
 //! An invocation that returns `Ok` has either sent the alert the event needs, or found that
-//! it needs none (compliant table, ignored event, a duplicate whose first handling finished).
-//! Every other end is an `Err`, which Lambda retries (twice, about 1 and 3 minutes later) and
-//! then sends to the failure queue, whose alarm a human sees. How each path keeps that:
+//! it needs none (compliant table, ignored event, a table already deleted, a duplicate whose
+//! first handling finished). Every other end is an `Err`, which Lambda retries (twice, about
+//! 1 and 3 minutes later) and then sends to the failure queue, whose alarm a human sees. How
+//! each path keeps that:
 //!
 //! - **Claim** (`claim`, a conditional put, [`EventLedger::claim`]): the claim is a lease
 //!   ending [`GuardSettings::lease_margin`] after the invocation's deadline, so it has ended
@@ -47,8 +48,9 @@
 //! - **Recording after a sent alert** (or one not needed; `record_done`) fails: only a warning
 //!   — the alert went out; a later redelivery takes the unfinished claim over and alerts again
 //!   at worst.
-//! - **Table gone** (while reading its tags or adding the tag): nothing left to guard; the
-//!   outcome says so and is recorded like a finished event.
+//! - **Table gone** (found deleted while reading its tags or adding the tag): nothing is left
+//!   to guard, so no alert is needed; the outcome (handling `gone`) is recorded like that of
+//!   a finished event and the invocation returns `Ok`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
