@@ -248,15 +248,8 @@ pub fn open_after_run(
     (out, carried)
 }
 
-fn calls_delta(ctx: &AwsContext, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    ctx.calls
-        .attempts()
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let d = v.saturating_sub(before.get(&k).copied().unwrap_or(0));
-            (d > 0).then_some((k, d))
-        })
-        .collect()
+fn calls_delta(ctx: &AwsContext, before: &awsio::Snapshot) -> BTreeMap<String, u64> {
+    ctx.calls.calls_since(before).attempts
 }
 
 /// One invocation: verify every region, log report and metrics, publish the digest, save the
@@ -303,7 +296,7 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
     let home = deps
         .home
         .with_deadline(budget.before_deadline(PUBLISH_RESERVE));
-    let side_before = deps.home.calls.attempts();
+    let side_before = deps.home.calls.snapshot();
     let mut state_errors = Vec::new();
     let mut previous: BTreeMap<String, Option<FindingState>> = BTreeMap::new();
     let mut diffs = BTreeMap::new();

@@ -132,21 +132,9 @@ impl RegionReport {
 }
 
 /// Calls made on `ctx` since `before` (attempts per operation, and retries).
-fn calls_since(
-    ctx: &AwsContext,
-    before: &BTreeMap<String, awsio::OperationCalls>,
-) -> (BTreeMap<String, u64>, u64) {
-    let mut per_op = BTreeMap::new();
-    let mut retries = 0;
-    for (op, c) in ctx.calls.snapshot() {
-        let b = before.get(&op).copied().unwrap_or_default();
-        let attempts = c.attempts.saturating_sub(b.attempts);
-        retries += c.retries.saturating_sub(b.retries);
-        if attempts > 0 {
-            per_op.insert(op, attempts);
-        }
-    }
-    (per_op, retries)
+fn calls_since(ctx: &AwsContext, before: &awsio::Snapshot) -> (BTreeMap<String, u64>, u64) {
+    let since = ctx.calls.calls_since(before);
+    (since.attempts, since.retries)
 }
 
 /// What the verification of a region found, before the call counts are added.

@@ -8,17 +8,17 @@ use crate::outcome::{Action, GuardOutcome};
 
 /// Message attribute names (SNS filter policies match on these).
 pub mod attributes {
-    /// `info`, `warning`, `high`, `critical`.
+    /// The alert's severity: `info`, `warning`, `high` or `critical`.
     pub const SEVERITY: &str = "severity";
     /// `String.Array` of finding codes (before and after the actions).
     pub const FINDING_CODES: &str = "finding_codes";
-    /// Table name.
+    /// The name of the table the alert is about.
     pub const TABLE: &str = "table";
-    /// Account id.
+    /// The 12-digit id of the account the table is in.
     pub const ACCOUNT: &str = "account";
-    /// Region.
+    /// The AWS region the table is in (e.g. `eu-west-1`).
     pub const REGION: &str = "region";
-    /// `enforce` or `report-only`.
+    /// The guard's mode when it handled the event: `enforce` or `report-only`.
     pub const MODE: &str = "mode";
 }
 
@@ -135,37 +135,7 @@ pub fn text(outcome: &GuardOutcome, severity: Severity) -> String {
         out.push_str("  - nothing was changed\n");
     }
     for a in &outcome.actions {
-        let line = match a {
-            Action::TagAdded {
-                key,
-                value,
-                coverage_confirmed,
-                ..
-            } => {
-                if *coverage_confirmed {
-                    format!(
-                        "added tag {key}={value}; re-checked: the table is now covered by a conforming backup plan{}",
-                        covered_by(outcome)
-                    )
-                } else {
-                    format!("added tag {key}={value}, but the table is still not protected")
-                }
-            }
-            Action::WouldAddTag { key, value } => format!(
-                "nothing was changed (mode report-only); in enforce mode the guard would have added tag {key}={value}"
-            ),
-            Action::TagNotOverwritten {
-                key,
-                wanted,
-                existing,
-            } => format!(
-                "did not add tag {key}={wanted}: the table already has {key}={existing}, and the guard never overwrites a tag someone set"
-            ),
-            Action::TagFailed { key, value, error } => {
-                format!("tried to add tag {key}={value} and failed: {error}")
-            }
-        };
-        out.push_str(&format!("  - {line}\n"));
+        out.push_str(&format!("  - {}\n", action_line(outcome, a)));
     }
 
     out.push_str("\nWhat a human must do:\n");
@@ -181,6 +151,40 @@ pub fn text(outcome: &GuardOutcome, severity: Severity) -> String {
         out.push_str(&format!("Note: {n}\n"));
     }
     out
+}
+
+/// One line of "What was done" for an action of the outcome.
+fn action_line(outcome: &GuardOutcome, a: &Action) -> String {
+    match a {
+        Action::TagAdded {
+            key,
+            value,
+            coverage_confirmed,
+            ..
+        } => {
+            if *coverage_confirmed {
+                format!(
+                    "added tag {key}={value}; re-checked: the table is now covered by a conforming backup plan{}",
+                    covered_by(outcome)
+                )
+            } else {
+                format!("added tag {key}={value}, but the table is still not protected")
+            }
+        }
+        Action::WouldAddTag { key, value } => format!(
+            "nothing was changed (mode report-only); in enforce mode the guard would have added tag {key}={value}"
+        ),
+        Action::TagNotOverwritten {
+            key,
+            wanted,
+            existing,
+        } => format!(
+            "did not add tag {key}={wanted}: the table already has {key}={existing}, and the guard never overwrites a tag someone set"
+        ),
+        Action::TagFailed { key, value, error } => {
+            format!("tried to add tag {key}={value} and failed: {error}")
+        }
+    }
 }
 
 fn covered_by(outcome: &GuardOutcome) -> String {
@@ -253,7 +257,8 @@ pub fn human_todo(outcome: &GuardOutcome) -> Vec<String> {
     todo
 }
 
-/// The whole alert.
+/// The whole alert for an outcome: subject, text body, JSON document (the outcome itself)
+/// and the message attributes that SNS filter policies match on.
 pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
     let subject = subject(outcome, severity);
     let text = text(outcome, severity);

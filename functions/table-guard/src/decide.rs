@@ -1,6 +1,7 @@
 //! The guard's own pure decisions: not compliance (that is `policy`'s), only what to do
-//! about a policy result — whether the remediation tag may be written without overwriting a
-//! tag someone set, whether an event needs an alert, and how severe the alert is.
+//! about the facts and a policy result — which tags to judge the table by when the read lags
+//! behind the event, whether the remediation tag may be written without overwriting a tag
+//! someone set, whether an event needs an alert, and how severe the alert is.
 
 use std::collections::BTreeMap;
 
@@ -9,30 +10,72 @@ use policy::evaluate::{TableEvaluation, Verdict};
 use policy::facts::Fact;
 use policy::findings::{Finding, FindingCode, Severity};
 
+use awsio::table::TagsRead;
+
 use crate::outcome::Action;
+
+/// The tags to judge a table by, from a read that expected the tags the event set, and the
+/// note that explains a lagging read (`None` when the read showed them all).
+///
+/// When some of the event's tags are not visible yet (`read.not_yet_visible`), it depends on
+/// the event:
+/// - `creates_table` (the table was created with these tags): the read lags, so the event's
+///   values are used for the keys the read does not show (a key the read shows keeps the read
+///   value);
+/// - a tag change: a later call changed them again, so the current (read) tags are used.
+pub fn tags_to_judge(
+    read: TagsRead,
+    creates_table: bool,
+) -> (BTreeMap<String, String>, Option<String>) {
+    let mut tags = read.tags;
+    if read.not_yet_visible.is_empty() {
+        return (tags, None);
+    }
+    let keys: Vec<&str> = read.not_yet_visible.keys().map(String::as_str).collect();
+    let note = if creates_table {
+        format!(
+            "tags set at creation not visible after {} reads ({}); used the event's values",
+            read.reads,
+            keys.join(", ")
+        )
+    } else {
+        format!(
+            "tags this call set are not on the table after {} reads ({}): a later call changed them; used the current tags",
+            read.reads,
+            keys.join(", ")
+        )
+    };
+    if creates_table {
+        for (k, v) in read.not_yet_visible {
+            tags.entry(k).or_insert(v);
+        }
+    }
+    (tags, Some(note))
+}
 
 /// What to do with the tag `policy::remediation_tag` proposes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TagDecision {
-    /// Nothing to add.
+    /// Nothing to add: no tag proposed, the tags are unknown, or the table already carries
+    /// the proposed tag.
     Nothing,
     /// Add the tag (mode `enforce`).
     Add {
-        /// Key.
+        /// The backup tag's key, absent from the table.
         key: String,
-        /// Value.
+        /// The value that makes a conforming plan select the table.
         value: String,
     },
     /// Say it would be added (mode `report-only`).
     WouldAdd {
-        /// Key.
+        /// The backup tag's key, absent from the table.
         key: String,
-        /// Value.
+        /// The value that would make a conforming plan select the table.
         value: String,
     },
     /// The table carries the key with another value: never overwrite it.
     Refuse {
-        /// Key.
+        /// The backup tag's key, which the table already carries.
         key: String,
         /// The policy's value.
         wanted: String,
@@ -127,6 +170,81 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn read(tags: &[(&str, &str)], not_yet_visible: &[(&str, &str)]) -> TagsRead {
+        TagsRead {
+            tags: map(tags),
+            reads: 4,
+            not_yet_visible: map(not_yet_visible),
+        }
+    }
+
+    #[test]
+    fn a_read_showing_every_expected_tag_is_used_as_it_is_without_a_note() {
+        for creates_table in [true, false] {
+            assert_eq!(
+                tags_to_judge(read(&[("owner", "x")], &[]), creates_table),
+                (map(&[("owner", "x")]), None)
+            );
+        }
+    }
+
+    #[test]
+    fn a_lagging_read_after_a_creation_adds_the_events_values() {
+        let (tags, note) = tags_to_judge(
+            read(
+                &[("owner", "x")],
+                &[("backup-policy", "daily"), ("team", "t")],
+            ),
+            true,
+        );
+        assert_eq!(
+            tags,
+            map(&[("backup-policy", "daily"), ("owner", "x"), ("team", "t")])
+        );
+        let note = note.unwrap();
+        assert!(
+            note.contains("set at creation not visible after 4 reads (backup-policy, team)")
+                && note.contains("used the event's values"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_lagging_read_after_a_creation_keeps_a_value_the_read_shows() {
+        // `not_yet_visible` holds the expected value of a key the read shows with another one.
+        let (tags, note) = tags_to_judge(
+            read(
+                &[("backup-policy", "weekly")],
+                &[("backup-policy", "daily")],
+            ),
+            true,
+        );
+        assert_eq!(tags, map(&[("backup-policy", "weekly")]));
+        assert!(note.is_some());
+    }
+
+    #[test]
+    fn a_tag_change_not_visible_uses_the_current_tags() {
+        let (tags, note) = tags_to_judge(
+            read(&[("owner", "x")], &[("backup-policy", "daily")]),
+            false,
+        );
+        assert_eq!(tags, map(&[("owner", "x")]));
+        let note = note.unwrap();
+        assert!(
+            note.contains("not on the table after 4 reads (backup-policy)")
+                && note.contains("a later call changed them; used the current tags"),
+            "{note}"
+        );
     }
 
     fn proposed() -> Option<(String, String)> {

@@ -1,18 +1,32 @@
-//! The handler: parse → claim the event → gather facts → `policy` → act → alert → record.
+//! The handler: parse → claim the event → gather facts → evaluate (`policy`) → act → alert →
+//! record.
 //!
 //! [`handle`] is what the Lambda runtime, the CLI (`check-event --live`) and the tests call,
-//! with the invocation's [`Budget`] (its deadline).
+//! with the invocation's [`Budget`] (its deadline). Its steps are functions of their own:
+//!
+//! - [`handle_parsed`], the claim/budget wrapper: ignored events end at once; `claim` takes
+//!   the event id in the ledger (a duplicate ends there, re-sending an alert its first
+//!   delivery could not publish); the main phase runs `process` under the deadline; `record`
+//!   ends the invocation.
+//! - `process`, the main phase: `gather_facts` (current tags, [`decide::tags_to_judge`] for a
+//!   read that lags behind the event, the cached backup setup) → `policy` evaluates → `act`
+//!   (the remediation tag, [`decide::decide_tag`]) → `alert` ([`decide::needs_alert`],
+//!   [`crate::alert::compose`], SNS).
+//! - `record`: the outcome of a finished event is written to the ledger and logged
+//!   (`record_done`); after an unsent alert, `record_failure` keeps or releases the claim and
+//!   fails the invocation.
 //!
 //! # Invariant: every delivered event ends as "alert delivered" or "invocation failed"
 //!
 //! An invocation that returns `Ok` has either sent the alert the event needs, or found that
-//! it needs none (compliant table, ignored event, a duplicate whose first handling finished).
-//! Every other end is an `Err`, which Lambda retries (twice, about 1 and 3 minutes later) and
-//! then sends to the failure queue, whose alarm a human sees. How each path keeps that:
+//! it needs none (compliant table, ignored event, a table already deleted, a duplicate whose
+//! first handling finished). Every other end is an `Err`, which Lambda retries (twice, about
+//! 1 and 3 minutes later) and then sends to the failure queue, whose alarm a human sees. How
+//! each path keeps that:
 //!
-//! - **Claim** (conditional put, [`EventLedger::claim`]): the claim is a lease ending
-//!   [`GuardSettings::lease_margin`] after the invocation's deadline, so it has ended before
-//!   Lambda's first retry. A redelivery while another invocation's lease runs fails
+//! - **Claim** (`claim`, a conditional put, [`EventLedger::claim`]): the claim is a lease
+//!   ending [`GuardSettings::lease_margin`] after the invocation's deadline, so it has ended
+//!   before Lambda's first retry. A redelivery while another invocation's lease runs fails
 //!   ([`GuardError::InProgress`]) instead of returning `Ok` with nothing sent: the retry
 //!   comes after the lease and takes the claim over if the holder never finished. A takeover
 //!   always alerts (the earlier delivery may have tagged the table and died before saying so).
@@ -22,188 +36,56 @@
 //!   run the function into its timeout: [`GuardSettings::record_reserve`] is left to record the
 //!   outcome or release the claim (bounded again, by the deadline minus [`RETURN_SLACK`]) and
 //!   return `Err` ([`GuardError::OutOfTime`]) before Lambda kills the invocation.
-//! - **Alert not published** (error or out of time): the invocation fails. If nothing was
-//!   changed the claim is released and the retry does everything again; if the backup tag was
-//!   added (or a `TagResource` was cut off by the deadline, so it may have been), the outcome
-//!   with the unsent alert is recorded instead, and the retry only publishes that alert — the
-//!   remediation is never repeated and its alert is never lost to a retry that finds nothing
-//!   left to do. If that ledger write fails too, the invocation still fails, and the claim
-//!   ends with its lease: the retry takes it over and alerts.
-//! - **Re-sending a recorded alert** that fails again: the invocation fails; the recorded
-//!   outcome stays for the next retry.
-//! - **Recording after a sent alert** (or one not needed) fails: only a warning — the alert
-//!   went out; a later redelivery takes the unfinished claim over and alerts again at worst.
+//! - **Alert not published** (error or out of time; `record_failure`): the invocation fails.
+//!   If nothing was changed the claim is released and the retry does everything again; if the
+//!   backup tag was added (or a `TagResource` was cut off by the deadline, so it may have
+//!   been), the outcome with the unsent alert is recorded instead, and the retry only
+//!   publishes that alert — the remediation is never repeated and its alert is never lost to a
+//!   retry that finds nothing left to do. If that ledger write fails too, the invocation still
+//!   fails, and the claim ends with its lease: the retry takes it over and alerts.
+//! - **Re-sending a recorded alert** (`resend_alert`) that fails again: the invocation fails;
+//!   the recorded outcome stays for the next retry.
+//! - **Recording after a sent alert** (or one not needed; `record_done`) fails: only a warning
+//!   — the alert went out; a later redelivery takes the unfinished claim over and alerts again
+//!   at worst.
+//! - **Table gone** (found deleted while reading its tags or adding the tag): nothing is left
+//!   to guard, so no alert is needed; the outcome (handling `gone`) is recorded like that of
+//!   a finished event and the invocation returns `Ok`.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use awsio::error::AwsCallError;
 use awsio::idempotency::{Claim, EventLedger};
 use awsio::publisher::{self, PublishError};
-use awsio::table::{self, Backoff, Lookup};
-use awsio::{AwsContext, Budget};
+use awsio::table::{self, Lookup};
+use awsio::{AwsContext, Budget, Snapshot};
 use policy::config::Policy;
 use policy::evaluate::{Coverage, Evaluator, TableEvaluation};
 use policy::facts::{BackupSetup, Fact, TableFacts};
 
-use crate::alert;
 use crate::decide::{self, TagDecision};
 use crate::event::{Disposition, EventError, ParsedEvent, TableEvent, TableEventName, parse_event};
 use crate::outcome::{Action, AlertStatus, GuardOutcome, Handling};
+use crate::settings::{LEDGER_TTL, RETURN_SLACK};
 
-/// Environment variable: the alert topic ARN (required).
-pub const VAR_TOPIC_ARN: &str = "BG_TOPIC_ARN";
-/// Environment variable: the state table name (required).
-pub const VAR_STATE_TABLE: &str = "BG_STATE_TABLE";
-/// Environment variable: `true` to alert for compliant tables too (default `false`).
-pub const VAR_NOTIFY_COMPLIANT: &str = "BG_NOTIFY_COMPLIANT";
+pub use crate::cache::SetupCache;
+pub use crate::settings::{ConfigError, GuardSettings};
 
-/// How long the backup plans and selections read by one invocation are reused.
-pub const SETUP_CACHE_TTL: Duration = Duration::from_secs(60);
-/// How long an event id is remembered (EventBridge retries for up to 24 hours, Lambda async
-/// retries for up to 6).
-pub const LEDGER_TTL: Duration = Duration::from_secs(3 * 24 * 3600);
-/// The budget of an invocation without a usable deadline (none, or already past: `cargo
-/// lambda watch`, the CLI): the template's function timeout.
-pub const DEFAULT_BUDGET: Duration = Duration::from_secs(30);
-/// How long a claim's lease outlasts the invocation's deadline (clock differences between
-/// invocations); far below the minute until Lambda's first retry.
-pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
-/// Time kept from the main phase for recording the outcome or releasing the claim.
-pub const RECORD_RESERVE: Duration = Duration::from_secs(5);
-/// The recording phase ends this long before the deadline, to return in time.
-pub const RETURN_SLACK: Duration = Duration::from_millis(250);
-
-/// A configuration problem at start-up.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The policy variables are invalid.
-    #[error(transparent)]
-    Policy(#[from] policy::ConfigError),
-    /// A required variable is not set.
-    #[error("{0} is not set (required)")]
-    Missing(&'static str),
-    /// A variable has a bad value.
-    #[error("{var}={value:?} is invalid; accepted: {accepted}")]
-    Invalid {
-        /// Variable.
-        var: &'static str,
-        /// Value.
-        value: String,
-        /// What is accepted.
-        accepted: &'static str,
-    },
-}
-
-/// The function's settings besides the policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GuardSettings {
-    /// Alert topic.
-    pub topic_arn: String,
-    /// State (ledger) table.
-    pub state_table: String,
-    /// Alert for compliant tables too.
-    pub notify_compliant: bool,
-    /// Re-reads of tags that the event set but the read does not show yet.
-    pub tag_read: Backoff,
-    /// Retries of `TagResource`.
-    pub tag_write: Backoff,
-    /// Lifetime of the cached backup setup.
-    pub setup_ttl: Duration,
-    /// Budget of an invocation without a usable deadline ([`DEFAULT_BUDGET`]).
-    pub default_budget: Duration,
-    /// How long the claim's lease outlasts the invocation's deadline ([`LEASE_MARGIN`]).
-    pub lease_margin: Duration,
-    /// Time kept from the main phase for the ledger write that ends it ([`RECORD_RESERVE`]).
-    pub record_reserve: Duration,
-}
-
-impl GuardSettings {
-    /// Reads `BG_TOPIC_ARN`, `BG_STATE_TABLE`, `BG_NOTIFY_COMPLIANT` from `(name, value)` pairs.
-    pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            vars.iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let topic_arn = get(VAR_TOPIC_ARN).ok_or(ConfigError::Missing(VAR_TOPIC_ARN))?;
-        let state_table = get(VAR_STATE_TABLE).ok_or(ConfigError::Missing(VAR_STATE_TABLE))?;
-        let notify_compliant = match get(VAR_NOTIFY_COMPLIANT).as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    var: VAR_NOTIFY_COMPLIANT,
-                    value: other.to_string(),
-                    accepted: "true or false",
-                });
-            }
-        };
-        Ok(GuardSettings {
-            topic_arn,
-            state_table,
-            notify_compliant,
-            tag_read: Backoff::tag_read(),
-            tag_write: Backoff::tag_write(),
-            setup_ttl: SETUP_CACHE_TTL,
-            default_budget: DEFAULT_BUDGET,
-            lease_margin: LEASE_MARGIN,
-            record_reserve: RECORD_RESERVE,
-        })
-    }
-}
-
-/// Backup plans and selections, kept across warm invocations for a short time.
-#[derive(Debug, Default)]
-pub struct SetupCache {
-    slot: Mutex<Option<(Instant, BackupSetup)>>,
-}
-
-impl SetupCache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The cached setup if younger than `ttl`, else a fresh read (cached only if fully read:
-    /// an unknown setup is retried by the next invocation). The flag says whether it was
-    /// cached.
-    pub async fn get(&self, ctx: &AwsContext, ttl: Duration) -> (BackupSetup, bool) {
-        {
-            let slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((at, setup)) = slot.as_ref()
-                && at.elapsed() < ttl
-            {
-                return (setup.clone(), true);
-            }
-        }
-        let setup = awsio::backup_setup::read_backup_setup(ctx.backup()).await;
-        if setup.plans.known().is_some() && setup.selections.known().is_some() {
-            *self.slot.lock().unwrap_or_else(PoisonError::into_inner) =
-                Some((Instant::now(), setup.clone()));
-        }
-        (setup, false)
-    }
-
-    /// Forgets the cached setup.
-    pub fn clear(&self) {
-        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
-    }
-}
-
-/// Everything the handler needs; built once per Lambda instance.
+/// Everything the handler needs, built once per Lambda instance and shared by its
+/// invocations: the SDK clients with their call counter, the backup policy, the settings and
+/// the backup setup cache.
 #[derive(Debug)]
 pub struct GuardDeps {
-    /// SDK clients and the call counter.
+    /// SDK clients for the function's account and region, and the call counter they share
+    /// (each invocation uses copies capped to its deadline, counting in the same counter).
     pub ctx: AwsContext,
-    /// The policy.
+    /// The backup policy tables are checked against (and its mode: `enforce` or
+    /// `report-only`).
     pub policy: Policy,
-    /// Settings.
+    /// Where alerts go, where the ledger lives, and the invocation's timings.
     pub settings: GuardSettings,
-    /// The backup setup cache.
+    /// Backup plans and selections reused across warm invocations.
     pub setup_cache: SetupCache,
 }
 
@@ -223,11 +105,7 @@ impl GuardDeps {
     /// `aws-config`.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let policy = Policy::from_env()?;
-        let vars: Vec<(String, String)> = [VAR_TOPIC_ARN, VAR_STATE_TABLE, VAR_NOTIFY_COMPLIANT]
-            .iter()
-            .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
-            .collect();
-        let settings = GuardSettings::from_vars(&vars)?;
+        let settings = GuardSettings::from_env()?;
         let ctx = AwsContext::from_env(None).await;
         Ok(Self::new(ctx, policy, settings))
     }
@@ -247,7 +125,7 @@ pub enum GuardError {
     Publish {
         /// The outcome so far (actions taken).
         outcome: Box<GuardOutcome>,
-        /// The publishing error.
+        /// Why SNS did not take the alert.
         source: PublishError,
     },
     /// Another invocation holds the event's claim and its lease has not ended: acting could
@@ -255,7 +133,7 @@ pub enum GuardError {
     /// this one after the lease.
     #[error("event {event_id} is being handled by another invocation (its claim's lease ends {lease}); failing so the event is retried after it", lease = lease_text(lease_until))]
     InProgress {
-        /// The event id.
+        /// The CloudTrail event id whose claim another invocation holds.
         event_id: String,
         /// When the holder's lease ends, if known.
         lease_until: Option<jiff::Timestamp>,
@@ -264,7 +142,7 @@ pub enum GuardError {
     /// hung); `outcome` records what was already done.
     #[error("{phase} for table {table} did not finish {reserve:?} before the invocation's deadline; already done: {done}", table = table_name(outcome), done = done_summary(outcome))]
     OutOfTime {
-        /// What was being done.
+        /// The step that was cut off (e.g. `claiming the event`).
         phase: &'static str,
         /// The time kept for recording ([`GuardSettings::record_reserve`]).
         reserve: Duration,
@@ -346,6 +224,535 @@ pub async fn handle(
     handle_parsed(parsed, deps, budget).await
 }
 
+/// Handles an already parsed event within `budget`: the claim/budget wrapper around the
+/// main phase (`process`); see the module docs for how each path ends.
+pub async fn handle_parsed(
+    parsed: ParsedEvent,
+    deps: &GuardDeps,
+    budget: Budget,
+) -> Result<GuardOutcome, GuardError> {
+    let calls_before = deps.ctx.calls.snapshot();
+    let outcome = GuardOutcome::new(
+        &parsed.event_id,
+        parsed.event_name.as_str(),
+        parsed.actor.clone(),
+        parsed.table().cloned(),
+        deps.policy.mode.as_str(),
+    );
+    let table_event = match &parsed.disposition {
+        Disposition::Ignored { reason } => return Ok(ignored(&parsed.event_id, reason, outcome)),
+        Disposition::Evaluate(e) => e.clone(),
+    };
+    check_region(&parsed, &table_event, deps)?;
+
+    let inv = Invocation::new(deps, budget, calls_before);
+    let (mut outcome, taken_over) = match claim(&inv, outcome).await {
+        Claimed::Proceed {
+            outcome,
+            taken_over,
+        } => (outcome, taken_over),
+        Claimed::Done(result) => return result,
+    };
+    let mut tagging: Option<(String, String)> = None;
+    let result = inv
+        .phases
+        .work(process(
+            parsed.event_name,
+            &table_event,
+            deps,
+            &inv.ctx,
+            taken_over,
+            &mut outcome,
+            &mut tagging,
+        ))
+        .await;
+    record(&inv, result, tagging, outcome).await
+}
+
+/// An event the guard does not act on: logged, `Ok` (nothing to alert, nothing claimed).
+fn ignored(event_id: &str, reason: &str, mut outcome: GuardOutcome) -> GuardOutcome {
+    tracing::info!(event_id = %event_id, reason = %reason, "event ignored");
+    outcome.handling = Handling::Ignored {
+        reason: reason.to_string(),
+    };
+    log_outcome(&outcome);
+    outcome
+}
+
+/// Fails an event for a table in another region than the function's (one stack per region).
+fn check_region(
+    parsed: &ParsedEvent,
+    table_event: &TableEvent,
+    deps: &GuardDeps,
+) -> Result<(), GuardError> {
+    let Some(region) = deps.ctx.region() else {
+        return Ok(());
+    };
+    if region == table_event.table.region {
+        return Ok(());
+    }
+    let e = EventError {
+        field: parsed.event_name.arn_path().to_string(),
+        problem: format!(
+            "table {} is in region {}, but this function serves {region} (deploy one stack per region)",
+            table_event.table.name, table_event.table.region
+        ),
+    };
+    tracing::error!(field = %e.field, problem = %e.problem, "event for another region");
+    Err(e.into())
+}
+
+/// One invocation's frame: the dependencies, its phases, the clients capped to the main
+/// phase, the lease its claim asks for, and the call counts when it started.
+struct Invocation<'a> {
+    deps: &'a GuardDeps,
+    phases: Phases,
+    ctx: AwsContext,
+    lease_until: jiff::Timestamp,
+    calls_before: Snapshot,
+}
+
+impl<'a> Invocation<'a> {
+    fn new(deps: &'a GuardDeps, budget: Budget, calls_before: Snapshot) -> Self {
+        let phases = Phases::new(budget, &deps.settings);
+        let ctx = deps.ctx.with_deadline(phases.work_until);
+        let lease_until = budget
+            .deadline_timestamp()
+            .checked_add(deps.settings.lease_margin)
+            .unwrap_or(jiff::Timestamp::MAX);
+        Invocation {
+            deps,
+            phases,
+            ctx,
+            lease_until,
+            calls_before,
+        }
+    }
+
+    /// Attempts per operation made by this invocation so far.
+    fn api_calls(&self) -> BTreeMap<String, u64> {
+        self.deps.ctx.calls.calls_since(&self.calls_before).attempts
+    }
+
+    fn reserve(&self) -> Duration {
+        self.deps.settings.record_reserve
+    }
+}
+
+/// How the claim step ended.
+enum Claimed {
+    /// The event is this invocation's to handle; `taken_over` if an earlier delivery's claim
+    /// was taken over (so the alert is always sent).
+    Proceed {
+        outcome: GuardOutcome,
+        taken_over: bool,
+    },
+    /// The invocation ends here: a duplicate (or its re-sent alert), or an error.
+    Done(Result<GuardOutcome, GuardError>),
+}
+
+/// Claim: takes the event id in the ledger (within the main phase).
+async fn claim(inv: &Invocation<'_>, mut outcome: GuardOutcome) -> Claimed {
+    let deps = inv.deps;
+    let ledger = EventLedger::new(
+        inv.ctx.dynamodb().clone(),
+        deps.settings.state_table.clone(),
+    );
+    let event_id = outcome.event_id.clone();
+    let now = jiff::Timestamp::now();
+    let claim = match inv
+        .phases
+        .work(ledger.claim(&event_id, LEDGER_TTL, now, inv.lease_until))
+        .await
+    {
+        Some(Ok(claim)) => claim,
+        Some(Err(e)) => return Claimed::Done(Err(GuardError::Ledger(e))),
+        None => {
+            // Whether the claim was written is unknown; if it was, it ends with its lease.
+            let e = Failure::OutOfTime("claiming the event").into_error(outcome, inv.reserve());
+            tracing::error!(error = %e, "the event will be retried");
+            return Claimed::Done(Err(e));
+        }
+    };
+    match claim {
+        Claim::New => Claimed::Proceed {
+            outcome,
+            taken_over: false,
+        },
+        Claim::TakenOver { claimed_at } => {
+            outcome.notes.push(format!(
+                "an earlier delivery of this event (claimed at {}) did not finish: it may have changed the table before it stopped; this alert reports the table as it is now",
+                claimed_at.as_deref().unwrap_or("an unknown time")
+            ));
+            Claimed::Proceed {
+                outcome,
+                taken_over: true,
+            }
+        }
+        Claim::InProgress { lease_until } => {
+            let e = GuardError::InProgress {
+                event_id,
+                lease_until,
+            };
+            tracing::error!(error = %e, "event in progress elsewhere");
+            Claimed::Done(Err(e))
+        }
+        Claim::Duplicate { outcome: previous } => {
+            Claimed::Done(duplicate(inv, previous, outcome).await)
+        }
+    }
+}
+
+/// A redelivery of an event whose first handling finished: nothing to do, unless that
+/// handling acted but could not publish its alert and recorded it — then the alert is sent
+/// instead of acting again.
+async fn duplicate(
+    inv: &Invocation<'_>,
+    previous: Option<String>,
+    mut outcome: GuardOutcome,
+) -> Result<GuardOutcome, GuardError> {
+    let previous_outcome: Option<GuardOutcome> = previous
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok());
+    if let Some(prev) = previous_outcome.filter(|p| matches!(p.alert, AlertStatus::Failed { .. })) {
+        return resend_alert(prev, inv).await;
+    }
+    outcome.handling = Handling::Duplicate {
+        previous: previous.and_then(|p| serde_json::from_str(&p).ok()),
+    };
+    outcome.api_calls = inv.api_calls();
+    log_outcome(&outcome);
+    Ok(outcome)
+}
+
+/// The main phase after the claim: gather facts → evaluate (`policy`) → act → alert. Errors
+/// only when the alert cannot be published. `always_alert`: alert even when nothing needs
+/// attention (a takeover: the earlier delivery may have acted). `tagging` holds the tag while
+/// a `TagResource` is under way (for a caller that gives up waiting).
+async fn process(
+    event_name: TableEventName,
+    event: &TableEvent,
+    deps: &GuardDeps,
+    ctx: &AwsContext,
+    always_alert: bool,
+    outcome: &mut GuardOutcome,
+    tagging: &mut Option<(String, String)>,
+) -> Result<(), PublishError> {
+    let Some(facts) = gather_facts(event_name, event, deps, ctx, outcome).await else {
+        return Ok(()); // the table is gone: the outcome says so
+    };
+    let evaluator = Evaluator::new(&facts.setup, &deps.policy);
+    let initial = evaluator.evaluate_new_table(&facts.table);
+    outcome.initial_verdict = Some(initial.verdict);
+    outcome.initial_findings = initial.findings.clone();
+    let Some(evaluation) = act(
+        &evaluator,
+        &facts.table,
+        initial,
+        deps,
+        ctx,
+        outcome,
+        tagging,
+    )
+    .await
+    else {
+        return Ok(()); // the table was deleted before it could be tagged
+    };
+    outcome.set_final_evaluation(&evaluation);
+    alert(&evaluation, deps, ctx, always_alert, outcome).await
+}
+
+/// What the verdict is based on: the table with its current tags, and the backup setup.
+struct Facts {
+    table: TableFacts,
+    setup: BackupSetup,
+}
+
+/// Gather facts: the table's current tags and the backup setup (from the warm cache if
+/// fresh). `None` if the table no longer exists (the outcome says so).
+async fn gather_facts(
+    event_name: TableEventName,
+    event: &TableEvent,
+    deps: &GuardDeps,
+    ctx: &AwsContext,
+    outcome: &mut GuardOutcome,
+) -> Option<Facts> {
+    let tags = read_tags(event_name, event, deps, ctx, outcome).await?;
+    let (setup, cached) = deps.setup_cache.get(ctx, deps.settings.setup_ttl).await;
+    if cached {
+        outcome
+            .notes
+            .push("backup plans and selections from the warm cache".to_string());
+    }
+    let table = TableFacts {
+        arn: event.table.arn.clone(),
+        name: event.table.name.clone(),
+        account: event.table.account.clone(),
+        region: event.table.region.clone(),
+        created: None,
+        tags,
+    };
+    Some(Facts { table, setup })
+}
+
+/// The table's current tags, waiting briefly for the tags the call set to become visible
+/// ([`decide::tags_to_judge`] decides about a read that still lags). A tag read that fails is
+/// an unknown fact; `None` if the table no longer exists.
+async fn read_tags(
+    event_name: TableEventName,
+    event: &TableEvent,
+    deps: &GuardDeps,
+    ctx: &AwsContext,
+    outcome: &mut GuardOutcome,
+) -> Option<Fact<BTreeMap<String, String>>> {
+    let dynamodb = ctx.dynamodb();
+    let arn = &event.table.arn;
+    let read = table::read_tags_expecting(
+        dynamodb,
+        arn,
+        &event.tags_in_request,
+        &deps.settings.tag_read,
+    )
+    .await;
+    match read {
+        Ok(Lookup::Found(read)) => {
+            let (tags, note) = decide::tags_to_judge(read, event_name.creates_table());
+            outcome.notes.extend(note);
+            Some(Fact::Known(tags))
+        }
+        Ok(Lookup::Gone) => match table::describe_table(dynamodb, arn).await {
+            Ok(Lookup::Gone) => {
+                outcome.handling = Handling::Gone;
+                outcome.notes.push(
+                    "the table no longer exists (ListTagsOfResource and DescribeTable: ResourceNotFoundException)"
+                        .to_string(),
+                );
+                None
+            }
+            Ok(Lookup::Found(state)) => Some(Fact::unknown(format!(
+                "ListTagsOfResource did not find the table although DescribeTable reports it {}",
+                state.status
+            ))),
+            Err(e) => Some(Fact::unknown(format!(
+                "ListTagsOfResource did not find the table and DescribeTable failed: {e}"
+            ))),
+        },
+        Err(e) => Some(Fact::unknown(e.to_string())),
+    }
+}
+
+/// Act: does what [`decide::decide_tag`] says about the tag the policy proposes (adds it in
+/// mode `enforce`, re-evaluating the table with it) and records the action. Returns the final
+/// evaluation; `None` if the table was deleted before the tag could be added.
+async fn act(
+    evaluator: &Evaluator<'_>,
+    facts: &TableFacts,
+    initial: TableEvaluation,
+    deps: &GuardDeps,
+    ctx: &AwsContext,
+    outcome: &mut GuardOutcome,
+    tagging: &mut Option<(String, String)>,
+) -> Option<TableEvaluation> {
+    let proposed = evaluator.remediation_tag(facts);
+    let (key, value) = match decide::decide_tag(&facts.tags, proposed, deps.policy.mode) {
+        TagDecision::Nothing => return Some(initial),
+        TagDecision::WouldAdd { key, value } => {
+            outcome.actions.push(Action::WouldAddTag { key, value });
+            return Some(initial);
+        }
+        TagDecision::Refuse {
+            key,
+            wanted,
+            existing,
+        } => {
+            outcome.actions.push(Action::TagNotOverwritten {
+                key,
+                wanted,
+                existing,
+            });
+            return Some(initial);
+        }
+        TagDecision::Add { key, value } => (key, value),
+    };
+    let pair = [(key.clone(), value.clone())];
+    *tagging = Some((key.clone(), value.clone()));
+    let written =
+        table::tag_resource(ctx.dynamodb(), &facts.arn, &pair, &deps.settings.tag_write).await;
+    *tagging = None;
+    match written {
+        Ok(write) => {
+            // Re-check coverage with the tag added (the setup is already known).
+            let mut tagged = facts.clone();
+            if let Fact::Known(t) = &mut tagged.tags {
+                t.insert(key.clone(), value.clone());
+            }
+            let tagged_eval = evaluator.evaluate_new_table(&tagged);
+            let confirmed = matches!(tagged_eval.coverage, Coverage::Protected { .. });
+            outcome.actions.push(Action::TagAdded {
+                key,
+                value,
+                coverage_confirmed: confirmed,
+                calls: write.calls,
+            });
+            Some(tagged_eval)
+        }
+        Err(e) if e.is_not_found() => {
+            outcome.handling = Handling::Gone;
+            outcome
+                .notes
+                .push("the table was deleted before the backup tag could be added".to_string());
+            None
+        }
+        Err(e) => {
+            outcome.actions.push(Action::TagFailed {
+                key,
+                value,
+                error: e.to_string(),
+            });
+            Some(initial)
+        }
+    }
+}
+
+/// Alert: publishes the alert if [`decide::needs_alert`] says the event needs one
+/// (`always_alert` forces it), with the severity of [`decide::alert_severity`].
+async fn alert(
+    evaluation: &TableEvaluation,
+    deps: &GuardDeps,
+    ctx: &AwsContext,
+    always_alert: bool,
+    outcome: &mut GuardOutcome,
+) -> Result<(), PublishError> {
+    let notify = deps.settings.notify_compliant || always_alert;
+    if !decide::needs_alert(evaluation, &outcome.actions, notify) {
+        return Ok(());
+    }
+    let severity = decide::alert_severity(&outcome.findings, &outcome.actions);
+    let message = crate::alert::compose(outcome, severity);
+    let id = publisher::publish(ctx.sns(), &deps.settings.topic_arn, &message).await?;
+    outcome.alert = AlertStatus::Sent { message_id: id };
+    Ok(())
+}
+
+/// Record: ends the invocation after the main phase (`None` if it ran out of time). A
+/// finished event is recorded and `Ok`; an unsent alert goes to [`record_failure`].
+async fn record(
+    inv: &Invocation<'_>,
+    result: Option<Result<(), PublishError>>,
+    tagging: Option<(String, String)>,
+    mut outcome: GuardOutcome,
+) -> Result<GuardOutcome, GuardError> {
+    let failure = match result {
+        Some(Ok(())) => {
+            outcome.api_calls = inv.api_calls();
+            record_done(inv.deps, &inv.phases, &outcome).await;
+            return Ok(outcome);
+        }
+        Some(Err(source)) => Failure::Publish(source),
+        None => Failure::OutOfTime("gathering facts, acting and alerting"),
+    };
+    record_failure(inv, failure, tagging, outcome).await
+}
+
+/// The alert was not published: keeps the claim with the recorded outcome if something was
+/// (or may have been) changed, so the retry re-sends this alert, else releases it so the
+/// retry does everything again; then fails the invocation.
+async fn record_failure(
+    inv: &Invocation<'_>,
+    failure: Failure,
+    tagging: Option<(String, String)>,
+    mut outcome: GuardOutcome,
+) -> Result<GuardOutcome, GuardError> {
+    let reserve = inv.reserve();
+    let lease_until = inv.lease_until;
+    // A `TagResource` cut off by the deadline may have been applied: say so, and keep the
+    // claim like after an added tag, so the retry reports it instead of finding it done.
+    let mut maybe_changed = false;
+    if let (Failure::OutOfTime(_), Some((key, value))) = (&failure, tagging) {
+        maybe_changed = true;
+        outcome.actions.push(Action::TagFailed {
+            key,
+            value,
+            error: "TagResource did not answer before the invocation's deadline: the tag may or may not have been added".to_string(),
+        });
+    }
+    outcome.alert = AlertStatus::Failed {
+        error: failure.text(reserve),
+    };
+    outcome.api_calls = inv.api_calls();
+    let record = inv.phases.record_ledger(inv.deps);
+    if maybe_changed || outcome.actions.iter().any(Action::changed_something) {
+        // Something was changed: keep the claim and record the outcome, so the retry re-sends
+        // this alert instead of finding nothing left to do.
+        let written = inv
+            .phases
+            .record(record.complete(&outcome.event_id, &outcome.to_json_line()))
+            .await;
+        if let Some(Err(e)) = &written {
+            tracing::error!(error = %e, lease_until = %lease_until, "outcome with the unsent alert not recorded; the claim ends with its lease, then a retry takes it over and alerts");
+        } else if written.is_none() {
+            tracing::error!(lease_until = %lease_until, "recording the outcome with the unsent alert ran out of time; the claim ends with its lease, then a retry takes it over and alerts");
+        }
+    } else {
+        let released = inv.phases.record(record.release(&outcome.event_id)).await;
+        if let Some(Err(e)) = &released {
+            tracing::error!(error = %e, lease_until = %lease_until, "claim not released; it ends with its lease, then a retry handles the event again");
+        } else if released.is_none() {
+            tracing::error!(lease_until = %lease_until, "releasing the claim ran out of time; it ends with its lease, then a retry handles the event again");
+        }
+    }
+    tracing::error!(
+        outcome = %outcome.to_json_line(),
+        error = %failure.text(reserve),
+        "alert not published; the event will be retried (already done: {})",
+        done_summary(&outcome)
+    );
+    Err(failure.into_error(outcome, reserve))
+}
+
+/// Publishes the alert a previous delivery of the event could not publish, and records it.
+/// On failure the recorded outcome stays for the next retry.
+async fn resend_alert(
+    mut prev: GuardOutcome,
+    inv: &Invocation<'_>,
+) -> Result<GuardOutcome, GuardError> {
+    let deps = inv.deps;
+    let severity = decide::alert_severity(&prev.findings, &prev.actions);
+    prev.alert = AlertStatus::NotNeeded;
+    let message = crate::alert::compose(&prev, severity);
+    let reserve = inv.reserve();
+    let failure = match inv
+        .phases
+        .work(publisher::publish(
+            inv.ctx.sns(),
+            &deps.settings.topic_arn,
+            &message,
+        ))
+        .await
+    {
+        Some(Ok(id)) => {
+            prev.alert = AlertStatus::Sent { message_id: id };
+            prev.notes
+                .push("alert of an earlier delivery of this event, sent on retry".to_string());
+            prev.api_calls = inv.api_calls();
+            record_done(deps, &inv.phases, &prev).await;
+            return Ok(prev);
+        }
+        Some(Err(source)) => Failure::Publish(source),
+        None => Failure::OutOfTime("re-sending the alert of an earlier delivery"),
+    };
+    prev.alert = AlertStatus::Failed {
+        error: failure.text(reserve),
+    };
+    tracing::error!(
+        outcome = %prev.to_json_line(),
+        error = %failure.text(reserve),
+        "alert still not published; the event will be retried (already done: {})",
+        done_summary(&prev)
+    );
+    Err(failure.into_error(prev, reserve))
+}
+
 /// Why the main phase ended without the alert out.
 enum Failure {
     Publish(PublishError),
@@ -413,215 +820,6 @@ impl Phases {
     }
 }
 
-/// Handles an already parsed event within `budget`.
-pub async fn handle_parsed(
-    parsed: ParsedEvent,
-    deps: &GuardDeps,
-    budget: Budget,
-) -> Result<GuardOutcome, GuardError> {
-    let calls_before = deps.ctx.calls.attempts();
-    let mode = deps.policy.mode.as_str();
-    let mut outcome = GuardOutcome::new(
-        &parsed.event_id,
-        parsed.event_name.as_str(),
-        parsed.actor.clone(),
-        parsed.table().cloned(),
-        mode,
-    );
-    let table_event = match &parsed.disposition {
-        Disposition::Ignored { reason } => {
-            tracing::info!(event_id = %parsed.event_id, reason = %reason, "event ignored");
-            outcome.handling = Handling::Ignored {
-                reason: reason.clone(),
-            };
-            log_outcome(&outcome);
-            return Ok(outcome);
-        }
-        Disposition::Evaluate(e) => e.clone(),
-    };
-
-    if let Some(region) = deps.ctx.region()
-        && region != table_event.table.region
-    {
-        let e = EventError {
-            field: parsed.event_name.arn_path().to_string(),
-            problem: format!(
-                "table {} is in region {}, but this function serves {region} (deploy one stack per region)",
-                table_event.table.name, table_event.table.region
-            ),
-        };
-        tracing::error!(field = %e.field, problem = %e.problem, "event for another region");
-        return Err(e.into());
-    }
-
-    let phases = Phases::new(budget, &deps.settings);
-    let reserve = deps.settings.record_reserve;
-    let ctx = deps.ctx.with_deadline(phases.work_until);
-    let ledger = EventLedger::new(ctx.dynamodb().clone(), deps.settings.state_table.clone());
-    let lease_until = budget
-        .deadline_timestamp()
-        .checked_add(deps.settings.lease_margin)
-        .unwrap_or(jiff::Timestamp::MAX);
-    let now = jiff::Timestamp::now();
-    let claim = match phases
-        .work(ledger.claim(&parsed.event_id, LEDGER_TTL, now, lease_until))
-        .await
-    {
-        Some(claim) => claim.map_err(GuardError::Ledger)?,
-        None => {
-            // Whether the claim was written is unknown; if it was, it ends with its lease.
-            let e = Failure::OutOfTime("claiming the event").into_error(outcome, reserve);
-            tracing::error!(error = %e, "the event will be retried");
-            return Err(e);
-        }
-    };
-    let mut taken_over = false;
-    match claim {
-        Claim::New => {}
-        Claim::TakenOver { claimed_at } => {
-            taken_over = true;
-            outcome.notes.push(format!(
-                "an earlier delivery of this event (claimed at {}) did not finish: it may have changed the table before it stopped; this alert reports the table as it is now",
-                claimed_at.as_deref().unwrap_or("an unknown time")
-            ));
-        }
-        Claim::InProgress { lease_until } => {
-            let e = GuardError::InProgress {
-                event_id: parsed.event_id.clone(),
-                lease_until,
-            };
-            tracing::error!(error = %e, "event in progress elsewhere");
-            return Err(e);
-        }
-        Claim::Duplicate { outcome: previous } => {
-            let previous_outcome: Option<GuardOutcome> = previous
-                .as_deref()
-                .and_then(|p| serde_json::from_str(p).ok());
-            // A delivery that acted but could not publish its alert recorded its outcome: the
-            // retry sends that alert instead of acting again.
-            if let Some(prev) =
-                previous_outcome.filter(|p| matches!(p.alert, AlertStatus::Failed { .. }))
-            {
-                return resend_alert(prev, deps, &ctx, &phases, &calls_before).await;
-            }
-            outcome.handling = Handling::Duplicate {
-                previous: previous.and_then(|p| serde_json::from_str(&p).ok()),
-            };
-            outcome.api_calls = calls_since(&calls_before, &deps.ctx.calls.attempts());
-            log_outcome(&outcome);
-            return Ok(outcome);
-        }
-    }
-
-    let mut tagging: Option<(String, String)> = None;
-    let result = phases
-        .work(process(
-            parsed.event_name,
-            &table_event,
-            deps,
-            &ctx,
-            taken_over,
-            &mut outcome,
-            &mut tagging,
-        ))
-        .await;
-    let failure = match result {
-        Some(Ok(())) => {
-            outcome.api_calls = calls_since(&calls_before, &deps.ctx.calls.attempts());
-            record_done(deps, &phases, &outcome).await;
-            return Ok(outcome);
-        }
-        Some(Err(source)) => Failure::Publish(source),
-        None => Failure::OutOfTime("gathering facts, acting and alerting"),
-    };
-    // A `TagResource` cut off by the deadline may have been applied: say so, and keep the
-    // claim like after an added tag, so the retry reports it instead of finding it done.
-    let mut maybe_changed = false;
-    if let (Failure::OutOfTime(_), Some((key, value))) = (&failure, tagging) {
-        maybe_changed = true;
-        outcome.actions.push(Action::TagFailed {
-            key,
-            value,
-            error: "TagResource did not answer before the invocation's deadline: the tag may or may not have been added".to_string(),
-        });
-    }
-    outcome.alert = AlertStatus::Failed {
-        error: failure.text(reserve),
-    };
-    outcome.api_calls = calls_since(&calls_before, &deps.ctx.calls.attempts());
-    let record = phases.record_ledger(deps);
-    if maybe_changed || outcome.actions.iter().any(Action::changed_something) {
-        // Something was changed: keep the claim and record the outcome, so the retry re-sends
-        // this alert instead of finding nothing left to do.
-        let written = phases
-            .record(record.complete(&parsed.event_id, &outcome.to_json_line()))
-            .await;
-        if let Some(Err(e)) = &written {
-            tracing::error!(error = %e, lease_until = %lease_until, "outcome with the unsent alert not recorded; the claim ends with its lease, then a retry takes it over and alerts");
-        } else if written.is_none() {
-            tracing::error!(lease_until = %lease_until, "recording the outcome with the unsent alert ran out of time; the claim ends with its lease, then a retry takes it over and alerts");
-        }
-    } else {
-        let released = phases.record(record.release(&parsed.event_id)).await;
-        if let Some(Err(e)) = &released {
-            tracing::error!(error = %e, lease_until = %lease_until, "claim not released; it ends with its lease, then a retry handles the event again");
-        } else if released.is_none() {
-            tracing::error!(lease_until = %lease_until, "releasing the claim ran out of time; it ends with its lease, then a retry handles the event again");
-        }
-    }
-    tracing::error!(
-        outcome = %outcome.to_json_line(),
-        error = %failure.text(reserve),
-        "alert not published; the event will be retried (already done: {})",
-        done_summary(&outcome)
-    );
-    Err(failure.into_error(outcome, reserve))
-}
-
-/// Publishes the alert a previous delivery of the event could not publish, and records it.
-/// On failure the recorded outcome stays for the next retry.
-async fn resend_alert(
-    mut prev: GuardOutcome,
-    deps: &GuardDeps,
-    ctx: &AwsContext,
-    phases: &Phases,
-    calls_before: &BTreeMap<String, u64>,
-) -> Result<GuardOutcome, GuardError> {
-    let severity = decide::alert_severity(&prev.findings, &prev.actions);
-    prev.alert = AlertStatus::NotNeeded;
-    let message = alert::compose(&prev, severity);
-    let reserve = deps.settings.record_reserve;
-    let failure = match phases
-        .work(publisher::publish(
-            ctx.sns(),
-            &deps.settings.topic_arn,
-            &message,
-        ))
-        .await
-    {
-        Some(Ok(id)) => {
-            prev.alert = AlertStatus::Sent { message_id: id };
-            prev.notes
-                .push("alert of an earlier delivery of this event, sent on retry".to_string());
-            prev.api_calls = calls_since(calls_before, &deps.ctx.calls.attempts());
-            record_done(deps, phases, &prev).await;
-            return Ok(prev);
-        }
-        Some(Err(source)) => Failure::Publish(source),
-        None => Failure::OutOfTime("re-sending the alert of an earlier delivery"),
-    };
-    prev.alert = AlertStatus::Failed {
-        error: failure.text(reserve),
-    };
-    tracing::error!(
-        outcome = %prev.to_json_line(),
-        error = %failure.text(reserve),
-        "alert still not published; the event will be retried (already done: {})",
-        done_summary(&prev)
-    );
-    Err(failure.into_error(prev, reserve))
-}
-
 /// Records a finished event's outcome in the ledger, then logs it. A failed write is only
 /// logged: the alert went out (or none was needed); the claim stays "in progress" until its
 /// lease ends, and a later redelivery would take it over and alert again.
@@ -645,231 +843,9 @@ fn log_outcome(outcome: &GuardOutcome) {
     tracing::info!(outcome = %outcome.to_json_line(), "table-guard outcome");
 }
 
-fn calls_since(
-    before: &BTreeMap<String, u64>,
-    after: &BTreeMap<String, u64>,
-) -> BTreeMap<String, u64> {
-    after
-        .iter()
-        .filter_map(|(k, v)| {
-            let d = v.saturating_sub(before.get(k).copied().unwrap_or(0));
-            (d > 0).then(|| (k.clone(), d))
-        })
-        .collect()
-}
-
-/// Facts → policy → act → alert. Errors only when the alert cannot be published. `always_alert`:
-/// alert even when nothing needs attention (a takeover: the earlier delivery may have acted).
-/// `tagging` holds the tag while a `TagResource` is under way (for a caller that gives up
-/// waiting).
-async fn process(
-    event_name: TableEventName,
-    event: &TableEvent,
-    deps: &GuardDeps,
-    ctx: &AwsContext,
-    always_alert: bool,
-    outcome: &mut GuardOutcome,
-    tagging: &mut Option<(String, String)>,
-) -> Result<(), PublishError> {
-    let dynamodb = ctx.dynamodb();
-    let arn = &event.table.arn;
-
-    // Facts: current tags (waiting briefly for the tags the call set to become visible).
-    let tags: Fact<BTreeMap<String, String>> = match table::read_tags_expecting(
-        dynamodb,
-        arn,
-        &event.tags_in_request,
-        &deps.settings.tag_read,
-    )
-    .await
-    {
-        Ok(Lookup::Found(read)) => {
-            let mut tags = read.tags;
-            if !read.not_yet_visible.is_empty() {
-                let keys: Vec<&str> = read.not_yet_visible.keys().map(String::as_str).collect();
-                if event_name.creates_table() {
-                    // Created with these tags: the read lags. Use the event's values.
-                    outcome.notes.push(format!(
-                            "tags set at creation not visible after {} reads ({}); used the event's values",
-                            read.reads,
-                            keys.join(", ")
-                        ));
-                    for (k, v) in read.not_yet_visible {
-                        tags.entry(k).or_insert(v);
-                    }
-                } else {
-                    outcome.notes.push(format!(
-                            "tags this call set are not on the table after {} reads ({}): a later call changed them; used the current tags",
-                            read.reads,
-                            keys.join(", ")
-                        ));
-                }
-            }
-            Fact::Known(tags)
-        }
-        Ok(Lookup::Gone) => match table::describe_table(dynamodb, arn).await {
-            Ok(Lookup::Gone) => {
-                outcome.handling = Handling::Gone;
-                outcome.notes.push(
-                        "the table no longer exists (ListTagsOfResource and DescribeTable: ResourceNotFoundException)"
-                            .to_string(),
-                    );
-                return Ok(());
-            }
-            Ok(Lookup::Found(state)) => Fact::unknown(format!(
-                "ListTagsOfResource did not find the table although DescribeTable reports it {}",
-                state.status
-            )),
-            Err(e) => Fact::unknown(format!(
-                "ListTagsOfResource did not find the table and DescribeTable failed: {e}"
-            )),
-        },
-        Err(e) => Fact::unknown(e.to_string()),
-    };
-
-    let (setup, cached) = deps.setup_cache.get(ctx, deps.settings.setup_ttl).await;
-    if cached {
-        outcome
-            .notes
-            .push("backup plans and selections from the warm cache".to_string());
-    }
-    let facts = TableFacts {
-        arn: arn.clone(),
-        name: event.table.name.clone(),
-        account: event.table.account.clone(),
-        region: event.table.region.clone(),
-        created: None,
-        tags: tags.clone(),
-    };
-
-    // Decision (policy only).
-    let evaluator = Evaluator::new(&setup, &deps.policy);
-    let initial = evaluator.evaluate_new_table(&facts);
-    let proposed = evaluator.remediation_tag(&facts);
-    outcome.initial_verdict = Some(initial.verdict);
-    outcome.initial_findings = initial.findings.clone();
-
-    // Act.
-    let mut final_eval: TableEvaluation = initial.clone();
-    match decide::decide_tag(&tags, proposed, deps.policy.mode) {
-        TagDecision::Nothing => {}
-        TagDecision::WouldAdd { key, value } => {
-            outcome.actions.push(Action::WouldAddTag { key, value })
-        }
-        TagDecision::Refuse {
-            key,
-            wanted,
-            existing,
-        } => outcome.actions.push(Action::TagNotOverwritten {
-            key,
-            wanted,
-            existing,
-        }),
-        TagDecision::Add { key, value } => {
-            let pair = [(key.clone(), value.clone())];
-            *tagging = Some((key.clone(), value.clone()));
-            let written = table::tag_resource(dynamodb, arn, &pair, &deps.settings.tag_write).await;
-            *tagging = None;
-            match written {
-                Ok(write) => {
-                    // Re-check coverage with the tag added (the setup is already known).
-                    let mut tagged = facts.clone();
-                    if let Fact::Known(t) = &mut tagged.tags {
-                        t.insert(key.clone(), value.clone());
-                    }
-                    final_eval = evaluator.evaluate_new_table(&tagged);
-                    let confirmed = matches!(final_eval.coverage, Coverage::Protected { .. });
-                    outcome.actions.push(Action::TagAdded {
-                        key,
-                        value,
-                        coverage_confirmed: confirmed,
-                        calls: write.calls,
-                    });
-                }
-                Err(e) if e.is_not_found() => {
-                    outcome.handling = Handling::Gone;
-                    outcome.notes.push(
-                        "the table was deleted before the backup tag could be added".to_string(),
-                    );
-                    return Ok(());
-                }
-                Err(e) => outcome.actions.push(Action::TagFailed {
-                    key,
-                    value,
-                    error: e.to_string(),
-                }),
-            }
-        }
-    }
-    outcome.verdict = Some(final_eval.verdict);
-    outcome.findings = final_eval.findings.clone();
-    outcome.coverage = Some(final_eval.coverage.clone());
-    outcome.tags = final_eval.table.tags.known().cloned();
-    outcome.notes.extend(final_eval.notes.iter().cloned());
-
-    // Alert.
-    if !decide::needs_alert(
-        &final_eval,
-        &outcome.actions,
-        deps.settings.notify_compliant || always_alert,
-    ) {
-        return Ok(());
-    }
-    let severity = decide::alert_severity(&outcome.findings, &outcome.actions);
-    let message = alert::compose(outcome, severity);
-    let id = publisher::publish(ctx.sns(), &deps.settings.topic_arn, &message).await?;
-    outcome.alert = AlertStatus::Sent { message_id: id };
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn settings_need_topic_and_state_table() {
-        let e = GuardSettings::from_vars(&vars(&[(VAR_STATE_TABLE, "t")])).unwrap_err();
-        assert!(e.to_string().contains(VAR_TOPIC_ARN), "{e}");
-        let e = GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t")])).unwrap_err();
-        assert!(e.to_string().contains(VAR_STATE_TABLE), "{e}");
-        let s =
-            GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")]))
-                .unwrap();
-        assert!(!s.notify_compliant);
-        assert_eq!(s.setup_ttl, SETUP_CACHE_TTL);
-    }
-
-    #[test]
-    fn notify_compliant_accepts_only_true_or_false() {
-        let base = [(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")];
-        let with = |v: &str| {
-            let mut p = base.to_vec();
-            p.push((VAR_NOTIFY_COMPLIANT, v));
-            GuardSettings::from_vars(&vars(&p))
-        };
-        assert!(with("true").unwrap().notify_compliant);
-        assert!(!with("false").unwrap().notify_compliant);
-        let e = with("yes").unwrap_err();
-        assert!(e.to_string().contains("BG_NOTIFY_COMPLIANT=\"yes\""), "{e}");
-    }
-
-    #[test]
-    fn the_budget_settings_default_to_the_templates_timeout_and_fit_before_lambdas_retry() {
-        let s =
-            GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")]))
-                .unwrap();
-        assert_eq!(s.default_budget, Duration::from_secs(30));
-        assert!(s.record_reserve < s.default_budget);
-        // The lease of a 30 s invocation ends well before Lambda's first retry (~60 s).
-        assert!(s.default_budget + s.lease_margin < Duration::from_secs(60));
-    }
 
     #[test]
     fn an_event_in_progress_and_running_out_of_time_are_errors_of_their_own_type() {
@@ -901,18 +877,5 @@ mod tests {
         assert!(e.to_string().contains("already done: nothing"), "{e}");
         let d = lambda_runtime::Diagnostic::from(e);
         assert_eq!(d.error_type, "TableGuard.OutOfTime");
-    }
-
-    #[test]
-    fn calls_since_counts_only_new_attempts() {
-        let before: BTreeMap<String, u64> = [("A".to_string(), 2), ("B".to_string(), 1)].into();
-        let after: BTreeMap<String, u64> = [
-            ("A".to_string(), 3),
-            ("B".to_string(), 1),
-            ("C".to_string(), 4),
-        ]
-        .into();
-        let d = calls_since(&before, &after);
-        assert_eq!(d, [("A".to_string(), 1), ("C".to_string(), 4)].into());
     }
 }

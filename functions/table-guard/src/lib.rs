@@ -16,22 +16,30 @@
 //! delivered or an invocation failed (see [`handler`]).
 //!
 //! - [`event`]: typed parsing; every rejection names the JSON field.
-//! - [`decide`]: the guard's own pure decisions (never overwrite a tag, when to alert).
+//! - [`decide`]: the guard's own pure decisions (which tags to judge a lagging read by, never
+//!   overwrite a tag, when to alert and how severely).
 //! - [`alert`]: subject, text, JSON and attributes of the alert.
 //! - [`outcome`]: the structured result.
-//! - [`handler`]: the I/O shell ([`handler::GuardDeps`], [`handler::handle`]).
+//! - [`settings`]: [`GuardSettings`] from the environment, [`ConfigError`], the timings.
+//! - [`cache`]: [`SetupCache`], the backup setup reused across warm invocations.
+//! - [`handler`]: the I/O shell ([`handler::GuardDeps`], [`handler::handle`]), one function
+//!   per step.
 
 pub mod alert;
+pub mod cache;
 pub mod decide;
 pub mod event;
 pub mod handler;
 pub mod outcome;
+pub mod settings;
 
+pub use cache::SetupCache;
 pub use event::{
     Disposition, EventError, ParsedEvent, TableEventName, TableRef, parse_event, parse_event_str,
 };
-pub use handler::{GuardDeps, GuardError, GuardSettings, SetupCache, handle, handle_parsed};
+pub use handler::{GuardDeps, GuardError, handle, handle_parsed};
 pub use outcome::{Action, AlertStatus, GuardOutcome, Handling};
+pub use settings::{ConfigError, GuardSettings};
 
 /// Every AWS operation this function calls, as the call counter names them
 /// (`Service.Operation`). The single list the IAM policy of the template is checked against and

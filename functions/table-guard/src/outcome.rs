@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use policy::evaluate::{Coverage, Verdict};
+use policy::evaluate::{Coverage, TableEvaluation, Verdict};
 use policy::findings::{Finding, FindingCode};
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +17,7 @@ pub enum Handling {
     Evaluated,
     /// The event needs nothing (a failed call).
     Ignored {
-        /// Why.
+        /// Why the event needs nothing (e.g. the call failed and changed nothing).
         reason: String,
     },
     /// The same event id was handled before (its outcome recorded): nothing done again. A
@@ -27,7 +27,8 @@ pub enum Handling {
         /// The outcome the first delivery recorded (None only if it could not be read back).
         previous: Option<serde_json::Value>,
     },
-    /// The table no longer exists.
+    /// The table no longer exists (deleted before it could be checked or tagged): nothing
+    /// left to guard.
     Gone,
 }
 
@@ -37,9 +38,9 @@ pub enum Handling {
 pub enum Action {
     /// The backup tag was added.
     TagAdded {
-        /// Tag key.
+        /// The backup tag's key.
         key: String,
-        /// Tag value.
+        /// The backup tag's value the policy asks for.
         value: String,
         /// Re-evaluating with the tag shows the table protected by a conforming plan.
         coverage_confirmed: bool,
@@ -48,15 +49,15 @@ pub enum Action {
     },
     /// Report-only mode: the backup tag would have been added.
     WouldAddTag {
-        /// Tag key.
+        /// The backup tag's key.
         key: String,
-        /// Tag value.
+        /// The backup tag's value the policy asks for.
         value: String,
     },
     /// The backup tag was not added because the table already has the key with another
     /// value, which the guard never overwrites.
     TagNotOverwritten {
-        /// Tag key.
+        /// The backup tag's key.
         key: String,
         /// The value the policy wants.
         wanted: String,
@@ -65,11 +66,11 @@ pub enum Action {
     },
     /// Adding the backup tag failed.
     TagFailed {
-        /// Tag key.
+        /// The backup tag's key.
         key: String,
-        /// Tag value.
+        /// The backup tag's value the policy asks for.
         value: String,
-        /// The error.
+        /// Why `TagResource` failed (or that it did not answer before the deadline).
         error: String,
     },
 }
@@ -81,31 +82,32 @@ impl Action {
     }
 }
 
-/// The alert sent for the event.
+/// What became of the alert for the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "alert")]
 pub enum AlertStatus {
     /// Nothing needed attention.
     NotNeeded,
-    /// Published.
+    /// Published to the alert topic.
     Sent {
-        /// SNS message id.
+        /// The message id SNS returned for the published alert.
         message_id: String,
     },
     /// Publishing failed or did not finish before the deadline (the handler returns an error
     /// so the event is retried).
     Failed {
-        /// The error.
+        /// Why the alert was not published (the SNS error, or the phase that ran out of time).
         error: String,
     },
 }
 
-/// The outcome of one invocation.
+/// The outcome of one invocation: the event, how it was handled, the verdicts and findings
+/// before and after the actions, the actions, the alert and the calls made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuardOutcome {
-    /// `detail.eventID`.
+    /// The CloudTrail event id (`detail.eventID`), also the event's key in the ledger.
     pub event_id: String,
-    /// `detail.eventName`.
+    /// The API call the event reports (`detail.eventName`, e.g. `CreateTable`).
     pub event_name: String,
     /// Who made the call.
     pub actor: Actor,
@@ -113,7 +115,7 @@ pub struct GuardOutcome {
     pub table: Option<TableRef>,
     /// How the event was handled.
     pub handling: Handling,
-    /// `enforce` or `report-only`.
+    /// The policy's mode when the event was handled: `enforce` or `report-only`.
     pub mode: String,
     /// Verdict before any action.
     pub initial_verdict: Option<Verdict>,
@@ -123,13 +125,13 @@ pub struct GuardOutcome {
     pub initial_findings: Vec<Finding>,
     /// Findings after the actions (what is still true).
     pub findings: Vec<Finding>,
-    /// Coverage after the actions.
+    /// Which backup plans and selections cover the table after the actions (or why none).
     pub coverage: Option<Coverage>,
     /// The table's tags as evaluated (after the actions).
     pub tags: Option<BTreeMap<String, String>>,
-    /// What was done.
+    /// What the guard did (or would have done in report-only mode), in order.
     pub actions: Vec<Action>,
-    /// The alert.
+    /// Whether the alert was needed, sent (with its message id) or not published.
     pub alert: AlertStatus,
     /// Remarks (e.g. tags not yet visible, cache use).
     pub notes: Vec<String>,
@@ -164,6 +166,16 @@ impl GuardOutcome {
             notes: Vec::new(),
             api_calls: BTreeMap::new(),
         }
+    }
+
+    /// Takes the verdict, findings, coverage, tags and notes of the table's final evaluation
+    /// (after any action) into the outcome.
+    pub(crate) fn set_final_evaluation(&mut self, evaluation: &TableEvaluation) {
+        self.verdict = Some(evaluation.verdict);
+        self.findings = evaluation.findings.clone();
+        self.coverage = Some(evaluation.coverage.clone());
+        self.tags = evaluation.table.tags.known().cloned();
+        self.notes.extend(evaluation.notes.iter().cloned());
     }
 
     /// The SNS message id, if an alert was sent.

@@ -26,6 +26,20 @@ pub struct OperationCalls {
     pub failed_attempts: u64,
 }
 
+/// A copy of a counter's per-operation details at one moment ([`CallCounter::snapshot`]), kept
+/// to measure what was called after it ([`CallCounter::calls_since`]).
+pub type Snapshot = BTreeMap<String, OperationCalls>;
+
+/// The calls a counter recorded after a [`Snapshot`] ([`CallCounter::calls_since`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CallsSince {
+    /// HTTP attempts per `Service.Operation` (retries included), listing only the operations
+    /// called at least once since the snapshot.
+    pub attempts: BTreeMap<String, u64>,
+    /// Retries since the snapshot, summed over all operations.
+    pub retries: u64,
+}
+
 /// Thread-safe call counter shared by every client built from one [`crate::config::AwsContext`].
 ///
 /// Keys are `Service.Operation`, e.g. `Backup.ListRecoveryPointsByBackupVault`.
@@ -45,8 +59,9 @@ impl CallCounter {
         f(map.entry(key).or_default());
     }
 
-    /// Per-operation details.
-    pub fn snapshot(&self) -> BTreeMap<String, OperationCalls> {
+    /// Per-operation details recorded so far (attempts, retries, failed attempts); keep it to
+    /// measure later calls with [`CallCounter::calls_since`].
+    pub fn snapshot(&self) -> Snapshot {
         self.inner
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -59,6 +74,23 @@ impl CallCounter {
             .into_iter()
             .map(|(k, v)| (k, v.attempts))
             .collect()
+    }
+
+    /// What was called since `before` (a [`CallCounter::snapshot`] of this counter): attempts
+    /// per operation (operations without a new attempt left out) and the retries among them.
+    /// A counter [`reset`](CallCounter::reset) since the snapshot counts from zero again, never
+    /// below it.
+    pub fn calls_since(&self, before: &Snapshot) -> CallsSince {
+        let mut since = CallsSince::default();
+        for (op, now) in self.snapshot() {
+            let then = before.get(&op).copied().unwrap_or_default();
+            since.retries += now.retries.saturating_sub(then.retries);
+            let attempts = now.attempts.saturating_sub(then.attempts);
+            if attempts > 0 {
+                since.attempts.insert(op, attempts);
+            }
+        }
+        since
     }
 
     /// Total attempts over all operations.
@@ -148,5 +180,51 @@ impl Intercept for CountingInterceptor {
                 .update(operation_key(cfg), |c| c.failed_attempts += 1);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(counter: &CallCounter, op: &str, attempts: u64, retries: u64) {
+        counter.update(op.to_string(), |c| {
+            c.attempts += attempts;
+            c.retries += retries;
+        });
+    }
+
+    #[test]
+    fn calls_since_counts_only_what_came_after_the_snapshot() {
+        let counter = CallCounter::new();
+        record(&counter, "DynamoDB.GetItem", 2, 1);
+        record(&counter, "SNS.Publish", 1, 0);
+        let before = counter.snapshot();
+        assert_eq!(counter.calls_since(&before), CallsSince::default());
+
+        record(&counter, "DynamoDB.GetItem", 1, 0);
+        record(&counter, "Backup.ListBackupPlans", 4, 3);
+        let since = counter.calls_since(&before);
+        assert_eq!(
+            since.attempts,
+            [
+                ("Backup.ListBackupPlans".to_string(), 4),
+                ("DynamoDB.GetItem".to_string(), 1)
+            ]
+            .into(),
+            "SNS.Publish had no new attempt and is left out"
+        );
+        assert_eq!(since.retries, 3);
+    }
+
+    #[test]
+    fn calls_since_a_snapshot_taken_before_a_reset_never_goes_below_zero() {
+        let counter = CallCounter::new();
+        record(&counter, "DynamoDB.GetItem", 5, 2);
+        let before = counter.snapshot();
+        counter.reset();
+        record(&counter, "DynamoDB.GetItem", 1, 1);
+        assert_eq!(counter.calls_since(&before), CallsSince::default());
+        assert_eq!(counter.calls_since(&Snapshot::new()).retries, 1);
     }
 }

@@ -29,5 +29,5 @@ pub mod table;
 
 pub use budget::Budget;
 pub use config::{AwsContext, ClientSettings};
-pub use counter::{CallCounter, OperationCalls};
+pub use counter::{CallCounter, CallsSince, OperationCalls, Snapshot};
 pub use error::{AwsCallError, OperationContext};

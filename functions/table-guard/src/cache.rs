@@ -1,0 +1,48 @@
+//! The backup setup cache: plans and selections read once and reused by the invocations of a
+//! warm Lambda instance for [`crate::settings::SETUP_CACHE_TTL`].
+
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use awsio::AwsContext;
+use policy::facts::BackupSetup;
+
+/// Backup plans and selections, kept across the warm invocations of one Lambda instance for
+/// a short time so a burst of table events reads them once. Shared by reference; safe to use
+/// from concurrent invocations.
+#[derive(Debug, Default)]
+pub struct SetupCache {
+    slot: Mutex<Option<(Instant, BackupSetup)>>,
+}
+
+impl SetupCache {
+    /// An empty cache: the first [`SetupCache::get`] reads the setup.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The cached setup if younger than `ttl`, else a fresh read (cached only if fully read:
+    /// an unknown setup is retried by the next invocation). The flag says whether it was
+    /// cached.
+    pub async fn get(&self, ctx: &AwsContext, ttl: Duration) -> (BackupSetup, bool) {
+        {
+            let slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((at, setup)) = slot.as_ref()
+                && at.elapsed() < ttl
+            {
+                return (setup.clone(), true);
+            }
+        }
+        let setup = awsio::backup_setup::read_backup_setup(ctx.backup()).await;
+        if setup.plans.known().is_some() && setup.selections.known().is_some() {
+            *self.slot.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some((Instant::now(), setup.clone()));
+        }
+        (setup, false)
+    }
+
+    /// Forgets the cached setup, so the next [`SetupCache::get`] reads it again.
+    pub fn clear(&self) {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
