@@ -1,0 +1,152 @@
+//! The result types of an evaluation: the verdict, coverage, exemption and the per-table
+//! evaluation that carries them with the findings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::conformance::PlanConformance;
+use crate::facts::TableFacts;
+use crate::findings::Finding;
+use crate::selection::SelectionMatch;
+use crate::slots::SlotResult;
+
+/// The verdict for one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Protected, every required slot satisfied, every policy point within the policy.
+    Compliant,
+    /// At least one finding that breaks compliance.
+    NonCompliant,
+    /// Exempt (exemption tag with a non-blank reason).
+    Exempt,
+    /// Protected, nothing wrong, but the first required backup is still to come.
+    Pending,
+    /// Something needed for a verdict could not be read, and nothing known is wrong.
+    Unverifiable,
+}
+
+impl Verdict {
+    /// Every verdict.
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Compliant,
+        Verdict::NonCompliant,
+        Verdict::Exempt,
+        Verdict::Pending,
+        Verdict::Unverifiable,
+    ];
+
+    /// Lower-case word with dashes (`non-compliant`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "compliant",
+            Verdict::NonCompliant => "non-compliant",
+            Verdict::Exempt => "exempt",
+            Verdict::Pending => "pending",
+            Verdict::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A plan/selection/rule combination that protects a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveringRule {
+    /// Plan id.
+    pub plan_id: String,
+    /// Plan name.
+    pub plan_name: String,
+    /// Selection id.
+    pub selection_id: String,
+    /// Selection name.
+    pub selection_name: String,
+    /// Rule id of a conforming rule.
+    pub rule_id: Option<String>,
+    /// Rule name of a conforming rule.
+    pub rule_name: String,
+}
+
+/// A selection that covers the table but whose plan has no conforming rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftedCover {
+    /// Plan id.
+    pub plan_id: String,
+    /// Plan name.
+    pub plan_name: String,
+    /// Selection id.
+    pub selection_id: String,
+    /// Selection name.
+    pub selection_name: String,
+    /// The plan's rules and their deviations.
+    pub plan: PlanConformance,
+}
+
+/// Whether and by what a table is protected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "coverage")]
+pub enum Coverage {
+    /// Covered by at least one selection of a plan with a conforming rule.
+    Protected {
+        /// Every conforming (plan, selection, rule) that covers the table.
+        by: Vec<CoveringRule>,
+        /// Drifted plans that also cover the table (for information).
+        also_drifted: Vec<DriftedCover>,
+    },
+    /// Covered only by selections of plans without a conforming rule.
+    DriftedOnly {
+        /// The covering drifted plans and their deviations.
+        covers: Vec<DriftedCover>,
+    },
+    /// No selection covers the table.
+    NotCovered {
+        /// Per selection, why it does not cover the table.
+        selections: Vec<SelectionMatch>,
+    },
+    /// Could not be decided (plans/selections/tags unreadable, or a covering selection's plan
+    /// is missing).
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A table's exemption state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "exemption")]
+pub enum Exemption {
+    /// No exemption tag.
+    NotExempt,
+    /// Exemption tag and a non-blank reason.
+    Exempt {
+        /// The reason tag's value.
+        reason: String,
+    },
+    /// Exemption tag without a (non-blank) reason: not exempt.
+    WithoutReason,
+    /// Tags could not be read.
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything the policy concluded about one table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableEvaluation {
+    /// The table as evaluated.
+    pub table: TableFacts,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Coverage.
+    pub coverage: Coverage,
+    /// Required slots and their states (empty for [`evaluate_new_table`] and exempt tables).
+    pub slots: Vec<SlotResult>,
+    /// Findings, sorted by descending severity then code then subject.
+    pub findings: Vec<Finding>,
+    /// Remarks that are not findings (e.g. the plans that also cover a table).
+    pub notes: Vec<String>,
+}
