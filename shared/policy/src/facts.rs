@@ -389,11 +389,7 @@ pub fn point_arn_kind(arn: &str) -> PointArnKind {
 
 /// The table name in `arn:…:dynamodb:…:table/<T>/backup/<id>`, if `arn` has that form.
 pub fn dynamodb_backup_table_name(arn: &str) -> Option<&str> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "dynamodb" {
-        return None;
-    }
-    let rest = parts[5].strip_prefix("table/")?;
+    let rest = crate::arn::dynamodb_resource(arn)?.strip_prefix("table/")?;
     let (table, tail) = rest.split_once('/')?;
     let id = tail.strip_prefix("backup/")?;
     if table.is_empty() || id.is_empty() {
