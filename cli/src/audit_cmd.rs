@@ -8,10 +8,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use policy::slots::SlotStatus;
-use policy::{Finding, TableEvaluation, Verdict as TableVerdict};
+use policy::{Finding, TableEvaluation, Verdict};
 use recovery_verifier::{RegionReport, VerifyOptions, verify_region};
 
-use crate::error::{CliError, Verdict};
+use crate::error::{CliError, ExitStatus};
 use crate::output::{FailOn, Format, Paint};
 
 /// Arguments of `audit`.
@@ -47,14 +47,14 @@ pub fn fails(reports: &[RegionReport], fail_on: FailOn) -> bool {
     })
 }
 
-fn verdict_word(v: TableVerdict, paint: Paint) -> String {
+fn verdict_word(v: Verdict, paint: Paint) -> String {
     let w = format!("{:<14}", v.as_str());
     match v {
-        TableVerdict::Compliant => paint.green(&w),
-        TableVerdict::NonCompliant => paint.red(&w),
-        TableVerdict::Exempt => paint.cyan(&w),
-        TableVerdict::Pending => paint.yellow(&w),
-        TableVerdict::Unverifiable => paint.yellow(&w),
+        Verdict::Compliant => paint.green(&w),
+        Verdict::NonCompliant => paint.red(&w),
+        Verdict::Exempt => paint.cyan(&w),
+        Verdict::Pending => paint.yellow(&w),
+        Verdict::Unverifiable => paint.yellow(&w),
     }
 }
 
@@ -205,7 +205,7 @@ pub async fn run(
     format: Format,
     fail_on: FailOn,
     paint: Paint,
-) -> Result<Verdict, CliError> {
+) -> Result<ExitStatus, CliError> {
     let policy = crate::error::policy_from_env()?;
     for g in &args.tables {
         if g.trim().is_empty() {
@@ -278,8 +278,8 @@ pub async fn run(
         )));
     }
     Ok(if fails(&reports, fail_on) {
-        Verdict::Findings
+        ExitStatus::Findings
     } else {
-        Verdict::Ok
+        ExitStatus::Ok
     })
 }

@@ -8,7 +8,7 @@ use policy::Policy;
 use policy::conformance::{PlanConformance, check_plan_document};
 use serde_json::json;
 
-use crate::error::{CliError, Verdict, read_input};
+use crate::error::{CliError, ExitStatus, read_input};
 use crate::output::{Format, Paint, print_json};
 
 /// Checks the plan document text.
@@ -58,7 +58,7 @@ pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json:
 }
 
 /// Runs the command.
-pub fn run(file: &Path, format: Format, paint: Paint) -> Result<Verdict, CliError> {
+pub fn run(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     let policy = crate::error::policy_from_env()?;
     let text = read_input("plan document", file)?;
     let pc =
@@ -114,8 +114,8 @@ pub fn run(file: &Path, format: Format, paint: Paint) -> Result<Verdict, CliErro
         }
     }
     Ok(if clean(&pc) {
-        Verdict::Ok
+        ExitStatus::Ok
     } else {
-        Verdict::Findings
+        ExitStatus::Findings
     })
 }

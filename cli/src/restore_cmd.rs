@@ -7,7 +7,7 @@ use serde_json::json;
 
 use awsio::restore::{RestorePoint, newest_good_point};
 
-use crate::error::{CliError, Verdict};
+use crate::error::{CliError, ExitStatus};
 use crate::output::{Format, Paint, print_json};
 
 /// Arguments of `restore-command`.
@@ -113,7 +113,7 @@ fn table_name_of(table: &str) -> Option<&str> {
 }
 
 /// Runs the command.
-pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<Verdict, CliError> {
+pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     // Resolve the table's name and ARN.
     let (name, arn_given) = if args.table.starts_with("arn:") {
         let n = table_name_of(&args.table).ok_or_else(|| {
@@ -188,7 +188,7 @@ pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<Ver
             }))?,
             Format::Text => println!("{}", paint.red(&reason)),
         }
-        return Ok(Verdict::Findings);
+        return Ok(ExitStatus::Findings);
     };
 
     let target = args
@@ -265,7 +265,7 @@ pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<Ver
             );
         }
     }
-    Ok(Verdict::Ok)
+    Ok(ExitStatus::Ok)
 }
 
 fn point_json(p: &RestorePoint) -> serde_json::Value {
