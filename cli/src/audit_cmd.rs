@@ -14,7 +14,7 @@ use recovery_verifier::{RegionReport, VerifyOptions, verify_region};
 use crate::error::{CliError, ExitStatus};
 use crate::output::{FailOn, Format, Paint};
 
-/// Arguments of `audit`.
+/// Arguments of `audit`: which regions and tables to evaluate, and as of when.
 #[derive(Debug, Clone)]
 pub struct AuditArgs {
     /// Regions; empty = the configured region.
@@ -199,7 +199,8 @@ pub fn render_region(r: &RegionReport, paint: Paint) -> String {
     out
 }
 
-/// Runs the command.
+/// Audits the account's tables and prints the report; exits 1 if a finding is at or above
+/// `--fail-on`.
 pub async fn run(
     args: &AuditArgs,
     format: Format,

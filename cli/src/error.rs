@@ -36,7 +36,7 @@ pub type Verdict = ExitStatus;
 /// A command that could not run to the end.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// Bad usage or input.
+    /// Bad usage or input (exit 2); the message names what was wrong.
     #[error("{0}")]
     Usage(String),
     /// The account (or something else outside the input) could not be read.
@@ -45,12 +45,12 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// A usage/input error.
+    /// A usage or input error (exit 2) with `msg` saying what was wrong.
     pub fn usage(msg: impl Into<String>) -> Self {
         CliError::Usage(msg.into())
     }
 
-    /// A runtime error.
+    /// A runtime error (exit 2): something outside the input could not be read; `msg` says what.
     pub fn runtime(msg: impl Into<String>) -> Self {
         CliError::Runtime(msg.into())
     }

@@ -48,7 +48,7 @@ pub fn offline_json(p: &ParsedEvent) -> Value {
     })
 }
 
-/// Runs the command offline.
+/// Parses the event file offline and prints what the table guard would make of it.
 pub fn run_offline(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     let text = read_input("event", file)?;
     let parsed = parse(file, &text)?;

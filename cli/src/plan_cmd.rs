@@ -21,7 +21,7 @@ pub fn clean(pc: &PlanConformance) -> bool {
     pc.rules.iter().all(|r| r.conforms())
 }
 
-/// The JSON report.
+/// The JSON report of a plan document judged against the policy.
 pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json::Value {
     let rules: Vec<_> = pc
         .rules
@@ -57,7 +57,8 @@ pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json:
     })
 }
 
-/// Runs the command.
+/// Judges a plan document against the policy and prints each rule's deviations; exits 1 if the plan
+/// does not conform.
 pub fn run(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     let policy = crate::error::policy_from_env()?;
     let text = read_input("plan document", file)?;

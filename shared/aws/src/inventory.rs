@@ -48,9 +48,10 @@ pub const FAILURE_STATES: [&str; 4] = ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"
 /// The caller's account and partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// Account id.
+    /// The id of the account the credentials belong to.
     pub account: String,
-    /// Partition (`aws`, `aws-cn`, `aws-us-gov`).
+    /// The partition of the caller's ARN (`aws`, `aws-cn`, `aws-us-gov`): the one table ARNs are
+    /// built in.
     pub partition: String,
 }
 
@@ -97,9 +98,9 @@ pub fn table_name_of_arn(arn: &str) -> Option<&str> {
 /// Result of a paged listing: the items and the number of pages read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paged<T> {
-    /// The items.
+    /// What the pages listed.
     pub items: T,
-    /// Pages (successful calls) read.
+    /// How many pages (successful calls) were read.
     pub pages: u64,
 }
 
@@ -206,18 +207,18 @@ pub async fn list_vault_names(
 pub struct MalformedPoint {
     /// The resource it belongs to, if the response named one.
     pub resource_arn: Option<String>,
-    /// What was wrong.
+    /// What was wrong with the point (a missing or invalid member).
     pub reason: String,
 }
 
 /// The DynamoDB recovery points of one vault.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VaultPoints {
-    /// Converted points.
+    /// The points that converted to facts.
     pub points: Vec<RecoveryPointFacts>,
     /// Points that could not be converted (their tables cannot be judged on them).
     pub malformed: Vec<MalformedPoint>,
-    /// Pages read.
+    /// How many pages (successful calls) were read.
     pub pages: u64,
 }
 
@@ -350,9 +351,9 @@ pub enum JobListing {
 pub struct RecentJobs {
     /// Jobs in a failure state (`FAILED`, `ABORTED`, `EXPIRED`, `PARTIAL` or unknown words).
     pub failed: Vec<JobFacts>,
-    /// Which strategy was used.
+    /// Whether one unfiltered listing sufficed or the failure states were listed one by one.
     pub listing: JobListing,
-    /// Pages read in total.
+    /// How many pages (successful calls) were read, all listings summed.
     pub pages: u64,
 }
 

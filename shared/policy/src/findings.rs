@@ -82,7 +82,7 @@ impl FindingCode {
         }
     }
 
-    /// Parses the stable string.
+    /// The code whose stable string (`MISSED_SLOT`) is `s`, `None` for any other string.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
@@ -143,7 +143,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// Lower-case word.
+    /// Lower-case word (`critical`), as in reports and the `--fail-on` option.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -166,18 +166,18 @@ pub struct Finding {
     /// Stable id: `bg-` + 16 hex digits of FNV-1a-64 over `code`, `table_arn` and `subject`
     /// (see [`finding_id`]). The same problem gets the same id in every run.
     pub id: String,
-    /// Stable code.
+    /// What kind of problem it is (its stable string is in the JSON and the id).
     pub code: FindingCode,
-    /// Severity.
+    /// How urgent it is (the code's default severity).
     pub severity: Severity,
-    /// Table ARN.
+    /// ARN of the table the finding is about.
     pub table_arn: String,
-    /// Table name.
+    /// Name of the table the finding is about.
     pub table_name: String,
     /// What inside the table the finding is about: a slot instant (RFC 3339), a recovery
     /// point ARN, a plan id, a job id or a tag key.
     pub subject: Option<String>,
-    /// A human sentence.
+    /// What is wrong, in a sentence people read (plans, rules and selections by name).
     pub message: String,
     /// What a human must do, if anything.
     pub remedy: Option<String>,

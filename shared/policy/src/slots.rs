@@ -103,9 +103,9 @@ pub enum SlotStatus {
 /// A slot with its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotResult {
-    /// The slot.
+    /// The required slot (instant and deadlines).
     pub slot: Slot,
-    /// Its state.
+    /// Whether it is satisfied, pending or missed (with the points that did not count).
     pub status: SlotStatus,
 }
 

@@ -100,7 +100,7 @@ impl<'a> Evaluator<'a> {
         &self.conformance
     }
 
-    /// See [`evaluate_table`].
+    /// The full evaluation of one table at `now`; see [`evaluate_table`].
     pub fn evaluate_table(
         &self,
         table: &TableFacts,
@@ -111,17 +111,17 @@ impl<'a> Evaluator<'a> {
         evaluate_table_with(self, table, points, jobs, now)
     }
 
-    /// See [`evaluate_new_table`].
+    /// The table guard's check of a new table; see [`evaluate_new_table`].
     pub fn evaluate_new_table(&self, table: &TableFacts) -> TableEvaluation {
         evaluate_new_table_with(table, self.setup, self.policy, &self.conformance)
     }
 
-    /// See [`evaluate_coverage`].
+    /// Whether and by which plans the table is protected; see [`evaluate_coverage`].
     pub fn evaluate_coverage(&self, table: &TableFacts) -> Coverage {
         coverage_with(table, self.setup, &self.conformance)
     }
 
-    /// See [`remediation_tag`].
+    /// The tag that would make the table covered, if any; see [`remediation_tag`].
     pub fn remediation_tag(&self, table: &TableFacts) -> Option<(String, String)> {
         remediation_with(table, self.setup, self.policy, &self.conformance)
     }

@@ -301,7 +301,7 @@ pub(super) fn missed_slot(
 }
 
 /// A short phrase for a near-miss reason; a non-conforming creator is named by its plan id
-/// (see [`near_miss_phrase`] for the wording the findings use, which names the plan).
+/// (the findings themselves name the plan by its name when it was read).
 pub fn near_miss_text(reason: &NearMissReason) -> String {
     near_miss_phrase(reason, &Plans::new())
 }

@@ -26,7 +26,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// Every verdict.
+    /// Every verdict, in declaration order (reports list all of them, zero counts included).
     pub const ALL: [Verdict; 5] = [
         Verdict::Compliant,
         Verdict::NonCompliant,
@@ -56,13 +56,13 @@ impl std::fmt::Display for Verdict {
 /// A plan/selection/rule combination that protects a table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoveringRule {
-    /// Plan id.
+    /// `BackupPlanId` of the covering plan.
     pub plan_id: String,
-    /// Plan name.
+    /// `BackupPlanName` of the covering plan (how people know it).
     pub plan_name: String,
-    /// Selection id.
+    /// `SelectionId` of the covering selection.
     pub selection_id: String,
-    /// Selection name.
+    /// `SelectionName` of the covering selection.
     pub selection_name: String,
     /// Rule id of a conforming rule.
     pub rule_id: Option<String>,
@@ -73,13 +73,13 @@ pub struct CoveringRule {
 /// A selection that covers the table but whose plan has no conforming rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftedCover {
-    /// Plan id.
+    /// `BackupPlanId` of the non-conforming plan (the `PLAN_DRIFT` subject).
     pub plan_id: String,
-    /// Plan name.
+    /// `BackupPlanName` of the non-conforming plan (named in the message).
     pub plan_name: String,
-    /// Selection id.
+    /// `SelectionId` of the selection that covers the table.
     pub selection_id: String,
-    /// Selection name.
+    /// `SelectionName` of the selection that covers the table.
     pub selection_name: String,
     /// The plan's rules and their deviations.
     pub plan: PlanConformance,
@@ -114,7 +114,7 @@ pub enum Coverage {
     },
 }
 
-/// A table's exemption state.
+/// A table's exemption state, read from its tags (see [`super::exemption`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "exemption")]
 pub enum Exemption {
@@ -137,13 +137,13 @@ pub enum Exemption {
 /// Everything the policy concluded about one table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableEvaluation {
-    /// The table as evaluated.
+    /// The table's facts as they were evaluated.
     pub table: TableFacts,
-    /// The verdict.
+    /// The verdict that follows from the findings.
     pub verdict: Verdict,
-    /// Coverage.
+    /// Whether and by which plans the table is protected.
     pub coverage: Coverage,
-    /// Required slots and their states (empty for [`evaluate_new_table`] and exempt tables).
+    /// Required slots and their states (empty for [`super::evaluate_new_table`] and exempt tables).
     pub slots: Vec<SlotResult>,
     /// Findings, sorted by descending severity then code then subject.
     pub findings: Vec<Finding>,
