@@ -132,13 +132,13 @@ impl fmt::Display for FindingCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
-    /// For the record.
+    /// For the record only (exempt, pending first backup); nothing to do.
     Info,
-    /// Should be fixed.
+    /// Should be fixed, but the table's backups are not at risk yet.
     Warning,
-    /// Policy violated; fix soon.
+    /// The policy is violated (a missed slot, drifted plan, short retention); fix soon.
     High,
-    /// Data is unprotected.
+    /// The table's data is unprotected (no conforming plan selects it).
     Critical,
 }
 

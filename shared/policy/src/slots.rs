@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::facts::RecoveryPointFacts;
 use crate::schedule::Schedule;
 
-/// One required slot.
+/// One required slot: a fire instant of the policy schedule with the deadlines a backup must
+/// meet to satisfy it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Slot {
     /// The scheduled instant T.

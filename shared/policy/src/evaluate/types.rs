@@ -118,7 +118,7 @@ pub enum Coverage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "exemption")]
 pub enum Exemption {
-    /// No exemption tag.
+    /// The table does not carry the exemption tag (key and value): it is evaluated.
     NotExempt,
     /// Exemption tag and a non-blank reason.
     Exempt {
