@@ -8,13 +8,13 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use policy::slots::SlotStatus;
-use policy::{Finding, TableEvaluation, Verdict as TableVerdict};
+use policy::{Finding, TableEvaluation, Verdict};
 use recovery_verifier::{RegionReport, VerifyOptions, verify_region};
 
-use crate::error::{CliError, Verdict};
+use crate::error::{CliError, ExitStatus};
 use crate::output::{FailOn, Format, Paint};
 
-/// Arguments of `audit`.
+/// Arguments of `audit`: which regions and tables to evaluate, and as of when.
 #[derive(Debug, Clone)]
 pub struct AuditArgs {
     /// Regions; empty = the configured region.
@@ -47,14 +47,14 @@ pub fn fails(reports: &[RegionReport], fail_on: FailOn) -> bool {
     })
 }
 
-fn verdict_word(v: TableVerdict, paint: Paint) -> String {
+fn verdict_word(v: Verdict, paint: Paint) -> String {
     let w = format!("{:<14}", v.as_str());
     match v {
-        TableVerdict::Compliant => paint.green(&w),
-        TableVerdict::NonCompliant => paint.red(&w),
-        TableVerdict::Exempt => paint.cyan(&w),
-        TableVerdict::Pending => paint.yellow(&w),
-        TableVerdict::Unverifiable => paint.yellow(&w),
+        Verdict::Compliant => paint.green(&w),
+        Verdict::NonCompliant => paint.red(&w),
+        Verdict::Exempt => paint.cyan(&w),
+        Verdict::Pending => paint.yellow(&w),
+        Verdict::Unverifiable => paint.yellow(&w),
     }
 }
 
@@ -199,13 +199,14 @@ pub fn render_region(r: &RegionReport, paint: Paint) -> String {
     out
 }
 
-/// Runs the command.
+/// Audits the account's tables and prints the report; exits 1 if a finding is at or above
+/// `--fail-on`.
 pub async fn run(
     args: &AuditArgs,
     format: Format,
     fail_on: FailOn,
     paint: Paint,
-) -> Result<Verdict, CliError> {
+) -> Result<ExitStatus, CliError> {
     let policy = crate::error::policy_from_env()?;
     for g in &args.tables {
         if g.trim().is_empty() {
@@ -278,8 +279,8 @@ pub async fn run(
         )));
     }
     Ok(if fails(&reports, fail_on) {
-        Verdict::Findings
+        ExitStatus::Findings
     } else {
-        Verdict::Ok
+        ExitStatus::Ok
     })
 }

@@ -8,29 +8,35 @@
 
 use std::process::ExitCode;
 
-/// What a command concluded when it ran to the end.
+/// How a command that ran to the end exits: 0 when it found nothing at or above the
+/// threshold, 1 when it found something (see the table above). Not a table's policy verdict
+/// (that is [`policy::Verdict`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Nothing at or above the threshold.
+pub enum ExitStatus {
+    /// Exit 0: nothing at or above the threshold.
     Ok,
-    /// Findings / deviations / nothing found.
+    /// Exit 1: findings at or above `--fail-on`, plan deviations, or no recovery point found.
     Findings,
 }
 
-impl Verdict {
-    /// The process exit code.
+impl ExitStatus {
+    /// The process exit code (0 or 1).
     pub fn exit_code(self) -> ExitCode {
         match self {
-            Verdict::Ok => ExitCode::SUCCESS,
-            Verdict::Findings => ExitCode::from(1),
+            ExitStatus::Ok => ExitCode::SUCCESS,
+            ExitStatus::Findings => ExitCode::from(1),
         }
     }
 }
 
+/// The former name of [`ExitStatus`], kept only because `schedule_cmd.rs` (edited on another
+/// branch) still imports it; remove it when that file says `ExitStatus`.
+pub type Verdict = ExitStatus;
+
 /// A command that could not run to the end.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// Bad usage or input.
+    /// Bad usage or input (exit 2); the message names what was wrong.
     #[error("{0}")]
     Usage(String),
     /// The account (or something else outside the input) could not be read.
@@ -39,12 +45,12 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// A usage/input error.
+    /// A usage or input error (exit 2) with `msg` saying what was wrong.
     pub fn usage(msg: impl Into<String>) -> Self {
         CliError::Usage(msg.into())
     }
 
-    /// A runtime error.
+    /// A runtime error (exit 2): something outside the input could not be read; `msg` says what.
     pub fn runtime(msg: impl Into<String>) -> Self {
         CliError::Runtime(msg.into())
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use table_guard::ParsedEvent;
 
-use crate::error::{CliError, Verdict, read_input};
+use crate::error::{CliError, ExitStatus, read_input};
 use crate::output::{Format, Paint, print_json};
 
 /// Parses the event file with the guard's parser; errors name the file and the JSON field.
@@ -48,8 +48,8 @@ pub fn offline_json(p: &ParsedEvent) -> Value {
     })
 }
 
-/// Runs the command offline.
-pub fn run_offline(file: &Path, format: Format, paint: Paint) -> Result<Verdict, CliError> {
+/// Parses the event file offline and prints what the table guard would make of it.
+pub fn run_offline(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     let text = read_input("event", file)?;
     let parsed = parse(file, &text)?;
     let doc = offline_json(&parsed);
@@ -57,7 +57,7 @@ pub fn run_offline(file: &Path, format: Format, paint: Paint) -> Result<Verdict,
         Format::Json => print_json(&doc)?,
         Format::Text => print_text(&doc, paint),
     }
-    Ok(Verdict::Ok)
+    Ok(ExitStatus::Ok)
 }
 
 /// Text rendering of the offline document.
@@ -97,7 +97,7 @@ pub async fn run_live(
     format: Format,
     fail_on: crate::output::FailOn,
     paint: Paint,
-) -> Result<Verdict, CliError> {
+) -> Result<ExitStatus, CliError> {
     let text = read_input("event", file)?;
     let mut parsed = parse(file, &text)?;
     let mut policy = crate::error::policy_from_env()?;
@@ -165,8 +165,8 @@ pub async fn run_live(
         }
     }
     Ok(if failing {
-        Verdict::Findings
+        ExitStatus::Findings
     } else {
-        Verdict::Ok
+        ExitStatus::Ok
     })
 }

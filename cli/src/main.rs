@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{CliError, Verdict};
+use crate::error::{CliError, ExitStatus};
 use crate::output::{ColorChoice, FailOn, Format, Paint, parse_instant};
 
 #[derive(Parser, Debug)]
@@ -133,7 +133,7 @@ enum Command {
     IamActions,
 }
 
-fn run(cli: Cli) -> Result<Verdict, CliError> {
+fn run(cli: Cli) -> Result<ExitStatus, CliError> {
     let paint = Paint::new(cli.color);
     match cli.command {
         Command::Schedule {
@@ -215,11 +215,11 @@ fn run(cli: Cli) -> Result<Verdict, CliError> {
             }
             .map_err(|e| CliError::runtime(format!("cannot render the policy: {e}")))?;
             output::print_json(&v)?;
-            Ok(Verdict::Ok)
+            Ok(ExitStatus::Ok)
         }
         Command::IamActions => {
             iam_cmd::run()?;
-            Ok(Verdict::Ok)
+            Ok(ExitStatus::Ok)
         }
     }
 }

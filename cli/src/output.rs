@@ -9,7 +9,7 @@ use policy::Severity;
 
 use crate::error::CliError;
 
-/// `--format`.
+/// The output format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Human-readable text (the default).
@@ -18,14 +18,14 @@ pub enum Format {
     Json,
 }
 
-/// `--color`.
+/// Whether to colour text output (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     /// Colour when stdout is a terminal and `NO_COLOR` is unset.
     Auto,
-    /// Always colour.
+    /// Colour even when stdout is not a terminal.
     Always,
-    /// Never colour.
+    /// Never colour (plain text).
     Never,
 }
 
@@ -36,9 +36,9 @@ pub enum FailOn {
     Info,
     /// Warning and above (default).
     Warning,
-    /// High and critical.
+    /// Fail on high and critical findings.
     High,
-    /// Critical only.
+    /// Fail on critical findings only.
     Critical,
     /// Never fail on findings (exit 0 unless the command could not run).
     Never,
@@ -86,7 +86,7 @@ impl Paint {
         }
     }
 
-    /// Bold.
+    /// `s` in bold (headings), if colour is on.
     pub fn bold(&self, s: &str) -> String {
         self.wrap("1", s)
     }

@@ -8,7 +8,7 @@ use policy::Policy;
 use policy::conformance::{PlanConformance, check_plan_document};
 use serde_json::json;
 
-use crate::error::{CliError, Verdict, read_input};
+use crate::error::{CliError, ExitStatus, read_input};
 use crate::output::{Format, Paint, print_json};
 
 /// Checks the plan document text.
@@ -21,7 +21,7 @@ pub fn clean(pc: &PlanConformance) -> bool {
     pc.rules.iter().all(|r| r.conforms())
 }
 
-/// The JSON report.
+/// The JSON report of a plan document judged against the policy.
 pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json::Value {
     let rules: Vec<_> = pc
         .rules
@@ -57,8 +57,9 @@ pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json:
     })
 }
 
-/// Runs the command.
-pub fn run(file: &Path, format: Format, paint: Paint) -> Result<Verdict, CliError> {
+/// Judges a plan document against the policy and prints each rule's deviations; exits 1 if the plan
+/// does not conform.
+pub fn run(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     let policy = crate::error::policy_from_env()?;
     let text = read_input("plan document", file)?;
     let pc =
@@ -114,8 +115,8 @@ pub fn run(file: &Path, format: Format, paint: Paint) -> Result<Verdict, CliErro
         }
     }
     Ok(if clean(&pc) {
-        Verdict::Ok
+        ExitStatus::Ok
     } else {
-        Verdict::Findings
+        ExitStatus::Findings
     })
 }

@@ -7,21 +7,21 @@ use serde_json::json;
 
 use awsio::restore::{RestorePoint, newest_good_point};
 
-use crate::error::{CliError, Verdict};
+use crate::error::{CliError, ExitStatus};
 use crate::output::{Format, Paint, print_json};
 
-/// Arguments of `restore-command`.
+/// Arguments of `restore-command`: the table, the time to restore to and the target.
 #[derive(Debug, Clone)]
 pub struct RestoreArgs {
-    /// Table name or ARN.
+    /// The table to restore: its name or its table ARN.
     pub table: String,
     /// Restore the state at or before this instant.
     pub at: Timestamp,
-    /// Target table name.
+    /// Name of the table to restore into (a new table).
     pub target_name: Option<String>,
     /// Role for the restore job.
     pub role_arn: Option<String>,
-    /// Region.
+    /// The region of the table (default: the SDK's region from the environment).
     pub region: Option<String>,
 }
 
@@ -112,8 +112,9 @@ fn table_name_of(table: &str) -> Option<&str> {
     awsio::inventory::table_name_of_arn(table)
 }
 
-/// Runs the command.
-pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<Verdict, CliError> {
+/// Finds the newest good recovery point and prints the restore command for it; exits 1 if there is
+/// none.
+pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     // Resolve the table's name and ARN.
     let (name, arn_given) = if args.table.starts_with("arn:") {
         let n = table_name_of(&args.table).ok_or_else(|| {
@@ -188,7 +189,7 @@ pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<Ver
             }))?,
             Format::Text => println!("{}", paint.red(&reason)),
         }
-        return Ok(Verdict::Findings);
+        return Ok(ExitStatus::Findings);
     };
 
     let target = args
@@ -265,7 +266,7 @@ pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<Ver
             );
         }
     }
-    Ok(Verdict::Ok)
+    Ok(ExitStatus::Ok)
 }
 
 fn point_json(p: &RestorePoint) -> serde_json::Value {

@@ -27,6 +27,7 @@ use std::time::Instant;
 use awsio::AwsContext;
 use futures::{StreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
+use policy::arn::TableArn;
 use policy::facts::{BackupSetup, Fact, TableFacts};
 use policy::report::RunReport;
 use policy::selection::wildcard_match;
@@ -305,7 +306,7 @@ fn table_facts(inventory: &Inventory, opts: &VerifyOptions) -> Vec<TableFacts> {
         .iter()
         .filter(|n| opts.selects(n))
         .map(|name| TableFacts {
-            arn: awsio::inventory::table_arn(&id.partition, &inventory.region, &id.account, name),
+            arn: TableArn::new(&id.partition, &inventory.region, &id.account, name).to_string(),
             name: name.clone(),
             account: id.account.clone(),
             region: inventory.region.clone(),

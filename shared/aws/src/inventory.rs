@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use aws_sdk_backup::types::BackupJobState;
 use jiff::Timestamp;
+use policy::arn::TableArn;
 use policy::facts::{CreatedBy, JobFacts, JobState, PointStatus, RecoveryPointFacts};
 
 use crate::convert::{sdk_datetime, timestamp};
@@ -47,9 +48,10 @@ pub const FAILURE_STATES: [&str; 4] = ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"
 /// The caller's account and partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// Account id.
+    /// The id of the account the credentials belong to.
     pub account: String,
-    /// Partition (`aws`, `aws-cn`, `aws-us-gov`).
+    /// The partition of the caller's ARN (`aws`, `aws-cn`, `aws-us-gov`): the one table ARNs are
+    /// built in.
     pub partition: String,
 }
 
@@ -79,24 +81,26 @@ pub fn partition_of_arn(arn: &str) -> Option<&str> {
     }
 }
 
-/// `arn:<partition>:dynamodb:<region>:<account>:table/<name>`.
+/// The table ARN `arn:<partition>:dynamodb:<region>:<account>:table/<name>` (built by
+/// [`TableArn`]).
 pub fn table_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
-    format!("arn:{partition}:dynamodb:{region}:{account}:table/{name}")
+    TableArn::new(partition, region, account, name).to_string()
 }
 
-/// The table name of a table ARN (`…:table/<name>`, nothing after the name).
+/// The table name of a table ARN ([`TableArn`]: `arn:<p>:dynamodb:<r>:<a>:table/<name>`,
+/// nothing after the name); `None` for anything else.
 pub fn table_name_of_arn(arn: &str) -> Option<&str> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let name = resource.strip_prefix("table/")?;
-    (!name.is_empty() && !name.contains('/')).then_some(name)
+    let table: TableArn = arn.parse().ok()?;
+    // The name is the ARN's tail: borrow it from `arn`.
+    arn.get(arn.len() - table.name.len()..)
 }
 
 /// Result of a paged listing: the items and the number of pages read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paged<T> {
-    /// The items.
+    /// What the pages listed.
     pub items: T,
-    /// Pages (successful calls) read.
+    /// How many pages (successful calls) were read.
     pub pages: u64,
 }
 
@@ -150,19 +154,19 @@ pub async fn table_tags(
             let Some(arn) = mapping.resource_arn() else {
                 continue;
             };
-            let fields: Vec<&str> = arn.splitn(6, ':').collect();
-            if fields.len() != 6 || fields[3] != region || fields[4] != account {
-                continue;
-            }
-            let Some(name) = table_name_of_arn(arn) else {
+            let Ok(table) = arn.parse::<TableArn>() else {
                 continue;
             };
+            if table.region != region || table.account != account {
+                continue;
+            }
+            let name = table.name;
             let tags: BTreeMap<String, String> = mapping
                 .tags()
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
-            out.insert(name.to_string(), tags);
+            out.insert(name, tags);
         }
     }
     Ok(Paged {
@@ -203,18 +207,18 @@ pub async fn list_vault_names(
 pub struct MalformedPoint {
     /// The resource it belongs to, if the response named one.
     pub resource_arn: Option<String>,
-    /// What was wrong.
+    /// What was wrong with the point (a missing or invalid member).
     pub reason: String,
 }
 
 /// The DynamoDB recovery points of one vault.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VaultPoints {
-    /// Converted points.
+    /// The points that converted to facts.
     pub points: Vec<RecoveryPointFacts>,
     /// Points that could not be converted (their tables cannot be judged on them).
     pub malformed: Vec<MalformedPoint>,
-    /// Pages read.
+    /// How many pages (successful calls) were read.
     pub pages: u64,
 }
 
@@ -347,9 +351,9 @@ pub enum JobListing {
 pub struct RecentJobs {
     /// Jobs in a failure state (`FAILED`, `ABORTED`, `EXPIRED`, `PARTIAL` or unknown words).
     pub failed: Vec<JobFacts>,
-    /// Which strategy was used.
+    /// Whether one unfiltered listing sufficed or the failure states were listed one by one.
     pub listing: JobListing,
-    /// Pages read in total.
+    /// How many pages (successful calls) were read, all listings summed.
     pub pages: u64,
 }
 
@@ -486,6 +490,12 @@ mod tests {
             table_name_of_arn("arn:aws:dynamodb:eu-west-1:1:table/"),
             None
         );
+        // Only DynamoDB table ARNs name a table (the tagging API may list other resources).
+        assert_eq!(
+            table_name_of_arn("arn:aws:backup:eu-west-1:1:table/orders"),
+            None
+        );
+        assert_eq!(table_name_of_arn("orders"), None);
         assert_eq!(
             partition_of_arn("arn:aws-us-gov:sts::1:assumed-role/x/y"),
             Some("aws-us-gov")

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fact<T> {
-    /// The value was read.
+    /// The value was read successfully.
     Known(T),
     /// The value could not be read; `reason` says why (error code, denied call, timeout...).
     Unknown {
@@ -30,14 +30,14 @@ pub enum Fact<T> {
 }
 
 impl<T> Fact<T> {
-    /// Convenience constructor for [`Fact::Unknown`].
+    /// An unknown fact whose reason says why it could not be read.
     pub fn unknown(reason: impl Into<String>) -> Self {
         Fact::Unknown {
             reason: reason.into(),
         }
     }
 
-    /// The value if known.
+    /// The value, or `None` if it could not be read.
     pub fn known(&self) -> Option<&T> {
         match self {
             Fact::Known(v) => Some(v),
@@ -45,7 +45,7 @@ impl<T> Fact<T> {
         }
     }
 
-    /// The reason if unknown.
+    /// Why the fact could not be read, or `None` if it was.
     pub fn unknown_reason(&self) -> Option<&str> {
         match self {
             Fact::Known(_) => None,
@@ -73,16 +73,17 @@ impl<T> From<Result<T, String>> for Fact<T> {
     }
 }
 
-/// A DynamoDB table.
+/// A DynamoDB table as the policy sees it: identity, creation time and tags.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableFacts {
-    /// Table ARN, `arn:<partition>:dynamodb:<region>:<account>:table/<name>`.
+    /// Table ARN, `arn:<partition>:dynamodb:<region>:<account>:table/<name>` (see
+    /// [`crate::arn::TableArn`]).
     pub arn: String,
-    /// Table name.
+    /// The table's name (the last part of its ARN).
     pub name: String,
-    /// Owning account id.
+    /// The id of the account that owns the table.
     pub account: String,
-    /// Region.
+    /// The region code the table lives in (`eu-west-1`).
     pub region: String,
     /// Creation time (`DescribeTable` `CreationDateTime`), if read. `None` means "not read
     /// (yet)": the policy then grants no grace period (see [`crate::slots`]).
@@ -94,15 +95,15 @@ pub struct TableFacts {
 /// An AWS Backup plan (one version of it: the current one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanFacts {
-    /// `BackupPlanId`.
+    /// `BackupPlanId`: the plan's id, what selections, recovery points and jobs refer to.
     pub plan_id: String,
     /// `BackupPlanArn` (empty when judging a plan document that has not been created).
     pub plan_arn: String,
-    /// `BackupPlanName`.
+    /// `BackupPlanName`: the name people know the plan by (used in finding messages).
     pub name: String,
     /// `VersionId` of the version described (empty when unknown / a document).
     pub version_id: String,
-    /// The plan's rules.
+    /// The plan's rules (`Rules`); the plan conforms iff one of them does.
     pub rules: Vec<RuleFacts>,
 }
 
@@ -111,9 +112,9 @@ pub struct PlanFacts {
 pub struct RuleFacts {
     /// `RuleId` (absent in plan documents that have not been created).
     pub rule_id: Option<String>,
-    /// `RuleName`.
+    /// `RuleName`: the name people know the rule by (used in finding messages).
     pub name: String,
-    /// `TargetBackupVaultName`.
+    /// `TargetBackupVaultName`: the vault the rule's recovery points are stored in.
     pub target_vault: String,
     /// `ScheduleExpression` (e.g. `cron(0 0 15,25 * ? *)`); empty if the rule has none.
     pub schedule_expression: String,
@@ -145,7 +146,7 @@ pub struct TagCondition {
 pub const RESOURCE_TAG_PREFIX: &str = "aws:ResourceTag/";
 
 impl TagCondition {
-    /// Builds a condition.
+    /// A condition on tag `key` (`aws:ResourceTag/<tag>` or `<tag>`) with `value`.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
         TagCondition {
             key: key.into(),
@@ -197,9 +198,9 @@ impl Conditions {
 /// A backup selection (resource assignment) of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelectionFacts {
-    /// `SelectionId`.
+    /// `SelectionId`: the selection's id within its plan.
     pub selection_id: String,
-    /// `SelectionName`.
+    /// `SelectionName`: the name people know the selection by (used in finding messages).
     pub name: String,
     /// `BackupPlanId` the selection belongs to.
     pub plan_id: String,
@@ -236,19 +237,19 @@ pub type AccountFacts = BackupSetup;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PointStatus {
-    /// `CREATING`.
+    /// `CREATING`: the backup is still being taken (transitional).
     Creating,
-    /// `AVAILABLE`.
+    /// `AVAILABLE`: a complete backup that can be restored (good).
     Available,
     /// `COMPLETED` (older API word for available).
     Completed,
-    /// `PARTIAL`.
+    /// `PARTIAL`: the backup did not complete (not good).
     Partial,
     /// `EXPIRED`: past retention but AWS Backup could not delete it.
     Expired,
-    /// `STOPPED`.
+    /// `STOPPED`: a continuous backup that was stopped (not good).
     Stopped,
-    /// `DELETING`.
+    /// `DELETING`: the point is being deleted (transitional).
     Deleting,
     /// Any status this version does not know (the SDK enum is non-exhaustive).
     Unknown(String),
@@ -269,7 +270,7 @@ impl PointStatus {
         }
     }
 
-    /// The API word.
+    /// The API word (`AVAILABLE`; an unknown status as it was read).
     pub fn as_api(&self) -> &str {
         match self {
             PointStatus::Creating => "CREATING",
@@ -303,13 +304,13 @@ impl fmt::Display for PointStatus {
 /// The plan rule that created a recovery point (`CreatedBy` / `RecoveryPointCreator`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CreatedBy {
-    /// `BackupPlanId`.
+    /// `BackupPlanId` of the plan that made the point.
     pub plan_id: String,
-    /// `BackupPlanArn`.
+    /// `BackupPlanArn` of the plan that made the point, if given.
     pub plan_arn: Option<String>,
-    /// `BackupPlanVersion`.
+    /// `BackupPlanVersion`: the plan version the rule belonged to when it made the point.
     pub plan_version: Option<String>,
-    /// `BackupRuleId`.
+    /// `BackupRuleId` of the rule that made the point, if given.
     pub rule_id: Option<String>,
     /// `BackupRuleCron` (current API versions only).
     pub rule_cron: Option<String>,
@@ -323,22 +324,22 @@ pub struct RecoveryPointFacts {
     /// `RecoveryPointArn`: `arn:aws:backup:…:recovery-point:…` (DynamoDB advanced features on)
     /// or `arn:aws:dynamodb:…:table/T/backup/…` (off). Both are accepted everywhere.
     pub arn: String,
-    /// `ResourceArn`: the table.
+    /// `ResourceArn`: the ARN of the table the point is a backup of.
     pub resource_arn: String,
-    /// `BackupVaultName`.
+    /// `BackupVaultName`: the vault the point is stored in.
     pub vault_name: String,
-    /// `Status`.
+    /// `Status`: whether the point can be relied on (see [`PointStatus`]).
     pub status: PointStatus,
-    /// `CreationDate`.
+    /// `CreationDate`: when the backup started; what slots are matched on.
     pub created: Timestamp,
-    /// `CompletionDate`, if completed.
+    /// `CompletionDate`: when the backup completed, `None` if it has not.
     pub completed: Option<Timestamp>,
     /// `Lifecycle.DeleteAfterDays`; `None` = no expiry set. Readers must use
     /// `ListRecoveryPointsByBackupVault` (which returns lifecycle fields), not `…ByResource`.
     pub delete_after_days: Option<i64>,
     /// `Lifecycle.MoveToColdStorageAfterDays`; `None` = no cold-storage transition.
     pub move_to_cold_storage_after_days: Option<i64>,
-    /// `CalculatedLifecycle.DeleteAt`.
+    /// `CalculatedLifecycle.DeleteAt`: when AWS Backup will delete the point, if it will.
     pub delete_at: Option<Timestamp>,
     /// `CreatedBy`; `None` means an on-demand (manual) backup. Shared: every point a rule made
     /// has the same creator, and an account holds tens of thousands of points.
@@ -353,7 +354,7 @@ pub enum PointArnKind {
     BackupRecoveryPoint,
     /// `arn:<p>:dynamodb:<region>:<account>:table/<T>/backup/<id>`.
     DynamoDbBackup,
-    /// Anything else.
+    /// Anything else (never a recovery point of a table).
     Other,
 }
 
@@ -389,11 +390,7 @@ pub fn point_arn_kind(arn: &str) -> PointArnKind {
 
 /// The table name in `arn:…:dynamodb:…:table/<T>/backup/<id>`, if `arn` has that form.
 pub fn dynamodb_backup_table_name(arn: &str) -> Option<&str> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "dynamodb" {
-        return None;
-    }
-    let rest = parts[5].strip_prefix("table/")?;
+    let rest = crate::arn::dynamodb_resource(arn)?.strip_prefix("table/")?;
     let (table, tail) = rest.split_once('/')?;
     let id = tail.strip_prefix("backup/")?;
     if table.is_empty() || id.is_empty() {
@@ -406,23 +403,23 @@ pub fn dynamodb_backup_table_name(arn: &str) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobState {
-    /// `CREATED`.
+    /// `CREATED`: the job exists but has not started.
     Created,
-    /// `PENDING`.
+    /// `PENDING`: the job is waiting to run.
     Pending,
-    /// `RUNNING`.
+    /// `RUNNING`: the backup is being taken.
     Running,
-    /// `ABORTING`.
+    /// `ABORTING`: the job is being stopped.
     Aborting,
-    /// `ABORTED`.
+    /// `ABORTED`: the job was stopped before it made a backup (a failure).
     Aborted,
-    /// `COMPLETED`.
+    /// `COMPLETED`: the job made a backup.
     Completed,
-    /// `FAILED`.
+    /// `FAILED`: the job made no backup (a failure).
     Failed,
     /// `EXPIRED`: the job did not start within the start window.
     Expired,
-    /// `PARTIAL`.
+    /// `PARTIAL`: the job made an incomplete backup (a failure).
     Partial,
     /// A state this version does not know.
     Unknown(String),
@@ -445,7 +442,7 @@ impl JobState {
         }
     }
 
-    /// The API word.
+    /// The API word (`FAILED`; an unknown state as it was read).
     pub fn as_api(&self) -> &str {
         match self {
             JobState::Created => "CREATED",
@@ -484,17 +481,17 @@ impl fmt::Display for JobState {
 /// A backup job (`ListBackupJobs`, which covers the last 30 days).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFacts {
-    /// `BackupJobId`.
+    /// `BackupJobId`: the job's id (the subject of `BACKUP_JOB_FAILED`).
     pub job_id: String,
-    /// `ResourceArn`.
+    /// `ResourceArn`: the ARN of the table the job backed up.
     pub resource_arn: String,
-    /// `State`.
+    /// `State`: how far the job got (see [`JobState`]).
     pub state: JobState,
-    /// `CreationDate`.
+    /// `CreationDate`: when the job was created (jobs older than the retention are ignored).
     pub created: Timestamp,
-    /// `CompletionDate`.
+    /// `CompletionDate`: when the job ended, if it has.
     pub completed: Option<Timestamp>,
-    /// `StatusMessage`.
+    /// `StatusMessage`: AWS's explanation of the outcome, quoted in the finding.
     pub status_message: Option<String>,
     /// `CreatedBy.BackupPlanId`; `None` for on-demand jobs.
     pub plan_id: Option<String>,

@@ -82,7 +82,7 @@ impl FindingCode {
         }
     }
 
-    /// Parses the stable string.
+    /// The code whose stable string (`MISSED_SLOT`) is `s`, `None` for any other string.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
@@ -132,18 +132,18 @@ impl fmt::Display for FindingCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
-    /// For the record.
+    /// For the record only (exempt, pending first backup); nothing to do.
     Info,
-    /// Should be fixed.
+    /// Should be fixed, but the table's backups are not at risk yet.
     Warning,
-    /// Policy violated; fix soon.
+    /// The policy is violated (a missed slot, drifted plan, short retention); fix soon.
     High,
-    /// Data is unprotected.
+    /// The table's data is unprotected (no conforming plan selects it).
     Critical,
 }
 
 impl Severity {
-    /// Lower-case word.
+    /// Lower-case word (`critical`), as in reports and the `--fail-on` option.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -166,18 +166,18 @@ pub struct Finding {
     /// Stable id: `bg-` + 16 hex digits of FNV-1a-64 over `code`, `table_arn` and `subject`
     /// (see [`finding_id`]). The same problem gets the same id in every run.
     pub id: String,
-    /// Stable code.
+    /// What kind of problem it is (its stable string is in the JSON and the id).
     pub code: FindingCode,
-    /// Severity.
+    /// How urgent it is (the code's default severity).
     pub severity: Severity,
-    /// Table ARN.
+    /// ARN of the table the finding is about.
     pub table_arn: String,
-    /// Table name.
+    /// Name of the table the finding is about.
     pub table_name: String,
     /// What inside the table the finding is about: a slot instant (RFC 3339), a recovery
     /// point ARN, a plan id, a job id or a tag key.
     pub subject: Option<String>,
-    /// A human sentence.
+    /// What is wrong, in a sentence people read (plans, rules and selections by name).
     pub message: String,
     /// What a human must do, if anything.
     pub remedy: Option<String>,

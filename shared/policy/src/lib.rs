@@ -155,7 +155,9 @@
 //!   cover the table (never for exempt-tagged tables, never a guess on unknown tags).
 //! * [`conformance::check_plan_document`]: judge a plan JSON (console/CLI shape).
 //! * [`report::RunReport`]: a run's report as text (email) and JSON.
+//! * [`arn::TableArn`]: a table ARN built from and parsed into its parts.
 
+pub mod arn;
 pub mod config;
 pub mod conformance;
 pub mod cron;
@@ -168,6 +170,7 @@ pub mod schedule;
 pub mod selection;
 pub mod slots;
 
+pub use arn::{TableArn, TableArnError};
 pub use config::{ConfigError, Mode, Policy, RequiredTag, SelectionMode, TagPair};
 pub use evaluate::{
     Coverage, Evaluator, TableEvaluation, Verdict, evaluate_coverage, evaluate_new_table,

@@ -23,9 +23,9 @@ pub struct Unreachable {
 pub struct RunReport {
     /// When the run evaluated (`now`).
     pub generated_at: Timestamp,
-    /// The policy applied.
+    /// The policy the tables were evaluated against.
     pub policy: Policy,
-    /// Every table's evaluation.
+    /// Every table's evaluation, verdict and findings.
     pub tables: Vec<TableEvaluation>,
     /// Number of tables per verdict (every verdict present, zero included).
     pub verdicts: BTreeMap<Verdict, u64>,
@@ -35,7 +35,7 @@ pub struct RunReport {
     pub api_calls: BTreeMap<String, u64>,
     /// What could not be reached.
     pub unreachable: Vec<Unreachable>,
-    /// Free-form notes.
+    /// Remarks about the run as a whole that are not findings.
     pub notes: Vec<String>,
 }
 
@@ -69,7 +69,7 @@ impl RunReport {
         }
     }
 
-    /// Total API calls.
+    /// The AWS API calls of the run, all operations summed.
     pub fn total_api_calls(&self) -> u64 {
         self.api_calls.values().sum()
     }
@@ -85,7 +85,7 @@ impl RunReport {
             })
     }
 
-    /// Pretty JSON.
+    /// The report as pretty-printed JSON (the machine-readable digest).
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string_pretty(self)
     }

@@ -31,51 +31,51 @@ pub const DELETE_AT_TOLERANCE: SignedDuration = SignedDuration::from_hours(24);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "issue")]
 pub enum RetentionIssue {
-    /// `DeleteAfterDays` < policy.
+    /// The point's `DeleteAfterDays` is below the policy's retention.
     TooShort {
-        /// Policy days.
+        /// The policy's retention in days.
         policy: i64,
-        /// Point days.
+        /// The point's `DeleteAfterDays`.
         actual: i64,
     },
-    /// `DeleteAfterDays` > policy.
+    /// The point's `DeleteAfterDays` is above the policy's retention.
     TooLong {
-        /// Policy days.
+        /// The policy's retention in days.
         policy: i64,
-        /// Point days.
+        /// The point's `DeleteAfterDays`.
         actual: i64,
     },
     /// No `DeleteAfterDays` and no `DeleteAt`: kept forever.
     NoExpiry {
-        /// Policy days.
+        /// The policy's retention in days.
         policy: i64,
     },
     /// `DeleteAt − created` is shorter than retention − tolerance.
     DeleteAtTooEarly {
-        /// Policy days.
+        /// The policy's retention in days.
         policy: i64,
-        /// Actual lifetime in seconds.
+        /// The point's lifetime (`DeleteAt − CreationDate`) in seconds.
         actual_seconds: i64,
     },
     /// `DeleteAt − created` is longer than retention + tolerance.
     DeleteAtTooLate {
-        /// Policy days.
+        /// The policy's retention in days.
         policy: i64,
-        /// Actual lifetime in seconds.
+        /// The point's lifetime (`DeleteAt − CreationDate`) in seconds.
         actual_seconds: i64,
     },
-    /// `MoveToColdStorageAfterDays` is set.
+    /// The point's lifecycle moves it to cold storage, which the policy does not allow.
     ColdStorage {
-        /// Days.
+        /// The point's `MoveToColdStorageAfterDays`.
         after_days: i64,
     },
     /// The point still exists more than [`DELETE_AT_TOLERANCE`] after its `DeleteAt` (and is
     /// not being deleted): it is kept longer than its lifecycle says.
     KeptPastDeleteAt {
-        /// `DeleteAt`.
+        /// When AWS Backup should have deleted the point (`DeleteAt`).
         delete_at: jiff::Timestamp,
     },
-    /// Status is not good.
+    /// The point's status is neither `AVAILABLE`/`COMPLETED` nor transitional.
     BadStatus {
         /// The API word.
         status: String,

@@ -123,7 +123,7 @@ impl Schedule {
         }
     }
 
-    /// The cron expression.
+    /// The parsed cron expression the schedule fires by.
     pub fn expr(&self) -> &CronExpr {
         &self.expr
     }

@@ -31,21 +31,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::facts::{Fact, SelectionFacts, TableFacts, TagCondition};
 
-/// A condition operator.
+/// An operator of a selection's `Conditions` block (or a `ListOfTags` entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ConditionOperator {
     /// `StringEquals` (also every `ListOfTags` entry).
     StringEquals,
-    /// `StringNotEquals`.
+    /// `StringNotEquals`: holds when the tag is absent or differs.
     StringNotEquals,
-    /// `StringLike`.
+    /// `StringLike`: the tag exists and matches the `*` pattern.
     StringLike,
-    /// `StringNotLike`.
+    /// `StringNotLike`: holds when the tag is absent or does not match the pattern.
     StringNotLike,
 }
 
 impl ConditionOperator {
-    /// The AWS name.
+    /// The operator's AWS name (`StringNotEquals`).
     pub fn as_str(self) -> &'static str {
         match self {
             ConditionOperator::StringEquals => "StringEquals",
@@ -176,13 +176,13 @@ impl SelectionOutcome {
 /// One selection's outcome for one table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelectionMatch {
-    /// `SelectionId`.
+    /// `SelectionId` of the selection.
     pub selection_id: String,
-    /// `SelectionName`.
+    /// `SelectionName`: how finding messages name the selection.
     pub selection_name: String,
     /// The plan the selection belongs to.
     pub plan_id: String,
-    /// The outcome.
+    /// Whether the selection covers the table, and why (not).
     pub outcome: SelectionOutcome,
 }
 

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::facts::RecoveryPointFacts;
 use crate::schedule::Schedule;
 
-/// One required slot.
+/// One required slot: a fire instant of the policy schedule with the deadlines a backup must
+/// meet to satisfy it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Slot {
     /// The scheduled instant T.
@@ -103,9 +104,9 @@ pub enum SlotStatus {
 /// A slot with its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotResult {
-    /// The slot.
+    /// The required slot (instant and deadlines).
     pub slot: Slot,
-    /// Its state.
+    /// Whether it is satisfied, pending or missed (with the points that did not count).
     pub status: SlotStatus,
 }
 

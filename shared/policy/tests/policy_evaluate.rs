@@ -729,3 +729,139 @@ fn evaluator_slot_cache_follows_now_and_creation_time() {
         }
     }
 }
+
+#[test]
+fn finding_text_names_plans_and_selections_by_name_and_keeps_ids_in_subjects() {
+    const GOOD_ID: &str = "00000001-0000-4000-8000-000000000001";
+    const DRIFT_ID: &str = "00000001-0000-4000-8000-000000000003";
+    let named = |id: &str, name: &str, rules| {
+        let mut p = plan(id, rules);
+        p.name = name.to_string();
+        p
+    };
+    let mut bad = good_rule();
+    bad.name = "daily".into();
+    bad.delete_after_days = Some(35);
+    let mut only_users = selection("only-users", GOOD_ID);
+    only_users.resources = vec![table_arn("users")];
+    let setup = BackupSetup {
+        plans: Fact::Known(vec![
+            named(GOOD_ID, "twice-monthly", vec![good_rule()]),
+            named(DRIFT_ID, "daily-35d", vec![bad]),
+        ]),
+        selections: Fact::Known(vec![
+            only_users.clone(),
+            all_tables_selection("all", DRIFT_ID),
+        ]),
+    };
+    let drifted = std::sync::Arc::new(policy::facts::CreatedBy {
+        plan_id: DRIFT_ID.into(),
+        plan_arn: None,
+        plan_version: None,
+        rule_id: None,
+        rule_cron: None,
+        rule_timezone: None,
+    });
+    let mut by_drifted = point("orders", ts("2026-02-25T00:05:00Z"));
+    by_drifted.created_by = Some(drifted);
+    by_drifted.delete_after_days = Some(35);
+    by_drifted.delete_at = Some(by_drifted.created + days(35));
+    let job = JobFacts {
+        job_id: "job-1".into(),
+        resource_arn: table_arn("orders"),
+        state: JobState::Failed,
+        created: ts("2026-02-25T00:01:00Z"),
+        completed: None,
+        status_message: None,
+        plan_id: Some(DRIFT_ID.into()),
+    };
+    let ev = eval(&owned("orders"), &setup, vec![by_drifted], vec![job]);
+    let find = |code: FindingCode| {
+        ev.findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("no {code:?} in {:?}", ev.findings))
+    };
+    let drift = find(FindingCode::PlanDrift);
+    assert_eq!(
+        drift.subject.as_deref(),
+        Some(DRIFT_ID),
+        "ids stay in the subject"
+    );
+    assert!(
+        drift
+            .message
+            .contains("plan daily-35d (via selection sel-all): rule daily:"),
+        "{}",
+        drift.message
+    );
+    let missed = ev
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::MissedSlot && f.message.contains("Nearby"))
+        .unwrap_or_else(|| panic!("no missed slot with a near miss: {:?}", ev.findings));
+    assert!(
+        missed.message.contains("by non-conforming plan daily-35d"),
+        "{}",
+        missed.message
+    );
+    let unmanaged = find(FindingCode::UnmanagedBackup);
+    assert!(
+        unmanaged
+            .message
+            .contains("made by plan daily-35d, which does not conform"),
+        "{}",
+        unmanaged.message
+    );
+    let failed = find(FindingCode::BackupJobFailed);
+    assert!(
+        failed.message.contains("(plan daily-35d, created"),
+        "{}",
+        failed.message
+    );
+    for f in &ev.findings {
+        assert!(
+            !f.message.contains(DRIFT_ID),
+            "plan id in the text: {}",
+            f.message
+        );
+    }
+
+    // Not covered: each selection is named with its plan's name.
+    let setup = BackupSetup {
+        plans: Fact::Known(vec![named(GOOD_ID, "twice-monthly", vec![good_rule()])]),
+        selections: Fact::Known(vec![only_users]),
+    };
+    let ev = eval(&owned("orders"), &setup, vec![], vec![]);
+    let nc = ev
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::NotCovered)
+        .unwrap();
+    assert!(
+        nc.message
+            .contains("selection sel-only-users (plan twice-monthly):"),
+        "{}",
+        nc.message
+    );
+    assert!(!nc.message.contains(GOOD_ID), "{}", nc.message);
+
+    // A plan that was not read has no name: its id is all there is to name it by.
+    let setup = BackupSetup {
+        plans: Fact::Known(vec![]),
+        selections: Fact::Known(vec![all_tables_selection("s", "ghost")]),
+    };
+    let ev = eval(&owned("orders"), &setup, vec![], vec![]);
+    let unknown = ev
+        .findings
+        .iter()
+        .find(|f| f.subject.as_deref() == Some("coverage"))
+        .unwrap();
+    assert!(
+        unknown
+            .message
+            .contains("its plan ghost is not among the plans read"),
+        "{}",
+        unknown.message
+    );
+}
