@@ -17,6 +17,8 @@
 
 pub mod calls;
 pub mod digest;
+#[cfg(test)]
+mod digest_golden;
 pub mod inventory;
 pub mod metrics;
 pub mod payload;
