@@ -44,8 +44,8 @@ pub fn open_problems(report: &RegionReport) -> BTreeMap<String, OpenFinding> {
                 f.id.clone(),
                 OpenFinding {
                     id: f.id.clone(),
-                    code: f.code.as_str().to_string(),
-                    severity: f.severity.as_str().to_string(),
+                    code: f.code,
+                    severity: f.severity,
                     table: f.table_name.clone(),
                     subject: f.subject.clone(),
                 },
@@ -76,22 +76,13 @@ pub struct DigestContext {
     pub mode: String,
 }
 
-fn severity_of(word: &str) -> Severity {
-    match word {
-        "critical" => Severity::Critical,
-        "high" => Severity::High,
-        "warning" => Severity::Warning,
-        _ => Severity::Info,
-    }
-}
-
 /// The worst severity among open problems (and region failures, which count as `high`: a
 /// region that could not be verified is a blind spot); `None` if all is well.
 pub fn worst_severity(regions: &[RegionDigest<'_>]) -> Option<Severity> {
     let mut worst: Option<Severity> = None;
     for r in regions {
         for f in r.diff.new.iter().chain(r.diff.still_open.iter()) {
-            worst = worst.max(Some(severity_of(&f.severity)));
+            worst = worst.max(Some(f.severity));
         }
         if r.report.failure.is_some() {
             worst = worst.max(Some(Severity::High));
@@ -378,11 +369,12 @@ fn entries<'a>(regions: &'a [RegionDigest<'_>], kind: ListKind) -> Vec<Entry<'a>
         }
     }
     entries.sort_by(|a, b| {
-        severity_of(&b.open.severity)
-            .cmp(&severity_of(&a.open.severity))
+        b.open
+            .severity
+            .cmp(&a.open.severity)
             .then_with(|| a.region.cmp(b.region))
             .then_with(|| a.open.table.cmp(&b.open.table))
-            .then_with(|| a.open.code.cmp(&b.open.code))
+            .then_with(|| a.open.code.as_str().cmp(b.open.code.as_str()))
             .then_with(|| a.open.subject.cmp(&b.open.subject))
     });
     entries
@@ -702,7 +694,7 @@ fn digest_attributes(
     let mut codes: Vec<String> = regions
         .iter()
         .flat_map(|r| r.diff.new.iter().chain(r.diff.still_open.iter()))
-        .map(|f| f.code.clone())
+        .map(|f| f.code.as_str().to_string())
         .collect();
     codes.sort();
     codes.dedup();
@@ -933,6 +925,50 @@ mod tests {
         assert_eq!(
             codes,
             Some(AttributeValue::StringArray(vec!["MISSED_SLOT".into()]))
+        );
+    }
+
+    #[test]
+    fn worst_severity_and_order_come_from_the_typed_severities_of_open_problems() {
+        let report = region_report(1, 0);
+        let open = |id: &str, code: FindingCode, severity: Severity| OpenFinding {
+            id: id.into(),
+            code,
+            severity,
+            table: "carried-over".into(),
+            subject: None,
+        };
+        let d = FindingDiff {
+            new: vec![open("bg-1", FindingCode::MissingTag, Severity::Warning)],
+            still_open: vec![open("bg-2", FindingCode::NotCovered, Severity::Critical)],
+            // A resolved problem does not count, whatever its severity.
+            resolved: vec![open("bg-3", FindingCode::NotCovered, Severity::Critical)],
+        };
+        let mut region = RegionDigest {
+            report: &report,
+            diff: d,
+            state_note: None,
+        };
+        assert_eq!(
+            worst_severity(std::slice::from_ref(&region)),
+            Some(Severity::Critical)
+        );
+        let msg = build_digest(std::slice::from_ref(&region), &ctx());
+        assert!(
+            msg.subject.starts_with("[backup-guard] CRITICAL: "),
+            "{}",
+            msg.subject
+        );
+        assert!(
+            msg.text.contains("  [critical] NOT_COVERED carried-over\n"),
+            "{}",
+            msg.text
+        );
+        assert_eq!(msg.json["still_open"][0]["severity"], "critical");
+        region.diff.still_open.clear();
+        assert_eq!(
+            worst_severity(std::slice::from_ref(&region)),
+            Some(Severity::Warning)
         );
     }
 }
