@@ -22,6 +22,7 @@ mod digest_golden;
 pub mod inventory;
 pub mod metrics;
 pub mod payload;
+pub mod settings;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,9 @@ use serde_json::{Value, json};
 pub use calls::{InventoryShape, minimal_calls};
 pub use inventory::{Inventory, Source, SourceRead, read_inventory};
 pub use payload::{Invocation, PayloadError, parse_invocation};
+pub use settings::{
+    ConfigError, ENV_REGIONS, ENV_STATE_TABLE, ENV_TOPIC_ARN, Settings, parse_regions,
+};
 pub use verify::{RegionReport, VerifyOptions, verify_region};
 
 /// Every AWS operation this function calls, as the call counter names them
@@ -62,13 +66,6 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "STS.GetCallerIdentity",
 ];
 
-/// Environment variable: the alert topic ARN.
-pub const ENV_TOPIC_ARN: &str = "BG_TOPIC_ARN";
-/// Environment variable: the state table name.
-pub const ENV_STATE_TABLE: &str = "BG_STATE_TABLE";
-/// Environment variable: comma-separated regions to verify (default: the function's region).
-pub const ENV_REGIONS: &str = "BG_REGIONS";
-
 /// Time kept after the digest and state calls' own deadline, to log and return before the
 /// function's timeout.
 pub const PUBLISH_RESERVE: Duration = Duration::from_millis(500);
@@ -92,22 +89,6 @@ pub struct Deps {
     pub safety_margin: Duration,
     /// Concurrent independent calls per region.
     pub concurrency: usize,
-}
-
-/// Parses `BG_REGIONS` (comma-separated; blanks ignored). Empty → `None`.
-pub fn parse_regions(value: &str) -> Result<Option<Vec<String>>, String> {
-    let mut out: Vec<String> = Vec::new();
-    for r in value.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-        if !payload::is_region_name(r) {
-            return Err(format!(
-                "{ENV_REGIONS}={value:?} is invalid: {r:?} is not a region name; accepted: comma-separated region names such as eu-west-1,us-east-1"
-            ));
-        }
-        if !out.iter().any(|x| x == r) {
-            out.push(r.to_string());
-        }
-    }
-    Ok((!out.is_empty()).then_some(out))
 }
 
 /// Why an invocation failed.
