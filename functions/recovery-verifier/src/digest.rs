@@ -57,7 +57,7 @@ pub fn open_problems(report: &RegionReport) -> BTreeMap<String, OpenFinding> {
 /// One region's part of the digest.
 #[derive(Debug, Clone)]
 pub struct RegionDigest<'a> {
-    /// The region's verification.
+    /// The region's verification report (verdicts, findings, unread parts, calls).
     pub report: &'a RegionReport,
     /// New / still-open / resolved problems.
     pub diff: FindingDiff,
@@ -68,11 +68,11 @@ pub struct RegionDigest<'a> {
 /// Run-level context of the digest.
 #[derive(Debug, Clone)]
 pub struct DigestContext {
-    /// The instant evaluated.
+    /// The instant the policy was evaluated at.
     pub generated_at: Timestamp,
-    /// The account (if known).
+    /// The account verified, if any region could read it (else "unknown account").
     pub account: Option<String>,
-    /// `enforce` / `report-only`.
+    /// The policy's mode as its word: `enforce` or `report-only`.
     pub mode: String,
 }
 

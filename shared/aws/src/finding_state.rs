@@ -36,7 +36,7 @@ pub const STATE_TTL: SignedDuration = SignedDuration::from_hours(24 * 35);
 /// [`StateError::Corrupt`] naming it, instead of being read as something else.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OpenFinding {
-    /// The finding's stable id.
+    /// The finding's stable id (`bg-` + 16 hex digits), the key the runs are compared by.
     #[serde(rename = "i")]
     pub id: String,
     /// The finding code, stored as its API word (`MISSED_SLOT`, ...).
@@ -53,12 +53,12 @@ pub struct OpenFinding {
     pub subject: Option<String>,
 }
 
-/// The stored state of one region.
+/// The stored state of one region: the last saved set of open findings and where its chunks are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindingState {
-    /// Generation id of the saved set.
+    /// Generation id of the saved set; its extra chunks' keys contain it.
     pub generation: String,
-    /// When it was saved.
+    /// The run instant the set was saved for (the run's `now`).
     pub saved_at: Timestamp,
     /// Number of extra chunk items (besides the head).
     pub extra_chunks: u32,
@@ -69,17 +69,17 @@ pub struct FindingState {
 /// Errors reading or writing the state.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StateError {
-    /// A DynamoDB call failed.
+    /// A DynamoDB call on the state table failed.
     #[error(transparent)]
     Aws(#[from] AwsCallError),
     /// An item did not have the expected shape.
     #[error("state item {pk} in table {table} is malformed: {reason}")]
     Corrupt {
-        /// State table.
+        /// Name of the state table.
         table: String,
-        /// Item key.
+        /// Partition key (`pk`) of the malformed item.
         pk: String,
-        /// What is wrong.
+        /// What is wrong with it (attribute missing, unknown word, count mismatch, ...).
         reason: String,
     },
 }
@@ -87,11 +87,11 @@ pub enum StateError {
 /// New / still-open / resolved findings between two runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FindingDiff {
-    /// Open now, not open before.
+    /// Open now, not open before (or no previous state).
     pub new: Vec<OpenFinding>,
-    /// Open before and now.
+    /// Open in the previous state and now.
     pub still_open: Vec<OpenFinding>,
-    /// Open before, not now.
+    /// Open in the previous state, not now.
     pub resolved: Vec<OpenFinding>,
 }
 
@@ -130,7 +130,7 @@ pub fn diff(
     d
 }
 
-/// The head item's key for `region`.
+/// The key (`pk`) of `region`'s head item: `findings#<region>`.
 pub fn head_key(region: &str) -> String {
     format!("findings#{region}")
 }
