@@ -408,8 +408,9 @@ impl Section<'_, '_> {
         self.listed.len() + self.not_listed.len()
     }
 
-    /// Appends the list's text (title, listed lines, summary of the rest); nothing if empty.
-    fn render_text(&self, text: &mut String) {
+    /// Appends the list's text (title, listed lines, summary of the rest) and adds its JSON
+    /// records (`new`, ...) and summary (`new_not_listed`, ...); nothing if the list is empty.
+    fn render(&self, text: &mut String, doc: &mut serde_json::Map<String, Value>) {
         if self.total() == 0 {
             return;
         }
@@ -417,26 +418,14 @@ impl Section<'_, '_> {
         for e in &self.listed {
             text.push_str(&e.line);
         }
-        if !self.not_listed.is_empty() {
-            text.push_str(&summary(&self.not_listed).0);
-        }
-    }
-
-    /// Adds the list's records (`new`, ...) and summary (`new_not_listed`, ...); nothing if
-    /// empty.
-    fn render_json(&self, doc: &mut serde_json::Map<String, Value>) {
-        if self.total() == 0 {
-            return;
-        }
         doc.insert(
             self.kind.key().to_string(),
             Value::Array(self.listed.iter().map(|e| e.record.clone()).collect()),
         );
         if !self.not_listed.is_empty() {
-            doc.insert(
-                format!("{}_not_listed", self.kind.key()),
-                summary(&self.not_listed).1,
-            );
+            let (summary_text, summary_json) = summary(&self.not_listed);
+            text.push_str(&summary_text);
+            doc.insert(format!("{}_not_listed", self.kind.key()), summary_json);
         }
     }
 }
@@ -458,34 +447,29 @@ impl Digest<'_, '_, '_> {
         self.sections.iter().find(|s| s.kind == kind)
     }
 
-    fn text(&self) -> String {
+    /// The text and the JSON document: the header, the lists in [`ListKind::SHOWN`] order,
+    /// and the text's closing line.
+    fn render(&self) -> (String, Value) {
         let mut text = self.header.text.clone();
+        let mut doc = match &self.header.json {
+            Value::Object(o) => o.clone(),
+            _ => serde_json::Map::new(),
+        };
         for kind in ListKind::SHOWN {
             if let Some(s) = self.section(kind) {
-                s.render_text(&mut text);
+                s.render(&mut text, &mut doc);
             }
         }
         text.push_str(FOOTER);
-        text
-    }
-
-    fn json(&self) -> Value {
-        let mut json = self.header.json.clone();
-        if let Some(doc) = json.as_object_mut() {
-            for kind in ListKind::SHOWN {
-                if let Some(s) = self.section(kind) {
-                    s.render_json(doc);
-                }
-            }
-        }
-        json
+        (text, Value::Object(doc))
     }
 
     fn message(&self) -> AlertMessage {
+        let (text, json) = self.render();
         AlertMessage {
             subject: self.subject.clone(),
-            text: self.text(),
-            json: self.json(),
+            text,
+            json,
             attributes: self.attributes.clone(),
         }
     }
@@ -515,7 +499,7 @@ impl Digest<'_, '_, '_> {
         let head = if self.section(ListKind::New).is_some_and(|s| s.total() > 0) {
             self.header.text.clone()
         } else {
-            self.text()
+            self.render().0
         };
         let mut json = self.header.json.clone();
         if let Some(o) = json.as_object_mut() {
