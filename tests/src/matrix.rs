@@ -391,6 +391,16 @@ pub fn sync_section(function: &str, section: &str) -> Result<(), String> {
     ))
 }
 
+/// A retry-partition name no other context of this process uses
+/// (`awsio::config::ClientSettings::retry_partition`): every cell's clients get a full retry
+/// quota, so a cell that exhausts retries on purpose cannot stop the next cell's retries (the
+/// SDK's token bucket is otherwise shared per service by the whole process).
+pub fn fresh_retry_partition() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("fault-matrix-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,14 +433,4 @@ mod tests {
             kinds_for("Resource Groups Tagging API.GetResources").contains(&FaultKind::SecondPage)
         );
     }
-}
-
-/// A retry-partition name no other context of this process uses
-/// (`awsio::config::ClientSettings::retry_partition`): every cell's clients get a full retry
-/// quota, so a cell that exhausts retries on purpose cannot stop the next cell's retries (the
-/// SDK's token bucket is otherwise shared per service by the whole process).
-pub fn fresh_retry_partition() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("fault-matrix-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }

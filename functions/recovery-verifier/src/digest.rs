@@ -44,8 +44,8 @@ pub fn open_problems(report: &RegionReport) -> BTreeMap<String, OpenFinding> {
                 f.id.clone(),
                 OpenFinding {
                     id: f.id.clone(),
-                    code: f.code.as_str().to_string(),
-                    severity: f.severity.as_str().to_string(),
+                    code: f.code,
+                    severity: f.severity,
                     table: f.table_name.clone(),
                     subject: f.subject.clone(),
                 },
@@ -57,7 +57,7 @@ pub fn open_problems(report: &RegionReport) -> BTreeMap<String, OpenFinding> {
 /// One region's part of the digest.
 #[derive(Debug, Clone)]
 pub struct RegionDigest<'a> {
-    /// The region's verification.
+    /// The region's verification report (verdicts, findings, unread parts, calls).
     pub report: &'a RegionReport,
     /// New / still-open / resolved problems.
     pub diff: FindingDiff,
@@ -68,21 +68,12 @@ pub struct RegionDigest<'a> {
 /// Run-level context of the digest.
 #[derive(Debug, Clone)]
 pub struct DigestContext {
-    /// The instant evaluated.
+    /// The instant the policy was evaluated at.
     pub generated_at: Timestamp,
-    /// The account (if known).
+    /// The account verified, if any region could read it (else "unknown account").
     pub account: Option<String>,
-    /// `enforce` / `report-only`.
+    /// The policy's mode as its word: `enforce` or `report-only`.
     pub mode: String,
-}
-
-fn severity_of(word: &str) -> Severity {
-    match word {
-        "critical" => Severity::Critical,
-        "high" => Severity::High,
-        "warning" => Severity::Warning,
-        _ => Severity::Info,
-    }
 }
 
 /// The worst severity among open problems (and region failures, which count as `high`: a
@@ -91,7 +82,7 @@ pub fn worst_severity(regions: &[RegionDigest<'_>]) -> Option<Severity> {
     let mut worst: Option<Severity> = None;
     for r in regions {
         for f in r.diff.new.iter().chain(r.diff.still_open.iter()) {
-            worst = worst.max(Some(severity_of(&f.severity)));
+            worst = worst.max(Some(f.severity));
         }
         if r.report.failure.is_some() {
             worst = worst.max(Some(Severity::High));
@@ -102,35 +93,495 @@ pub fn worst_severity(regions: &[RegionDigest<'_>]) -> Option<Severity> {
     worst
 }
 
+/// The three problem lists of the digest.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Section {
+enum ListKind {
     New,
     Resolved,
     StillOpen,
 }
 
-impl Section {
+impl ListKind {
+    /// The order in which lists get room in the message: new problems first, then resolved,
+    /// then still open.
+    const PRIORITY: [ListKind; 3] = [ListKind::New, ListKind::Resolved, ListKind::StillOpen];
+    /// The order in which lists appear in the message.
+    const SHOWN: [ListKind; 3] = [ListKind::New, ListKind::StillOpen, ListKind::Resolved];
+
     fn key(self) -> &'static str {
         match self {
-            Section::New => "new",
-            Section::Resolved => "resolved",
-            Section::StillOpen => "still_open",
+            ListKind::New => "new",
+            ListKind::Resolved => "resolved",
+            ListKind::StillOpen => "still_open",
         }
     }
+
     fn title(self) -> &'static str {
         match self {
-            Section::New => "NEW PROBLEMS",
-            Section::Resolved => "RESOLVED SINCE THE LAST RUN",
-            Section::StillOpen => "STILL OPEN",
+            ListKind::New => "NEW PROBLEMS",
+            ListKind::Resolved => "RESOLVED SINCE THE LAST RUN",
+            ListKind::StillOpen => "STILL OPEN",
+        }
+    }
+
+    fn of(self, diff: &FindingDiff) -> &[OpenFinding] {
+        match self {
+            ListKind::New => &diff.new,
+            ListKind::Resolved => &diff.resolved,
+            ListKind::StillOpen => &diff.still_open,
         }
     }
 }
 
+/// One problem as the digest lists it: one text line and one JSON record.
 struct Entry<'a> {
     region: &'a str,
     open: &'a OpenFinding,
     line: String,
     record: Value,
+}
+
+/// Run-wide counts the subject and the header are written from.
+struct Totals {
+    worst: Option<Severity>,
+    tables: u64,
+    non_compliant: u64,
+    unverifiable: u64,
+    new: usize,
+    open: usize,
+    resolved: usize,
+    unread_sources: usize,
+    failed_regions: usize,
+    account: String,
+    all_good: bool,
+}
+
+impl Totals {
+    fn of(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> Totals {
+        let worst = worst_severity(regions);
+        let count_verdict = |v: Verdict| -> u64 {
+            regions
+                .iter()
+                .map(|r| r.report.report.verdicts.get(&v).copied().unwrap_or(0))
+                .sum()
+        };
+        let open: usize = regions
+            .iter()
+            .map(|r| r.diff.new.len() + r.diff.still_open.len())
+            .sum();
+        // A failed region's one unread source is already said by "region(s) failed".
+        let unread_sources: usize = regions
+            .iter()
+            .filter(|r| r.report.failure.is_none())
+            .map(|r| r.report.unread_sources().count())
+            .sum();
+        Totals {
+            worst,
+            tables: regions
+                .iter()
+                .map(|r| r.report.report.tables.len() as u64)
+                .sum(),
+            non_compliant: count_verdict(Verdict::NonCompliant),
+            unverifiable: count_verdict(Verdict::Unverifiable),
+            new: regions.iter().map(|r| r.diff.new.len()).sum(),
+            open,
+            resolved: regions.iter().map(|r| r.diff.resolved.len()).sum(),
+            unread_sources,
+            failed_regions: regions
+                .iter()
+                .filter(|r| r.report.failure.is_some())
+                .count(),
+            account: ctx
+                .account
+                .clone()
+                .unwrap_or_else(|| "unknown account".into()),
+            all_good: worst.is_none() && open == 0 && unread_sources == 0,
+        }
+    }
+}
+
+/// The subject: the worst severity and the counts, most important first (SNS cuts subjects at
+/// 100 characters, and the counts of new and resolved problems are repeated in the body).
+fn subject(t: &Totals) -> String {
+    if t.all_good {
+        return format!(
+            "[backup-guard] OK: all {} tables compliant ({})",
+            t.tables, t.account
+        );
+    }
+    let sev = t
+        .worst
+        .map(|s| s.as_str().to_ascii_uppercase())
+        .unwrap_or_else(|| "INFO".into());
+    let mut s = format!(
+        "[backup-guard] {sev}: {} of {} tables non-compliant",
+        t.non_compliant, t.tables
+    );
+    if t.unverifiable > 0 {
+        s.push_str(&format!(", {} unverifiable", t.unverifiable));
+    }
+    if t.failed_regions > 0 {
+        s.push_str(&format!(", {} region(s) failed", t.failed_regions));
+    }
+    if t.unread_sources > 0 {
+        s.push_str(&format!(", {} source(s) unread", t.unread_sources));
+    }
+    s.push_str(&format!(", {} new, {} resolved", t.new, t.resolved));
+    s
+}
+
+/// What the digest always carries, whatever fits of the lists: the run's counts and one
+/// paragraph per region, as text and as the JSON document the lists are added to.
+struct Header {
+    text: String,
+    json: Value,
+}
+
+impl Header {
+    fn of(regions: &[RegionDigest<'_>], ctx: &DigestContext, t: &Totals) -> Header {
+        let mut text = format!(
+            "backup-guard nightly recovery verification\nEvaluated at {} for account {} (mode {}).\n\n",
+            ctx.generated_at, t.account, ctx.mode
+        );
+        if t.all_good {
+            text.push_str(&format!(
+                "All {} tables are compliant (or exempt / pending their first backup). No open problems.\n\n",
+                t.tables
+            ));
+        } else {
+            text.push_str(&format!(
+                "{} open problem(s): {} new, {} still open; {} resolved since the last run.\n\n",
+                t.open,
+                t.new,
+                t.open - t.new,
+                t.resolved
+            ));
+        }
+        for r in regions {
+            text.push_str(&region_text(r));
+        }
+        let json = json!({
+            "kind": "backup-guard.verifier-digest",
+            "generated_at": ctx.generated_at.to_string(),
+            "account": ctx.account,
+            "mode": ctx.mode,
+            "worst_severity": t.worst.map(|s| s.as_str()),
+            "all_compliant": t.all_good,
+            "tables": t.tables,
+            "regions": regions.iter().map(region_json).collect::<Vec<_>>(),
+        });
+        Header { text, json }
+    }
+}
+
+/// A region's paragraph of the header.
+fn region_text(r: &RegionDigest<'_>) -> String {
+    let rr = r.report;
+    let mut text = format!(
+        "Region {}: {} tables: {}.\n",
+        rr.region,
+        rr.report.tables.len(),
+        verdict_counts(rr)
+    );
+    if let Some(f) = &rr.failure {
+        text.push_str(&format!("  NOT VERIFIED: {f}\n"));
+    }
+    text.push_str(&format!(
+        "  Problems: {} new, {} still open, {} resolved.\n",
+        r.diff.new.len(),
+        r.diff.still_open.len(),
+        r.diff.resolved.len()
+    ));
+    if let Some(n) = &r.state_note {
+        text.push_str(&format!("  Note: {n}\n"));
+    }
+    let unreachable = &rr.report.unreachable;
+    for u in unreachable.iter().take(UNREACHABLE_LISTED) {
+        text.push_str(&format!("  Not read: {}: {}\n", u.what, u.reason));
+    }
+    if unreachable.len() > UNREACHABLE_LISTED {
+        text.push_str(&format!(
+            "  ... and {} more parts not read (see the run report in the log).\n",
+            unreachable.len() - UNREACHABLE_LISTED
+        ));
+    }
+    text.push_str(&format!(
+        "  API calls: {} (minimal for this inventory: {}), {} retries, {} ms.\n",
+        rr.counted_calls,
+        rr.minimal_calls
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "n/a".into()),
+        rr.retries,
+        rr.duration_ms
+    ));
+    text
+}
+
+/// A region's record in the header's JSON `regions`.
+fn region_json(r: &RegionDigest<'_>) -> Value {
+    let rr = r.report;
+    let unreachable = &rr.report.unreachable;
+    json!({
+        "region": rr.region,
+        "tables": rr.report.tables.len(),
+        "verdicts": Verdict::ALL.iter().map(|v| (v.as_str(), rr.report.verdicts.get(v).copied().unwrap_or(0))).collect::<BTreeMap<_, _>>(),
+        "failure": rr.failure,
+        "new": r.diff.new.len(),
+        "still_open": r.diff.still_open.len(),
+        "resolved": r.diff.resolved.len(),
+        "state_note": r.state_note,
+        "unreachable": unreachable.iter().take(UNREACHABLE_LISTED).map(|u| json!({"what": u.what, "reason": u.reason})).collect::<Vec<_>>(),
+        "unreachable_count": unreachable.len(),
+        "api_calls": rr.counted_calls,
+        "minimal_calls": rr.minimal_calls,
+    })
+}
+
+/// The entries of one list over every region, worst first, then by region, table, code and
+/// subject. Resolved problems carry no message (their finding is gone).
+fn entries<'a>(regions: &'a [RegionDigest<'_>], kind: ListKind) -> Vec<Entry<'a>> {
+    let multi_region = regions.len() > 1;
+    let messages: BTreeMap<&str, &Finding> = regions
+        .iter()
+        .flat_map(|r| r.report.report.tables.iter())
+        .flat_map(|t| t.findings.iter())
+        .map(|f| (f.id.as_str(), f))
+        .collect();
+    let mut entries: Vec<Entry<'a>> = Vec::new();
+    for r in regions {
+        for open in kind.of(&r.diff) {
+            let message = if kind == ListKind::Resolved {
+                None
+            } else {
+                messages.get(open.id.as_str()).map(|f| f.message.as_str())
+            };
+            let region = (multi_region).then_some(r.report.region.as_str());
+            entries.push(Entry {
+                region: &r.report.region,
+                open,
+                line: entry_line(open, region, message),
+                record: json!({
+                    "id": open.id, "code": open.code, "severity": open.severity,
+                    "region": r.report.region, "table": open.table, "subject": open.subject,
+                    "message": message,
+                }),
+            });
+        }
+    }
+    entries.sort_by(|a, b| {
+        b.open
+            .severity
+            .cmp(&a.open.severity)
+            .then_with(|| a.region.cmp(b.region))
+            .then_with(|| a.open.table.cmp(&b.open.table))
+            .then_with(|| a.open.code.as_str().cmp(b.open.code.as_str()))
+            .then_with(|| a.open.subject.cmp(&b.open.subject))
+    });
+    entries
+}
+
+/// One problem's text line; the region is named only when the digest covers several.
+fn entry_line(open: &OpenFinding, region: Option<&str>, message: Option<&str>) -> String {
+    let mut line = format!("  [{}] {} {}", open.severity, open.code, open.table);
+    if let Some(r) = region {
+        line.push_str(&format!(" ({r})"));
+    }
+    if let Some(s) = &open.subject {
+        line.push_str(&format!(" @ {s}"));
+    }
+    if let Some(m) = message {
+        line.push_str(&format!(": {m}"));
+    }
+    line.push('\n');
+    line
+}
+
+/// One list of the digest as sent: the entries listed whole, and the rest, summarised.
+struct Section<'e, 'a> {
+    kind: ListKind,
+    listed: Vec<&'e Entry<'a>>,
+    not_listed: Vec<&'e Entry<'a>>,
+}
+
+impl Section<'_, '_> {
+    fn total(&self) -> usize {
+        self.listed.len() + self.not_listed.len()
+    }
+
+    /// Appends the list's text (title, listed lines, summary of the rest) and adds its JSON
+    /// records (`new`, ...) and summary (`new_not_listed`, ...); nothing if the list is empty.
+    fn render(&self, text: &mut String, doc: &mut serde_json::Map<String, Value>) {
+        if self.total() == 0 {
+            return;
+        }
+        text.push_str(&format!("\n{} ({})\n", self.kind.title(), self.total()));
+        for e in &self.listed {
+            text.push_str(&e.line);
+        }
+        doc.insert(
+            self.kind.key().to_string(),
+            Value::Array(self.listed.iter().map(|e| e.record.clone()).collect()),
+        );
+        if !self.not_listed.is_empty() {
+            let (summary_text, summary_json) = summary(&self.not_listed);
+            text.push_str(&summary_text);
+            doc.insert(format!("{}_not_listed", self.kind.key()), summary_json);
+        }
+    }
+}
+
+/// The digest as typed parts: subject, header, the three lists (in [`ListKind::PRIORITY`]
+/// order) and the attributes; rendered to text and JSON only to be sent or measured.
+struct Digest<'h, 'e, 'a> {
+    subject: String,
+    header: &'h Header,
+    sections: Vec<Section<'e, 'a>>,
+    attributes: Vec<(String, AttributeValue)>,
+}
+
+const FOOTER: &str =
+    "\nThe full run report (every table, finding and API call) is in the verifier's log.\n";
+
+impl Digest<'_, '_, '_> {
+    fn section(&self, kind: ListKind) -> Option<&Section<'_, '_>> {
+        self.sections.iter().find(|s| s.kind == kind)
+    }
+
+    /// The text and the JSON document: the header, the lists in [`ListKind::SHOWN`] order,
+    /// and the text's closing line.
+    fn render(&self) -> (String, Value) {
+        let mut text = self.header.text.clone();
+        let mut doc = match &self.header.json {
+            Value::Object(o) => o.clone(),
+            _ => serde_json::Map::new(),
+        };
+        for kind in ListKind::SHOWN {
+            if let Some(s) = self.section(kind) {
+                s.render(&mut text, &mut doc);
+            }
+        }
+        text.push_str(FOOTER);
+        (text, Value::Object(doc))
+    }
+
+    fn message(&self) -> AlertMessage {
+        let (text, json) = self.render();
+        AlertMessage {
+            subject: self.subject.clone(),
+            text,
+            json,
+            attributes: self.attributes.clone(),
+        }
+    }
+
+    /// Moves the last quarter (rounded up) of the lowest-priority list that still lists
+    /// something to its summary; false if nothing is listed any more.
+    fn list_less(&mut self) -> bool {
+        let Some(s) = self
+            .sections
+            .iter_mut()
+            .rev()
+            .find(|s| !s.listed.is_empty())
+        else {
+            return false;
+        };
+        let take = s.listed.len().div_ceil(4);
+        let mut moved = s.listed.split_off(s.listed.len() - take);
+        moved.append(&mut s.not_listed);
+        s.not_listed = moved;
+        true
+    }
+
+    /// The message with no list at all, when even summaries do not fit: the header's counts.
+    /// The text is cut where the new problems' list begins; without new problems there is no
+    /// such place and the whole text is kept, as the digest always did.
+    fn counts_only(&self) -> AlertMessage {
+        let head = if self.section(ListKind::New).is_some_and(|s| s.total() > 0) {
+            self.header.text.clone()
+        } else {
+            self.render().0
+        };
+        let mut json = self.header.json.clone();
+        if let Some(o) = json.as_object_mut() {
+            o.insert("details_omitted".into(), Value::Bool(true));
+        }
+        AlertMessage {
+            subject: self.subject.clone(),
+            text: format!(
+                "{head}\n(Problem lists omitted to fit SNS's size limit; see the log.)\n"
+            ),
+            json,
+            attributes: self.attributes.clone(),
+        }
+    }
+}
+
+/// Builds the digest message (subject, text, JSON, attributes), under SNS's limit unless even
+/// the header alone exceeds it.
+pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertMessage {
+    let totals = Totals::of(regions, ctx);
+    let subject = subject(&totals);
+    let header = Header::of(regions, ctx, &totals);
+    let attributes = digest_attributes(regions, totals.worst, ctx, &totals.account);
+    let lists: Vec<(ListKind, Vec<Entry<'_>>)> = ListKind::PRIORITY
+        .into_iter()
+        .map(|kind| (kind, entries(regions, kind)))
+        .collect();
+    fit(subject, &header, attributes, &lists)
+}
+
+/// Lists whole entries while the estimate says they fit, highest priority first, and
+/// summarises the rest; then renders, and should the estimate be off, moves listed entries
+/// (lowest priority first) to the summaries until the message fits, or sends the counts only.
+fn fit(
+    subject: String,
+    header: &Header,
+    attributes: Vec<(String, AttributeValue)>,
+    lists: &[(ListKind, Vec<Entry<'_>>)],
+) -> AlertMessage {
+    // Budget, in bytes on the wire: SNS counts the whole `MessageStructure=json` body, which
+    // carries the text and the JSON document several times over (escaped), plus attributes.
+    let attr_size = attributes_size(&attributes).unwrap_or(0);
+    let (text_copies, json_copies) = body_copies();
+    let cost = |text: &str, json: &str| {
+        text_copies * escaped_len(text) + json_copies * (escaped_len(json) + 1)
+    };
+    let fixed = cost(&header.text, &header.json.to_string())
+        + 3 * cost(&" ".repeat(SUMMARY_RESERVE), &" ".repeat(SUMMARY_RESERVE));
+    let mut left = MAX_MESSAGE_BYTES.saturating_sub(attr_size + SAFETY_BYTES + fixed);
+    let mut sections = Vec::new();
+    for (kind, entries) in lists {
+        let mut section = Section {
+            kind: *kind,
+            listed: Vec::new(),
+            not_listed: Vec::new(),
+        };
+        for e in entries {
+            let c = cost(&e.line, &e.record.to_string());
+            if section.not_listed.is_empty() && c <= left {
+                left -= c;
+                section.listed.push(e);
+            } else {
+                section.not_listed.push(e);
+            }
+        }
+        sections.push(section);
+    }
+    let mut digest = Digest {
+        subject,
+        header,
+        sections,
+        attributes,
+    };
+    loop {
+        let msg = digest.message();
+        if wire_size(&msg) <= MAX_MESSAGE_BYTES {
+            return msg;
+        }
+        if !digest.list_less() {
+            return digest.counts_only();
+        }
+    }
 }
 
 fn verdict_counts(report: &RegionReport) -> String {
@@ -188,273 +639,6 @@ fn summary(entries: &[&Entry<'_>]) -> (String, Value) {
     (text, json)
 }
 
-/// Builds the digest message (subject, text, JSON, attributes), always under SNS's limit.
-pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertMessage {
-    let worst = worst_severity(regions);
-    let total_tables: u64 = regions
-        .iter()
-        .map(|r| r.report.report.tables.len() as u64)
-        .sum();
-    let count_verdict = |v: Verdict| -> u64 {
-        regions
-            .iter()
-            .map(|r| r.report.report.verdicts.get(&v).copied().unwrap_or(0))
-            .sum()
-    };
-    let non_compliant = count_verdict(Verdict::NonCompliant);
-    let unverifiable = count_verdict(Verdict::Unverifiable);
-    let n_new: usize = regions.iter().map(|r| r.diff.new.len()).sum();
-    let n_open: usize = regions
-        .iter()
-        .map(|r| r.diff.new.len() + r.diff.still_open.len())
-        .sum();
-    let n_resolved: usize = regions.iter().map(|r| r.diff.resolved.len()).sum();
-    // A failed region's one unread source is already said by "region(s) failed".
-    let unread_sources: usize = regions
-        .iter()
-        .filter(|r| r.report.failure.is_none())
-        .map(|r| r.report.unread_sources().count())
-        .sum();
-    let failed_regions = regions
-        .iter()
-        .filter(|r| r.report.failure.is_some())
-        .count();
-    let account = ctx
-        .account
-        .clone()
-        .unwrap_or_else(|| "unknown account".into());
-    let all_good = worst.is_none() && n_open == 0 && unread_sources == 0;
-
-    let subject = if all_good {
-        format!("[backup-guard] OK: all {total_tables} tables compliant ({account})")
-    } else {
-        let sev = worst
-            .map(|s| s.as_str().to_ascii_uppercase())
-            .unwrap_or_else(|| "INFO".into());
-        // Most important first: SNS cuts subjects at 100 characters, and the counts of new
-        // and resolved problems are repeated in the body.
-        let mut s =
-            format!("[backup-guard] {sev}: {non_compliant} of {total_tables} tables non-compliant");
-        if unverifiable > 0 {
-            s.push_str(&format!(", {unverifiable} unverifiable"));
-        }
-        if failed_regions > 0 {
-            s.push_str(&format!(", {failed_regions} region(s) failed"));
-        }
-        if unread_sources > 0 {
-            s.push_str(&format!(", {unread_sources} source(s) unread"));
-        }
-        s.push_str(&format!(", {n_new} new, {n_resolved} resolved"));
-        s
-    };
-
-    // Header: counts per region.
-    let mut header = format!(
-        "backup-guard nightly recovery verification\nEvaluated at {} for account {} (mode {}).\n\n",
-        ctx.generated_at, account, ctx.mode
-    );
-    if all_good {
-        header.push_str(&format!(
-            "All {total_tables} tables are compliant (or exempt / pending their first backup). No open problems.\n\n"
-        ));
-    } else {
-        header.push_str(&format!(
-            "{n_open} open problem(s): {n_new} new, {} still open; {n_resolved} resolved since the last run.\n\n",
-            n_open - n_new
-        ));
-    }
-    let mut region_json = Vec::new();
-    for r in regions {
-        let rr = r.report;
-        header.push_str(&format!(
-            "Region {}: {} tables: {}.\n",
-            rr.region,
-            rr.report.tables.len(),
-            verdict_counts(rr)
-        ));
-        if let Some(f) = &rr.failure {
-            header.push_str(&format!("  NOT VERIFIED: {f}\n"));
-        }
-        header.push_str(&format!(
-            "  Problems: {} new, {} still open, {} resolved.\n",
-            r.diff.new.len(),
-            r.diff.still_open.len(),
-            r.diff.resolved.len()
-        ));
-        if let Some(n) = &r.state_note {
-            header.push_str(&format!("  Note: {n}\n"));
-        }
-        let unreachable = &rr.report.unreachable;
-        for u in unreachable.iter().take(UNREACHABLE_LISTED) {
-            header.push_str(&format!("  Not read: {}: {}\n", u.what, u.reason));
-        }
-        if unreachable.len() > UNREACHABLE_LISTED {
-            header.push_str(&format!(
-                "  ... and {} more parts not read (see the run report in the log).\n",
-                unreachable.len() - UNREACHABLE_LISTED
-            ));
-        }
-        header.push_str(&format!(
-            "  API calls: {} (minimal for this inventory: {}), {} retries, {} ms.\n",
-            rr.counted_calls,
-            rr.minimal_calls
-                .map(|m| m.to_string())
-                .unwrap_or_else(|| "n/a".into()),
-            rr.retries,
-            rr.duration_ms
-        ));
-        region_json.push(json!({
-            "region": rr.region,
-            "tables": rr.report.tables.len(),
-            "verdicts": Verdict::ALL.iter().map(|v| (v.as_str(), rr.report.verdicts.get(v).copied().unwrap_or(0))).collect::<BTreeMap<_, _>>(),
-            "failure": rr.failure,
-            "new": r.diff.new.len(),
-            "still_open": r.diff.still_open.len(),
-            "resolved": r.diff.resolved.len(),
-            "state_note": r.state_note,
-            "unreachable": unreachable.iter().take(UNREACHABLE_LISTED).map(|u| json!({"what": u.what, "reason": u.reason})).collect::<Vec<_>>(),
-            "unreachable_count": unreachable.len(),
-            "api_calls": rr.counted_calls,
-            "minimal_calls": rr.minimal_calls,
-        }));
-    }
-
-    let attributes = digest_attributes(regions, worst, ctx, &account);
-    let base_json = json!({
-        "kind": "backup-guard.verifier-digest",
-        "generated_at": ctx.generated_at.to_string(),
-        "account": ctx.account,
-        "mode": ctx.mode,
-        "worst_severity": worst.map(|s| s.as_str()),
-        "all_compliant": all_good,
-        "tables": total_tables,
-        "regions": region_json,
-    });
-
-    // Entries per section, in priority order.
-    let multi_region = regions.len() > 1;
-    let messages: BTreeMap<&str, &Finding> = regions
-        .iter()
-        .flat_map(|r| r.report.report.tables.iter())
-        .flat_map(|t| t.findings.iter())
-        .map(|f| (f.id.as_str(), f))
-        .collect();
-    let mut sections: Vec<(Section, Vec<Entry<'_>>)> = Vec::new();
-    for section in [Section::New, Section::Resolved, Section::StillOpen] {
-        let mut entries: Vec<Entry<'_>> = Vec::new();
-        for r in regions {
-            let list = match section {
-                Section::New => &r.diff.new,
-                Section::Resolved => &r.diff.resolved,
-                Section::StillOpen => &r.diff.still_open,
-            };
-            for open in list {
-                let message = if section == Section::Resolved {
-                    None
-                } else {
-                    messages.get(open.id.as_str()).map(|f| f.message.as_str())
-                };
-                let mut line = format!(
-                    "  [{}] {} {}{}",
-                    open.severity,
-                    open.code,
-                    open.table,
-                    if multi_region {
-                        format!(" ({})", r.report.region)
-                    } else {
-                        String::new()
-                    }
-                );
-                if let Some(s) = &open.subject {
-                    line.push_str(&format!(" @ {s}"));
-                }
-                if let Some(m) = message {
-                    line.push_str(&format!(": {m}"));
-                }
-                line.push('\n');
-                let record = json!({
-                    "id": open.id, "code": open.code, "severity": open.severity,
-                    "region": r.report.region, "table": open.table, "subject": open.subject,
-                    "message": message,
-                });
-                entries.push(Entry {
-                    region: &r.report.region,
-                    open,
-                    line,
-                    record,
-                });
-            }
-        }
-        entries.sort_by(|a, b| {
-            severity_of(&b.open.severity)
-                .cmp(&severity_of(&a.open.severity))
-                .then_with(|| a.region.cmp(b.region))
-                .then_with(|| a.open.table.cmp(&b.open.table))
-                .then_with(|| a.open.code.cmp(&b.open.code))
-                .then_with(|| a.open.subject.cmp(&b.open.subject))
-        });
-        sections.push((section, entries));
-    }
-
-    // Budget, in bytes on the wire: SNS counts the whole `MessageStructure=json` body, which
-    // carries the text and the JSON document several times over (escaped), plus attributes.
-    let attr_size = attributes_size(&attributes).unwrap_or(0);
-    let (text_copies, json_copies) = body_copies();
-    let cost = |text: &str, json: &str| {
-        text_copies * escaped_len(text) + json_copies * (escaped_len(json) + 1)
-    };
-    let fixed = cost(&header, &base_json.to_string())
-        + 3 * cost(&" ".repeat(SUMMARY_RESERVE), &" ".repeat(SUMMARY_RESERVE));
-    let mut left = MAX_MESSAGE_BYTES.saturating_sub(attr_size + SAFETY_BYTES + fixed);
-    let mut listed: Vec<Listed<'_, '_>> = Vec::new();
-    for (section, entries) in &sections {
-        let mut shown = Vec::new();
-        let mut omitted = Vec::new();
-        let mut full = false;
-        for e in entries {
-            let c = cost(&e.line, &e.record.to_string());
-            if !full && c <= left {
-                left -= c;
-                shown.push(e);
-            } else {
-                full = true;
-                omitted.push(e);
-            }
-        }
-        listed.push((*section, shown, omitted));
-    }
-
-    // Render; should the estimate be off, move listed entries (lowest priority first) to the
-    // summaries until the message fits.
-    loop {
-        let (text, json) = render(&header, &base_json, &listed);
-        let msg = AlertMessage {
-            subject: subject.clone(),
-            text,
-            json,
-            attributes: attributes.clone(),
-        };
-        if wire_size(&msg) <= MAX_MESSAGE_BYTES {
-            return msg;
-        }
-        let Some((_, shown, omitted)) = listed
-            .iter_mut()
-            .rev()
-            .find(|(_, shown, _)| !shown.is_empty())
-        else {
-            return counts_only(msg);
-        };
-        let take = shown.len().div_ceil(4);
-        let moved: Vec<&Entry<'_>> = shown.split_off(shown.len() - take);
-        let mut rest = moved;
-        rest.append(omitted);
-        *omitted = rest;
-    }
-}
-
-/// One section's listed and summarised entries.
-type Listed<'e, 'a> = (Section, Vec<&'e Entry<'a>>, Vec<&'e Entry<'a>>);
-
 /// Length of `s` once escaped as a JSON string (without the quotes).
 fn escaped_len(s: &str) -> usize {
     serde_json::to_string(s).map_or(s.len() * 2, |e| e.len().saturating_sub(2))
@@ -485,68 +669,6 @@ pub fn wire_size(msg: &AlertMessage) -> usize {
     message_size(msg).unwrap_or(usize::MAX / 2)
 }
 
-fn render(header: &str, base_json: &Value, listed: &[Listed<'_, '_>]) -> (String, Value) {
-    let mut text = header.to_string();
-    let mut json = base_json.clone();
-    for section in [Section::New, Section::StillOpen, Section::Resolved] {
-        let Some((_, shown, omitted)) = listed.iter().find(|(s, _, _)| *s == section) else {
-            continue;
-        };
-        let total = shown.len() + omitted.len();
-        if total == 0 {
-            continue;
-        }
-        text.push_str(&format!("\n{} ({total})\n", section.title()));
-        for e in shown {
-            text.push_str(&e.line);
-        }
-        if let Some(obj) = json.as_object_mut() {
-            obj.insert(
-                section.key().to_string(),
-                Value::Array(shown.iter().map(|e| e.record.clone()).collect()),
-            );
-            if !omitted.is_empty() {
-                let (summary_text, summary_json) = summary(omitted);
-                text.push_str(&summary_text);
-                obj.insert(format!("{}_not_listed", section.key()), summary_json);
-            }
-        }
-    }
-    text.push_str(
-        "\nThe full run report (every table, finding and API call) is in the verifier's log.\n",
-    );
-    (text, json)
-}
-
-fn counts_only(msg: AlertMessage) -> AlertMessage {
-    let head: String = msg
-        .text
-        .split("\nNEW PROBLEMS")
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let mut json = msg.json;
-    if let Some(o) = json.as_object_mut() {
-        for k in [
-            "new",
-            "still_open",
-            "resolved",
-            "new_not_listed",
-            "still_open_not_listed",
-            "resolved_not_listed",
-        ] {
-            o.remove(k);
-        }
-        o.insert("details_omitted".into(), Value::Bool(true));
-    }
-    AlertMessage {
-        subject: msg.subject,
-        text: format!("{head}\n(Problem lists omitted to fit SNS's size limit; see the log.)\n"),
-        json,
-        attributes: msg.attributes,
-    }
-}
-
 fn digest_attributes(
     regions: &[RegionDigest<'_>],
     worst: Option<Severity>,
@@ -556,7 +678,7 @@ fn digest_attributes(
     let mut codes: Vec<String> = regions
         .iter()
         .flat_map(|r| r.diff.new.iter().chain(r.diff.still_open.iter()))
-        .map(|f| f.code.clone())
+        .map(|f| f.code.as_str().to_string())
         .collect();
     codes.sort();
     codes.dedup();
@@ -787,6 +909,50 @@ mod tests {
         assert_eq!(
             codes,
             Some(AttributeValue::StringArray(vec!["MISSED_SLOT".into()]))
+        );
+    }
+
+    #[test]
+    fn worst_severity_and_order_come_from_the_typed_severities_of_open_problems() {
+        let report = region_report(1, 0);
+        let open = |id: &str, code: FindingCode, severity: Severity| OpenFinding {
+            id: id.into(),
+            code,
+            severity,
+            table: "carried-over".into(),
+            subject: None,
+        };
+        let d = FindingDiff {
+            new: vec![open("bg-1", FindingCode::MissingTag, Severity::Warning)],
+            still_open: vec![open("bg-2", FindingCode::NotCovered, Severity::Critical)],
+            // A resolved problem does not count, whatever its severity.
+            resolved: vec![open("bg-3", FindingCode::NotCovered, Severity::Critical)],
+        };
+        let mut region = RegionDigest {
+            report: &report,
+            diff: d,
+            state_note: None,
+        };
+        assert_eq!(
+            worst_severity(std::slice::from_ref(&region)),
+            Some(Severity::Critical)
+        );
+        let msg = build_digest(std::slice::from_ref(&region), &ctx());
+        assert!(
+            msg.subject.starts_with("[backup-guard] CRITICAL: "),
+            "{}",
+            msg.subject
+        );
+        assert!(
+            msg.text.contains("  [critical] NOT_COVERED carried-over\n"),
+            "{}",
+            msg.text
+        );
+        assert_eq!(msg.json["still_open"][0]["severity"], "critical");
+        region.diff.still_open.clear();
+        assert_eq!(
+            worst_severity(std::slice::from_ref(&region)),
+            Some(Severity::Warning)
         );
     }
 }

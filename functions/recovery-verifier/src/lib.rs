@@ -17,9 +17,12 @@
 
 pub mod calls;
 pub mod digest;
+#[cfg(test)]
+mod digest_golden;
 pub mod inventory;
 pub mod metrics;
 pub mod payload;
+pub mod settings;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -36,6 +39,9 @@ use serde_json::{Value, json};
 pub use calls::{InventoryShape, minimal_calls};
 pub use inventory::{Inventory, Source, SourceRead, read_inventory};
 pub use payload::{Invocation, PayloadError, parse_invocation};
+pub use settings::{
+    ConfigError, ENV_REGIONS, ENV_STATE_TABLE, ENV_TOPIC_ARN, Settings, parse_regions,
+};
 pub use verify::{RegionReport, VerifyOptions, verify_region};
 
 /// Every AWS operation this function calls, as the call counter names them
@@ -60,13 +66,6 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "STS.GetCallerIdentity",
 ];
 
-/// Environment variable: the alert topic ARN.
-pub const ENV_TOPIC_ARN: &str = "BG_TOPIC_ARN";
-/// Environment variable: the state table name.
-pub const ENV_STATE_TABLE: &str = "BG_STATE_TABLE";
-/// Environment variable: comma-separated regions to verify (default: the function's region).
-pub const ENV_REGIONS: &str = "BG_REGIONS";
-
 /// Time kept after the digest and state calls' own deadline, to log and return before the
 /// function's timeout.
 pub const PUBLISH_RESERVE: Duration = Duration::from_millis(500);
@@ -74,11 +73,11 @@ pub const PUBLISH_RESERVE: Duration = Duration::from_millis(500);
 /// Everything a run needs, built once per Lambda container.
 #[derive(Debug, Clone)]
 pub struct Deps {
-    /// The policy.
+    /// The backup policy every table is verified against (from the `BG_*` variables).
     pub policy: Policy,
-    /// Alert topic ARN.
+    /// ARN of the SNS topic the digest is published to.
     pub topic_arn: String,
-    /// State table name.
+    /// Name of the DynamoDB table the open problems are kept in between runs.
     pub state_table: String,
     /// Clients for SNS and the state table (the function's own region).
     pub home: AwsContext,
@@ -92,23 +91,7 @@ pub struct Deps {
     pub concurrency: usize,
 }
 
-/// Parses `BG_REGIONS` (comma-separated; blanks ignored). Empty → `None`.
-pub fn parse_regions(value: &str) -> Result<Option<Vec<String>>, String> {
-    let mut out: Vec<String> = Vec::new();
-    for r in value.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-        if !payload::is_region_name(r) {
-            return Err(format!(
-                "{ENV_REGIONS}={value:?} is invalid: {r:?} is not a region name; accepted: comma-separated region names such as eu-west-1,us-east-1"
-            ));
-        }
-        if !out.iter().any(|x| x == r) {
-            out.push(r.to_string());
-        }
-    }
-    Ok((!out.is_empty()).then_some(out))
-}
-
-/// Why an invocation failed.
+/// Why an invocation failed (Lambda then retries it, and the failure queue alarms).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifierError {
     /// The payload could not be understood.
@@ -119,9 +102,9 @@ pub enum VerifierError {
         "region {region} is not configured (BG_REGIONS: {configured}); add it to BG_REGIONS to verify it"
     )]
     UnknownRegion {
-        /// The region asked for.
+        /// The region the payload asked for.
         region: String,
-        /// The configured ones.
+        /// The configured regions, comma-separated.
         configured: String,
     },
     /// Nothing could be verified in any region (the digest was still attempted).
@@ -133,14 +116,14 @@ pub enum VerifierError {
     DigestNotSent(String),
 }
 
-/// The result of a run.
+/// The result of a run that verified something: what [`handler`] summarises and tests inspect.
 #[derive(Debug, Clone)]
 pub struct VerifierOutcome {
-    /// The instant evaluated.
+    /// The instant the policy was evaluated at (the payload's `now`, or the clock).
     pub generated_at: Timestamp,
     /// True if nothing was published or saved.
     pub dry_run: bool,
-    /// Per region.
+    /// One verification report per region, in the order verified.
     pub regions: Vec<RegionReport>,
     /// New / still-open / resolved problems per region.
     pub diffs: BTreeMap<String, FindingDiff>,
@@ -252,18 +235,71 @@ fn calls_delta(ctx: &AwsContext, before: &awsio::Snapshot) -> BTreeMap<String, u
     ctx.calls.calls_since(before).attempts
 }
 
-/// One invocation: verify every region, log report and metrics, publish the digest, save the
-/// state.
+/// One invocation, as named steps: parse the payload, verify the regions, compare with the
+/// previous run's state, build the digest, log the reports and metrics, publish the digest,
+/// save the state, log the run and return its result.
 pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutcome, VerifierError> {
     let started = Instant::now();
     let inv = parse_invocation(&event.payload)?;
     let now = inv.now.unwrap_or_else(Timestamp::now);
+    let contexts = regions_to_verify(deps, &inv)?;
+    let budget = invocation_budget(event.context.deadline);
+    let reports = verify_regions(&contexts, deps, now, &verify_options(&inv, &budget, deps)).await;
+
+    // The digest and the state get what is left of the budget (the safety margin): their
+    // clients give up before the function's timeout.
+    let home = deps
+        .home
+        .with_deadline(budget.before_deadline(PUBLISH_RESERVE));
+    let side_before = deps.home.calls.snapshot();
+    let mut compared = compare_with_previous(&home, deps, &reports, &inv.tables).await;
+    let message = run_digest(&reports, &compared, now, deps);
+    log_reports_and_metrics(&reports, started);
+
+    let mut message_id = None;
+    if !inv.dry_run {
+        message_id = Some(publish_digest(&home, deps, &message).await?);
+        save_state(&home, deps, &reports, now, &mut compared).await;
+    }
+    let side_calls = calls_delta(&deps.home, &side_before);
+    log_run(
+        &RunLog {
+            now,
+            dry_run: inv.dry_run,
+            message: &message,
+            message_id: message_id.as_deref(),
+            side_calls: &side_calls,
+            state_errors: &compared.state_errors,
+        },
+        started,
+    );
+    if let Some(why) = nothing_verified(&reports) {
+        return Err(VerifierError::NothingVerifiable(why));
+    }
+    Ok(VerifierOutcome {
+        generated_at: now,
+        dry_run: inv.dry_run,
+        regions: reports,
+        diffs: compared.diffs,
+        digest: message,
+        digest_message_id: message_id,
+        state_errors: compared.state_errors,
+        side_calls,
+    })
+}
+
+/// The clients of the regions the invocation asks for (by default every configured one), in
+/// its order; [`VerifierError::UnknownRegion`] for one this function has no clients for.
+fn regions_to_verify<'d>(
+    deps: &'d Deps,
+    inv: &Invocation,
+) -> Result<Vec<(&'d str, &'d AwsContext)>, VerifierError> {
     let configured: Vec<&str> = deps.regions.iter().map(|(r, _)| r.as_str()).collect();
     let wanted: Vec<String> = match &inv.regions {
         Some(r) => r.clone(),
         None => configured.iter().map(|s| s.to_string()).collect(),
     };
-    let mut contexts: Vec<(&str, &AwsContext)> = Vec::new();
+    let mut contexts = Vec::new();
     for r in &wanted {
         match deps.regions.iter().find(|(name, _)| name == r) {
             Some((name, ctx)) => contexts.push((name.as_str(), ctx)),
@@ -275,42 +311,76 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
             }
         }
     }
-    let budget = invocation_budget(event.context.deadline);
-    let opts = VerifyOptions {
+    Ok(contexts)
+}
+
+/// The verification options of this invocation: its table filter, and its deadlines (new work
+/// stops at the safety margin, calls in flight are cut at half of it).
+fn verify_options(inv: &Invocation, budget: &Budget, deps: &Deps) -> VerifyOptions {
+    VerifyOptions {
         tables: inv.tables.clone(),
-        deadline: Some(work_deadline(&budget, deps.safety_margin)),
+        deadline: Some(work_deadline(budget, deps.safety_margin)),
         call_deadline: Some(budget.before_deadline(deps.safety_margin / 2)),
         concurrency: deps.concurrency,
         ..VerifyOptions::default()
-    };
+    }
+}
 
-    let reports: Vec<RegionReport> = futures::future::join_all(
+/// Verifies every region concurrently ([`verify_region`]); the reports come in the regions'
+/// order.
+async fn verify_regions(
+    contexts: &[(&str, &AwsContext)],
+    deps: &Deps,
+    now: Timestamp,
+    opts: &VerifyOptions,
+) -> Vec<RegionReport> {
+    futures::future::join_all(
         contexts
             .iter()
-            .map(|(_, ctx)| verify_region(ctx, &deps.policy, now, &opts)),
+            .map(|(_, ctx)| verify_region(ctx, &deps.policy, now, opts)),
     )
-    .await;
+    .await
+}
 
-    // Compare with the previous run. The digest and the state get what is left of the
-    // budget (the safety margin): their clients give up before the function's timeout.
-    let home = deps
-        .home
-        .with_deadline(budget.before_deadline(PUBLISH_RESERVE));
-    let side_before = deps.home.calls.snapshot();
-    let mut state_errors = Vec::new();
-    let mut previous: BTreeMap<String, Option<FindingState>> = BTreeMap::new();
-    let mut diffs = BTreeMap::new();
-    let mut open_sets = BTreeMap::new();
-    let mut notes: BTreeMap<String, String> = BTreeMap::new();
-    for r in &reports {
+/// The comparison of this run's open problems with the previous run's, per region.
+struct Comparison {
+    /// The previous state of each region whose state could be read (`None` inside: there was
+    /// none). A region missing here must not have its state overwritten.
+    previous: BTreeMap<String, Option<FindingState>>,
+    /// New / still-open / resolved problems.
+    diffs: BTreeMap<String, FindingDiff>,
+    /// The open problems to remember ([`open_after_run`]).
+    open_sets: BTreeMap<String, BTreeMap<String, OpenFinding>>,
+    /// Remarks for the digest (previous state unreadable, problems carried over).
+    notes: BTreeMap<String, String>,
+    /// State-table problems, in the order they happened.
+    state_errors: Vec<String>,
+}
+
+/// Loads each region's previous state (one region after the other) and compares it with the
+/// region's open problems.
+async fn compare_with_previous(
+    home: &AwsContext,
+    deps: &Deps,
+    reports: &[RegionReport],
+    table_filter: &[String],
+) -> Comparison {
+    let mut c = Comparison {
+        previous: BTreeMap::new(),
+        diffs: BTreeMap::new(),
+        open_sets: BTreeMap::new(),
+        notes: BTreeMap::new(),
+        state_errors: Vec::new(),
+    };
+    for r in reports {
         let prev = match finding_state::load(home.dynamodb(), &deps.state_table, &r.region).await {
             Ok(p) => Some(p),
             Err(e) => {
-                state_errors.push(format!(
+                c.state_errors.push(format!(
                     "region {}: previous findings could not be loaded: {e}",
                     r.region
                 ));
-                notes.insert(
+                c.notes.insert(
                     r.region.clone(),
                     "previous run's findings could not be read: every open problem is listed as new and none as resolved".into(),
                 );
@@ -319,12 +389,12 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
         };
         let current = digest::open_problems(r);
         let prev_set = prev.as_ref().and_then(|p| p.as_ref()).map(|s| &s.findings);
-        let (open, carried) = open_after_run(r, current, prev_set, &inv.tables);
+        let (open, carried) = open_after_run(r, current, prev_set, table_filter);
         if carried > 0 {
             let n = format!(
                 "{carried} problem(s) from the last run concern tables not verified this time; they stay open"
             );
-            notes
+            c.notes
                 .entry(r.region.clone())
                 .and_modify(|x| {
                     x.push_str("; ");
@@ -332,33 +402,44 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
                 })
                 .or_insert(n);
         }
-        diffs.insert(r.region.clone(), finding_state::diff(prev_set, &open));
-        open_sets.insert(r.region.clone(), open);
+        c.diffs
+            .insert(r.region.clone(), finding_state::diff(prev_set, &open));
+        c.open_sets.insert(r.region.clone(), open);
         if let Some(p) = prev {
-            previous.insert(r.region.clone(), p);
+            c.previous.insert(r.region.clone(), p);
         }
     }
+    c
+}
 
-    let account = reports.iter().find_map(|r| r.account.clone());
+/// The run's digest ([`digest::build_digest`]) from the reports and the comparison.
+fn run_digest(
+    reports: &[RegionReport],
+    compared: &Comparison,
+    now: Timestamp,
+    deps: &Deps,
+) -> AlertMessage {
     let region_digests: Vec<digest::RegionDigest<'_>> = reports
         .iter()
         .map(|r| digest::RegionDigest {
             report: r,
-            diff: diffs.get(&r.region).cloned().unwrap_or_default(),
-            state_note: notes.get(&r.region).cloned(),
+            diff: compared.diffs.get(&r.region).cloned().unwrap_or_default(),
+            state_note: compared.notes.get(&r.region).cloned(),
         })
         .collect();
-    let message = digest::build_digest(
+    digest::build_digest(
         &region_digests,
         &digest::DigestContext {
             generated_at: now,
-            account,
+            account: reports.iter().find_map(|r| r.account.clone()),
             mode: deps.policy.mode.as_str().to_string(),
         },
-    );
+    )
+}
 
-    // Log: the full report per region, then the metrics.
-    for r in &reports {
+/// Logs the full report of each region, then the EMF metric lines.
+fn log_reports_and_metrics(reports: &[RegionReport], started: Instant) {
+    for r in reports {
         match serde_json::to_string(r) {
             Ok(s) => println!("{s}"),
             Err(e) => {
@@ -367,77 +448,107 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
         }
     }
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    for line in metrics::emf_lines(&reports, Timestamp::now(), duration_ms) {
+    for line in metrics::emf_lines(reports, Timestamp::now(), duration_ms) {
         println!("{line}");
     }
+}
 
-    let nothing_verified = !reports.is_empty() && reports.iter().all(|r| !r.verified_something());
-    let mut message_id = None;
-    if !inv.dry_run {
-        let published = publisher::publish(home.sns(), &deps.topic_arn, &message).await;
-        println!(
-            "{}",
-            metrics::run_outcome_line(Timestamp::now(), published.is_ok())
-        );
-        match published {
-            Ok(id) => message_id = Some(id),
-            Err(e) => {
-                tracing::error!(error = %e, "digest not published");
-                return Err(VerifierError::DigestNotSent(e.to_string()));
-            }
-        }
-        for r in &reports {
-            let Some(open) = open_sets.get(&r.region) else {
-                continue;
-            };
-            if !previous.contains_key(&r.region) {
-                // The previous state was not read: overwriting it would drop the problems of
-                // tables this run could not verify (they could not be carried over). Keep it;
-                // the next run compares with it again.
-                state_errors.push(format!(
-                    "region {}: findings not saved, because the previous ones could not be read (kept for the next run)",
-                    r.region
-                ));
-                continue;
-            }
-            let prev = previous.get(&r.region).and_then(|p| p.as_ref());
-            if let Err(e) = finding_state::save(
-                home.dynamodb(),
-                &deps.state_table,
-                &r.region,
-                open,
-                now,
-                prev,
-            )
-            .await
-            {
-                state_errors.push(format!(
-                    "region {}: findings could not be saved: {e}",
-                    r.region
-                ));
-            }
+/// Publishes the digest and logs the run-outcome metric; [`VerifierError::DigestNotSent`] if
+/// SNS did not take it (the state is then not saved).
+async fn publish_digest(
+    home: &AwsContext,
+    deps: &Deps,
+    message: &AlertMessage,
+) -> Result<String, VerifierError> {
+    let published = publisher::publish(home.sns(), &deps.topic_arn, message).await;
+    println!(
+        "{}",
+        metrics::run_outcome_line(Timestamp::now(), published.is_ok())
+    );
+    published.map_err(|e| {
+        tracing::error!(error = %e, "digest not published");
+        VerifierError::DigestNotSent(e.to_string())
+    })
+}
+
+/// Saves each region's open problems, one region after the other, except where the previous
+/// state could not be read; problems go to the comparison's state errors.
+async fn save_state(
+    home: &AwsContext,
+    deps: &Deps,
+    reports: &[RegionReport],
+    now: Timestamp,
+    compared: &mut Comparison,
+) {
+    for r in reports {
+        let Some(open) = compared.open_sets.get(&r.region) else {
+            continue;
+        };
+        let Some(prev) = compared.previous.get(&r.region) else {
+            // The previous state was not read: overwriting it would drop the problems of
+            // tables this run could not verify (they could not be carried over). Keep it;
+            // the next run compares with it again.
+            compared.state_errors.push(format!(
+                "region {}: findings not saved, because the previous ones could not be read (kept for the next run)",
+                r.region
+            ));
+            continue;
+        };
+        if let Err(e) = finding_state::save(
+            home.dynamodb(),
+            &deps.state_table,
+            &r.region,
+            open,
+            now,
+            prev.as_ref(),
+        )
+        .await
+        {
+            compared.state_errors.push(format!(
+                "region {}: findings could not be saved: {e}",
+                r.region
+            ));
         }
     }
-    for e in &state_errors {
+}
+
+/// What the run's closing log line says.
+struct RunLog<'a> {
+    now: Timestamp,
+    dry_run: bool,
+    message: &'a AlertMessage,
+    message_id: Option<&'a str>,
+    side_calls: &'a BTreeMap<String, u64>,
+    state_errors: &'a [String],
+}
+
+/// Logs each state error as a warning, then the run's closing JSON line.
+fn log_run(log: &RunLog<'_>, started: Instant) {
+    for e in log.state_errors {
         tracing::warn!("{e}");
     }
-    let side_calls = calls_delta(&deps.home, &side_before);
     println!(
         "{}",
         json!({
             "kind": "backup-guard.verifier-run",
-            "generated_at": now.to_string(),
-            "dry_run": inv.dry_run,
-            "digest_subject": message.subject,
-            "digest_message_id": message_id,
-            "digest_and_state_calls": side_calls,
-            "state_errors": state_errors,
+            "generated_at": log.now.to_string(),
+            "dry_run": log.dry_run,
+            "digest_subject": log.message.subject,
+            "digest_message_id": log.message_id,
+            "digest_and_state_calls": log.side_calls,
+            "state_errors": log.state_errors,
             "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     );
+}
 
-    if nothing_verified {
-        let why = reports
+/// Why nothing at all was verified, per region, if so (no region verified anything).
+fn nothing_verified(reports: &[RegionReport]) -> Option<String> {
+    if reports.is_empty() || reports.iter().any(|r| r.verified_something()) {
+        return None;
+    }
+    Some(
+        reports
             .iter()
             .map(|r| {
                 format!(
@@ -449,19 +560,8 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
                 )
             })
             .collect::<Vec<_>>()
-            .join("; ");
-        return Err(VerifierError::NothingVerifiable(why));
-    }
-    Ok(VerifierOutcome {
-        generated_at: now,
-        dry_run: inv.dry_run,
-        regions: reports,
-        diffs,
-        digest: message,
-        digest_message_id: message_id,
-        state_errors,
-        side_calls,
-    })
+            .join("; "),
+    )
 }
 
 /// The Lambda handler: [`run`], returning its summary.

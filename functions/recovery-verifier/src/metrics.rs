@@ -27,9 +27,9 @@ use serde_json::{Map, Value, json};
 
 use crate::verify::RegionReport;
 
-/// The metric namespace.
+/// The CloudWatch namespace every metric is published in.
 pub const NAMESPACE: &str = "BackupGuard";
-/// The `Service` dimension's value.
+/// The value of the `Service` dimension every metric carries.
 pub const SERVICE: &str = "backup-guard";
 
 /// Metric name for a verdict's table count.

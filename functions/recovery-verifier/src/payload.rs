@@ -38,9 +38,9 @@ pub struct Invocation {
 pub struct PayloadError {
     /// The field (`now`, `regions`, `detail`, ...; `(payload)` for the whole payload).
     pub field: String,
-    /// What is accepted.
+    /// What the field accepts (type and form).
     pub expected: String,
-    /// What was given (shortened).
+    /// The JSON that was given, shortened to at most 80 bytes (`...` marks the cut).
     pub got: String,
 }
 

@@ -92,8 +92,8 @@ fn seeded_findings(acct: &LocalAccount) -> BTreeMap<String, OpenFinding> {
                     id.clone(),
                     OpenFinding {
                         id,
-                        code: "MISSED_SLOT".into(),
-                        severity: "high".into(),
+                        code: policy::FindingCode::MissedSlot,
+                        severity: policy::Severity::High,
                         table: t.name.clone(),
                         subject: Some(format!("2026-0{}-15T00:00:00Z {filler}", 1 + i % 9)),
                     },

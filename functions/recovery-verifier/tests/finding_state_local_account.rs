@@ -18,8 +18,8 @@ fn findings(n: usize, tag: &str) -> BTreeMap<String, OpenFinding> {
         .map(|i| {
             let f = OpenFinding {
                 id: format!("bg-{tag}{i:015x}"),
-                code: "MISSED_SLOT".into(),
-                severity: "high".into(),
+                code: policy::FindingCode::MissedSlot,
+                severity: policy::Severity::High,
                 table: format!("table-{i:05}-with-a-rather-long-name-{}", "x".repeat(40)),
                 subject: Some(format!(
                     "arn:aws:backup:us-east-1:123456789012:recovery-point:{i:08}-0000-4000-8000-000000000000"

@@ -135,7 +135,7 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
     assert!(diff.new.is_empty(), "nothing new: {:#?}", diff.new);
     assert_eq!(diff.resolved.len(), 1);
     assert_eq!(diff.resolved[0].table, "temp-exports");
-    assert_eq!(diff.resolved[0].code, "MISSING_TAG");
+    assert_eq!(diff.resolved[0].code.as_str(), "MISSING_TAG");
     assert_eq!(diff.still_open.len(), problems.len() - 1);
     let alerts = account.receive_alerts().await.unwrap();
     assert_eq!(alerts.len(), 1);

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{SignedDuration, Timestamp};
+use policy::{FindingCode, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AwsCallError, OperationContext};
@@ -28,18 +29,23 @@ pub const CHUNK_BYTES: usize = 300_000;
 pub const STATE_TTL: SignedDuration = SignedDuration::from_hours(24 * 35);
 
 /// What is remembered of an open finding between runs.
+///
+/// Stored as a JSON object with one-letter keys; the code and the severity are stored as their
+/// API words (`"MISSED_SLOT"`, `"high"`: the serde form of [`FindingCode`] and [`Severity`]),
+/// so a stored word this version does not know makes [`load`] fail with
+/// [`StateError::Corrupt`] naming it, instead of being read as something else.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OpenFinding {
-    /// The finding's stable id.
+    /// The finding's stable id (`bg-` + 16 hex digits), the key the runs are compared by.
     #[serde(rename = "i")]
     pub id: String,
-    /// The finding code (`MISSED_SLOT`, ...).
+    /// The finding code, stored as its API word (`MISSED_SLOT`, ...).
     #[serde(rename = "c")]
-    pub code: String,
-    /// Severity word (`high`, ...).
+    pub code: FindingCode,
+    /// The finding's severity, stored as its API word (`high`, ...).
     #[serde(rename = "s")]
-    pub severity: String,
-    /// Table name.
+    pub severity: Severity,
+    /// Name of the table the finding is about.
     #[serde(rename = "t")]
     pub table: String,
     /// Subject (slot, point ARN, tag key, ...), if any.
@@ -47,12 +53,12 @@ pub struct OpenFinding {
     pub subject: Option<String>,
 }
 
-/// The stored state of one region.
+/// The stored state of one region: the last saved set of open findings and where its chunks are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindingState {
-    /// Generation id of the saved set.
+    /// Generation id of the saved set; its extra chunks' keys contain it.
     pub generation: String,
-    /// When it was saved.
+    /// The run instant the set was saved for (the run's `now`).
     pub saved_at: Timestamp,
     /// Number of extra chunk items (besides the head).
     pub extra_chunks: u32,
@@ -63,17 +69,17 @@ pub struct FindingState {
 /// Errors reading or writing the state.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StateError {
-    /// A DynamoDB call failed.
+    /// A DynamoDB call on the state table failed.
     #[error(transparent)]
     Aws(#[from] AwsCallError),
     /// An item did not have the expected shape.
     #[error("state item {pk} in table {table} is malformed: {reason}")]
     Corrupt {
-        /// State table.
+        /// Name of the state table.
         table: String,
-        /// Item key.
+        /// Partition key (`pk`) of the malformed item.
         pk: String,
-        /// What is wrong.
+        /// What is wrong with it (attribute missing, unknown word, count mismatch, ...).
         reason: String,
     },
 }
@@ -81,11 +87,11 @@ pub enum StateError {
 /// New / still-open / resolved findings between two runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FindingDiff {
-    /// Open now, not open before.
+    /// Open now, not open before (or no previous state).
     pub new: Vec<OpenFinding>,
-    /// Open before and now.
+    /// Open in the previous state and now.
     pub still_open: Vec<OpenFinding>,
-    /// Open before, not now.
+    /// Open in the previous state, not now.
     pub resolved: Vec<OpenFinding>,
 }
 
@@ -110,21 +116,21 @@ pub fn diff(
         .filter(|(id, _)| !current.contains_key(*id))
         .map(|(_, f)| f.clone())
         .collect();
-    let key = |f: &OpenFinding| {
-        (
-            f.table.clone(),
-            f.code.clone(),
-            f.subject.clone(),
-            f.id.clone(),
-        )
-    };
+    // By the code's word, not the enum's declaration order.
     for list in [&mut d.new, &mut d.still_open, &mut d.resolved] {
-        list.sort_by_key(key);
+        list.sort_by(|a, b| {
+            (&a.table, a.code.as_str(), &a.subject, &a.id).cmp(&(
+                &b.table,
+                b.code.as_str(),
+                &b.subject,
+                &b.id,
+            ))
+        });
     }
     d
 }
 
-/// The head item's key for `region`.
+/// The key (`pk`) of `region`'s head item: `findings#<region>`.
 pub fn head_key(region: &str) -> String {
     format!("findings#{region}")
 }
@@ -364,8 +370,8 @@ mod tests {
     fn f(id: &str, table: &str) -> OpenFinding {
         OpenFinding {
             id: id.into(),
-            code: "MISSED_SLOT".into(),
-            severity: "high".into(),
+            code: FindingCode::MissedSlot,
+            severity: Severity::High,
             table: table.into(),
             subject: Some("2026-11-15T00:00:00Z".into()),
         }
@@ -411,5 +417,66 @@ mod tests {
         }
         assert_eq!(back, many);
         assert_eq!(chunk_findings(&BTreeMap::new()), vec!["[]".to_string()]);
+    }
+
+    #[test]
+    fn stored_findings_keep_their_json_shape_with_api_words() {
+        let mut x = f("bg-0000000000000001", "orders");
+        x.code = FindingCode::TagValueNotAllowed;
+        x.severity = Severity::Warning;
+        let stored = r#"[{"i":"bg-0000000000000001","c":"TAG_VALUE_NOT_ALLOWED","s":"warning","t":"orders","u":"2026-11-15T00:00:00Z"}]"#;
+        assert_eq!(chunk_findings(&set(&[x.clone()])), vec![stored.to_string()]);
+        let mut back = BTreeMap::new();
+        parse_chunk(stored, "t", "k", &mut back).unwrap();
+        assert_eq!(back, set(&[x]));
+        // Without a subject the `u` key is absent, and an absent `u` reads as none.
+        let bare = r#"[{"i":"a","c":"NOT_COVERED","s":"critical","t":"t1"}]"#;
+        let mut back = BTreeMap::new();
+        parse_chunk(bare, "t", "k", &mut back).unwrap();
+        assert_eq!(back["a"].code, FindingCode::NotCovered);
+        assert_eq!(back["a"].severity, Severity::Critical);
+        assert_eq!(back["a"].subject, None);
+        assert_eq!(chunk_findings(&back), vec![bare.to_string()]);
+    }
+
+    #[test]
+    fn a_stored_unknown_code_or_severity_is_a_state_error_naming_it() {
+        for (data, word) in [
+            (
+                r#"[{"i":"a","c":"MISSED_SLOT","s":"urgent","t":"t1"}]"#,
+                "urgent",
+            ),
+            (
+                r#"[{"i":"a","c":"MISSED_BACKUP","s":"high","t":"t1"}]"#,
+                "MISSED_BACKUP",
+            ),
+            // Case matters: the words are the API's.
+            (
+                r#"[{"i":"a","c":"MISSED_SLOT","s":"High","t":"t1"}]"#,
+                "High",
+            ),
+        ] {
+            let mut back = BTreeMap::new();
+            let err = parse_chunk(data, "state", "findings#eu-west-1", &mut back).unwrap_err();
+            match &err {
+                StateError::Corrupt { table, pk, reason } => {
+                    assert_eq!(table, "state");
+                    assert_eq!(pk, "findings#eu-west-1");
+                    assert!(reason.contains(word), "{reason}");
+                }
+                other => panic!("expected Corrupt, got {other:?}"),
+            }
+            assert!(back.is_empty());
+        }
+    }
+
+    #[test]
+    fn diff_lists_are_sorted_by_the_code_word_not_the_declaration_order() {
+        // NOT_COVERED is declared before MISSED_SLOT but sorts after it as a word.
+        let mut a = f("a", "t1");
+        a.code = FindingCode::NotCovered;
+        let b = f("b", "t1");
+        let d = diff(None, &set(&[a.clone(), b.clone()]));
+        assert_eq!(d.new, vec![b, a]);
     }
 }
