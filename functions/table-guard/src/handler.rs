@@ -301,13 +301,13 @@ pub async fn handle_parsed(
     if let Some(region) = deps.ctx.region()
         && region != table_event.table.region
     {
-        let e = EventError {
-            field: parsed.event_name.arn_path().to_string(),
-            problem: format!(
+        let e = EventError::new(
+            parsed.event_name.arn_path(),
+            format!(
                 "table {} is in region {}, but this function serves {region} (deploy one stack per region)",
                 table_event.table.name, table_event.table.region
             ),
-        };
+        );
         tracing::error!(field = %e.field, problem = %e.problem, "event for another region");
         return Err(e.into());
     }
