@@ -566,8 +566,9 @@ pub fn parse_event(value: &serde_json::Value) -> Result<ParsedEvent, EventError>
         let message = detail
             .error_message
             .as_deref()
-            .map(|m| format!(": {m}"))
+            .map(|m| format!(": {}", json_path::cut(m, 300)))
             .unwrap_or_default();
+        let code = json_path::cut(code, 80);
         let effect = if event_name.creates_table() {
             "no table was created"
         } else {
@@ -1240,6 +1241,21 @@ mod tests {
         let mut v = sample("create-table.json");
         set(&mut v, "source", Some(json!("s".repeat(1_000_000))));
         assert!(err_of(&v).problem.len() < 300);
+    }
+
+    #[test]
+    fn a_huge_error_message_of_a_failed_call_is_cut_in_the_reason() {
+        let mut v = sample("create-table-failed.json");
+        set(
+            &mut v,
+            "detail.errorMessage",
+            Some(json!("m".repeat(1_000_000))),
+        );
+        let p = parse_event(&v).unwrap();
+        let reason = p.ignore_reason().unwrap();
+        assert!(reason.len() < 600, "reason is {} bytes", reason.len());
+        assert!(reason.contains("1000000 characters"), "{}", &reason[..100]);
+        assert!(reason.contains("no table was created"));
     }
 
     #[test]

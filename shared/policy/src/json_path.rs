@@ -7,6 +7,10 @@
 /// The path of the whole document.
 pub const ROOT: &str = "$";
 
+/// Longest problem text kept from a serde message (serde quotes a mistyped string whole; a
+/// multi-megabyte value must not make a multi-megabyte error).
+pub const MAX_PROBLEM_CHARS: usize = 300;
+
 /// Deserialises `value` as `T`; an error is `(path, problem)`, the path including the name of
 /// a missing field (serde reports it only in the message; its path stops at the parent).
 pub fn deserialize<'de, T: serde::Deserialize<'de>>(
@@ -32,9 +36,17 @@ pub fn split(e: &serde_path_to_error::Error<serde_json::Error>) -> (String, Stri
     let problem = if missing.is_some() {
         "missing".to_string()
     } else {
-        message
+        cut(&message, MAX_PROBLEM_CHARS)
     };
     (path, problem)
+}
+
+/// `s` cut to `max` characters, the cut marked with the full length.
+pub fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((at, _)) => format!("{}… ({} characters)", &s[..at], s.chars().count()),
+    }
 }
 
 /// `child` under `parent` (`parent` empty or [`ROOT`]: `child` itself).
@@ -81,6 +93,19 @@ mod tests {
         );
         assert_eq!(deserialize::<Outer>(&json!({})).unwrap_err().0, "list");
         assert_eq!(deserialize::<Outer>(&json!(5)).unwrap_err().0, ROOT);
+    }
+
+    #[test]
+    fn a_huge_mistyped_string_makes_a_short_problem() {
+        let v = json!({"list": "x".repeat(1_000_000)});
+        let (path, problem) = deserialize::<Outer>(&v).unwrap_err();
+        assert_eq!(path, "list");
+        assert!(
+            problem.chars().count() < MAX_PROBLEM_CHARS + 40,
+            "{}",
+            problem.len()
+        );
+        assert!(problem.ends_with("characters)"), "{problem}");
     }
 
     #[test]
