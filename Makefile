@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv fmt-check clippy unit test demo build bench deploy lint clean-venv
+.PHONY: help venv fmt-check clippy unit test demo build bench fuzz deploy lint clean-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,13 @@ bench: venv ## Benchmarks -> docs/BENCHMARKS.md (release build, up to 10,000-tab
 	$(CARGO) build --profile release-o3 --locked -p table-guard -p recovery-verifier
 	$(CARGO) build --locked -p local-account --bins
 	target/release/backup-guard-bench report --out docs/BENCHMARKS.md
+
+FUZZ_ITERATIONS ?= 1000000
+FUZZ_SEED ?= 20261201
+
+fuzz: ## Fuzz the event, plan and cron parsers (FUZZ_ITERATIONS=1000000 inputs each) -> docs/FUZZING.md
+	$(CARGO) build --locked --profile fuzz -p backup-guard-fuzz
+	target/fuzz/backup-guard-fuzz --iterations $(FUZZ_ITERATIONS) --seed $(FUZZ_SEED) --report docs/FUZZING.md
 
 clean-venv: ## Remove the project venv
 	rm -rf $(VENV)
