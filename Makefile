@@ -77,10 +77,17 @@ bench: venv ## Benchmarks -> docs/BENCHMARKS.md (release build, up to 10,000-tab
 
 FUZZ_ITERATIONS ?= 1000000
 FUZZ_SEED ?= 20261201
+FUZZ_AFL_SECONDS ?= 60
 
-fuzz: ## Fuzz the event, plan and cron parsers (FUZZ_ITERATIONS=1000000 inputs each) -> docs/FUZZING.md
+fuzz: ## Fuzz the event, plan and cron parsers: 1,000,000 inputs each, then AFL++ if cargo-afl is installed -> docs/FUZZING.md
 	$(CARGO) build --locked --profile fuzz -p backup-guard-fuzz
 	target/fuzz/backup-guard-fuzz --iterations $(FUZZ_ITERATIONS) --seed $(FUZZ_SEED) --report docs/FUZZING.md
+	@if $(CARGO) afl --version >/dev/null 2>&1; then \
+	  bash scripts/fuzz-afl.sh $(FUZZ_AFL_SECONDS) >> docs/FUZZING.md; \
+	else \
+	  printf '\n## Coverage-guided\n\nSkipped: cargo-afl is not installed (`cargo install cargo-afl`, stable toolchain).\n' >> docs/FUZZING.md; \
+	  echo "==> cargo-afl not installed: coverage-guided run skipped"; \
+	fi
 
 clean-venv: ## Remove the project venv
 	rm -rf $(VENV)
