@@ -18,12 +18,14 @@ mkdir -p "$runs"
 target/fuzz/backup-guard-fuzz --write-seeds "$runs/seeds" >&2
 
 echo
-echo "## Coverage-guided: AFL++ (cargo-afl $(cargo afl --version 2>/dev/null | head -n1 | awk '{print $NF}'), stable toolchain)"
+echo "## Coverage-guided: $(cargo afl --version 2>/dev/null | head -n1), stable toolchain"
 echo
 echo "Command: \`scripts/fuzz-afl.sh $secs\` (run by \`make fuzz\` when cargo-afl is installed):"
 echo "\`BG_FUZZ_TARGET=<target> cargo afl fuzz -V $secs -i <seeds> -o <out> $bin\`, the same"
 echo "checks as above, a broken contract panicking so AFL++ saves it as a crash; seeds are the"
 echo "same corpora (\`backup-guard-fuzz --write-seeds\`), AFL_OPT_LEVEL=$AFL_OPT_LEVEL."
+echo "The first \`cargo afl build\` instruments every dependency, the AWS SDK crates table-guard"
+echo "links included (about 20 minutes on a 2-core machine); later runs reuse target/afl."
 echo
 echo "| target | executions | crashes | corpus (inputs kept for new coverage) | edge coverage | wall time | inputs/s |"
 echo "|---|---|---|---|---|---|---|"
