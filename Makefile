@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv fmt-check clippy unit test demo build bench deploy lint clean-venv
+.PHONY: help venv fmt-check clippy unit test demo build bench fuzz deploy lint clean-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,6 +75,20 @@ bench: venv ## Benchmarks -> docs/BENCHMARKS.md (release build, up to 10,000-tab
 	$(CARGO) build --profile release-o3 --locked -p table-guard -p recovery-verifier
 	$(CARGO) build --locked -p local-account --bins
 	target/release/backup-guard-bench report --out docs/BENCHMARKS.md
+
+FUZZ_ITERATIONS ?= 1000000
+FUZZ_SEED ?= 20261201
+FUZZ_AFL_SECONDS ?= 60
+
+fuzz: ## Fuzz the event, plan and cron parsers: 1,000,000 inputs each, then AFL++ if cargo-afl is installed -> docs/FUZZING.md
+	$(CARGO) build --locked --profile fuzz -p backup-guard-fuzz
+	target/fuzz/backup-guard-fuzz --iterations $(FUZZ_ITERATIONS) --seed $(FUZZ_SEED) --report docs/FUZZING.md
+	@if $(CARGO) afl --version >/dev/null 2>&1; then \
+	  bash scripts/fuzz-afl.sh $(FUZZ_AFL_SECONDS) >> docs/FUZZING.md; \
+	else \
+	  printf '\n## Coverage-guided\n\nSkipped: cargo-afl is not installed (`cargo install cargo-afl`, stable toolchain).\n' >> docs/FUZZING.md; \
+	  echo "==> cargo-afl not installed: coverage-guided run skipped"; \
+	fi
 
 clean-venv: ## Remove the project venv
 	rm -rf $(VENV)

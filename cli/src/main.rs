@@ -65,14 +65,16 @@ enum Command {
         /// List fires strictly after this instant (RFC 3339, a date, or `now`).
         #[arg(long, default_value = "now")]
         from: String,
-        /// Number of fires.
-        #[arg(long, default_value_t = 5)]
+        /// Number of fires (1 to 1000).
+        #[arg(long, default_value = "5", value_parser = schedule_cmd::parse_count)]
         count: usize,
-        /// Start window in minutes (default: the policy's, BG_START_WINDOW_MINUTES).
-        #[arg(long)]
+        /// Start window in minutes, 60 to 52560000 (default: the policy's,
+        /// BG_START_WINDOW_MINUTES).
+        #[arg(long, value_parser = schedule_cmd::parse_window_minutes)]
         start_window: Option<i64>,
-        /// Completion window in minutes (default: the policy's, BG_COMPLETION_WINDOW_MINUTES).
-        #[arg(long)]
+        /// Completion window in minutes, 60 to 52560000 (default: the policy's,
+        /// BG_COMPLETION_WINDOW_MINUTES).
+        #[arg(long, value_parser = schedule_cmd::parse_window_minutes)]
         completion_window: Option<i64>,
     },
     /// Judge an AWS Backup plan document (console/CLI JSON) against the policy.

@@ -16,9 +16,18 @@ pub fn check(text: &str, policy: &Policy) -> Result<PlanConformance, CliError> {
     check_plan_document(text, policy).map_err(|e| CliError::usage(e.to_string()))
 }
 
-/// True if no rule deviates.
+/// True if nothing deviates (the plan has rules and every one conforms).
 pub fn clean(pc: &PlanConformance) -> bool {
-    pc.rules.iter().all(|r| r.conforms())
+    pc.clean()
+}
+
+/// One deviation as JSON: its fields plus the human `message`.
+fn deviation_json(d: &policy::conformance::Deviation) -> serde_json::Value {
+    let mut v = serde_json::to_value(d).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("message".into(), json!(d.describe()));
+    }
+    v
 }
 
 /// The JSON report of a plan document judged against the policy.
@@ -27,17 +36,7 @@ pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json:
         .rules
         .iter()
         .map(|r| {
-            let deviations: Vec<_> = r
-                .deviations
-                .iter()
-                .map(|d| {
-                    let mut v = serde_json::to_value(d).unwrap_or_else(|_| json!({}));
-                    if let Some(obj) = v.as_object_mut() {
-                        obj.insert("message".into(), json!(d.describe()));
-                    }
-                    v
-                })
-                .collect();
+            let deviations: Vec<_> = r.deviations.iter().map(deviation_json).collect();
             json!({
                 "rule_name": r.rule_name,
                 "rule_id": r.rule_id,
@@ -51,7 +50,8 @@ pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json:
         "plan_name": pc.plan_name,
         "conforms": clean(pc),
         "has_conforming_rule": pc.conforms(),
-        "deviation_count": pc.rules.iter().map(|r| r.deviations.len()).sum::<usize>(),
+        "deviation_count": pc.deviation_count(),
+        "deviations": pc.deviations.iter().map(deviation_json).collect::<Vec<_>>(),
         "rules": rules,
         "policy": policy,
     })
@@ -82,6 +82,9 @@ pub fn run(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliE
                     .map(|v| format!(", vault {v}"))
                     .unwrap_or_default()
             );
+            for d in &pc.deviations {
+                println!("  {} {}", paint.red("plan:"), d.describe());
+            }
             for r in &pc.rules {
                 if r.conforms() {
                     println!(

@@ -3,6 +3,7 @@
 //! `policy::slots::Slot`, the same computation the verifier uses).
 
 use jiff::{SignedDuration, Timestamp};
+use policy::config::{IntBounds, WINDOW_MINUTES};
 use policy::schedule::{Schedule, ScheduleError};
 use policy::slots::Slot;
 use serde_json::json;
@@ -12,6 +13,22 @@ use crate::output::{Format, Paint, print_json};
 
 /// Maximum `--count`.
 pub const MAX_COUNT: usize = 1000;
+/// The bounds of `--count`.
+pub const COUNT: IntBounds = IntBounds::new(1, MAX_COUNT as i64, "fires");
+
+/// Clap value parser of `--count`: an integer in [`COUNT`].
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    COUNT
+        .parse(text)
+        .map_err(|e| e.to_string())
+        .and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
+}
+
+/// Clap value parser of `--start-window` / `--completion-window`: minutes in the bounds of
+/// `BG_START_WINDOW_MINUTES` / `BG_COMPLETION_WINDOW_MINUTES` ([`WINDOW_MINUTES`]).
+pub fn parse_window_minutes(text: &str) -> Result<i64, String> {
+    WINDOW_MINUTES.parse(text).map_err(|e| e.to_string())
+}
 
 /// Arguments of `schedule`.
 #[derive(Debug, Clone)]
@@ -41,20 +58,19 @@ pub struct Fires {
 
 /// Computes the next `count` fires after `from`.
 pub fn compute(args: &ScheduleArgs) -> Result<Fires, CliError> {
-    if args.count == 0 || args.count > MAX_COUNT {
+    if !i64::try_from(args.count).is_ok_and(|n| COUNT.contains(n)) {
         return Err(CliError::usage(format!(
-            "--count {}: must be from 1 to {MAX_COUNT}",
-            args.count
+            "--count {}: out of range; accepted: {}",
+            args.count,
+            COUNT.accepted()
         )));
     }
     for (flag, v) in [
         ("--start-window", args.start_window_minutes),
         ("--completion-window", args.completion_window_minutes),
     ] {
-        if v < 0 {
-            return Err(CliError::usage(format!(
-                "{flag} {v}: minutes must not be negative"
-            )));
+        if let Err(e) = WINDOW_MINUTES.check(v) {
+            return Err(CliError::usage(format!("{flag} {v}: {e}")));
         }
     }
     let schedule = Schedule::new(&args.expression, &args.tz).map_err(|e| match e {
@@ -247,6 +263,37 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(f.slots.len(), 1);
+    }
+
+    #[test]
+    fn windows_outside_the_policy_bounds_are_usage_errors_naming_the_flag() {
+        for (start, completion, flag) in [
+            (153_722_867_280_912_931, 180, "--start-window"),
+            (59, 180, "--start-window"),
+            (60, i64::MIN, "--completion-window"),
+            (60, 52_560_001, "--completion-window"),
+        ] {
+            let mut a = args("cron(0 0 15 * ? *)", "UTC", "2026-11-25T09:00:00Z", 1);
+            a.start_window_minutes = start;
+            a.completion_window_minutes = completion;
+            let e = compute(&a).unwrap_err().to_string();
+            assert!(e.starts_with(flag), "{e}");
+            assert!(e.contains("from 60 to 52560000"), "{e}");
+        }
+    }
+
+    #[test]
+    fn value_parsers_use_the_same_bounds() {
+        assert_eq!(parse_window_minutes(" 60 "), Ok(60));
+        assert!(parse_window_minutes("153722867280912931").is_err());
+        assert!(
+            parse_window_minutes("sixty")
+                .unwrap_err()
+                .contains("not an integer")
+        );
+        assert_eq!(parse_count("1000"), Ok(1000));
+        assert!(parse_count("1001").unwrap_err().contains("from 1 to 1000"));
+        assert!(parse_count("-1").is_err());
     }
 
     #[test]

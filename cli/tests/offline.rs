@@ -177,6 +177,72 @@ fn schedule_bad_zone_instant_and_count_exit_2() {
 }
 
 #[test]
+fn numeric_flags_out_of_the_policy_bounds_exit_2_naming_flag_and_range() {
+    // 153722867280912931 minutes overflowed the duration and aborted (exit 134).
+    bg().args([
+        "schedule",
+        "cron(0 0 15 * ? *)",
+        "--start-window",
+        "153722867280912931",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("--start-window"))
+    .stderr(predicate::str::contains("from 60 to 52560000"));
+    for (flag, value) in [
+        ("--start-window", "153722867280912931"),
+        ("--start-window", "59"),
+        ("--start-window", "-5"),
+        ("--completion-window", "52560001"),
+        ("--completion-window", "-9223372036854775808"),
+    ] {
+        // `--flag=value`: a separate `-5` would be read as a flag.
+        bg().args(["schedule", "cron(0 0 15 * ? *)", &format!("{flag}={value}")])
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(flag))
+            .stderr(predicate::str::contains("from 60 to 52560000"));
+    }
+    // Beyond i64: still the flag and the range, not a crash.
+    bg().args([
+        "schedule",
+        "cron(0 0 15 * ? *)",
+        "--start-window",
+        "99999999999999999999999",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("--start-window"))
+    .stderr(predicate::str::contains("from 60 to 52560000"));
+    for value in ["1001", "0", "18446744073709551616"] {
+        bg().args(["schedule", "cron(0 0 15 * ? *)", "--count", value])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--count"))
+            .stderr(predicate::str::contains("from 1 to 1000"));
+    }
+    // The bounds themselves are accepted.
+    let (code, v) = json_out(bg().args([
+        "schedule",
+        "cron(0 0 15 * ? *)",
+        "--from",
+        "2026-11-25",
+        "--count",
+        "1000",
+        "--start-window",
+        "52560000",
+        "--completion-window",
+        "60",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(v["fires"].as_array().unwrap().len(), 1000);
+    assert_eq!(v["windows"][0]["start_deadline"], "2126-11-21T00:00:00Z");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     bg().arg("no-such-command").assert().code(2);
     bg().args(["schedule"]).assert().code(2);
@@ -308,11 +374,6 @@ fn bad_plan_inputs_exit_2_naming_the_problem() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not a valid"));
-    bg().args(["check-plan", "-"])
-        .write_stdin(r#"{"BackupPlanName": "p", "Rules": []}"#)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no Rules"));
     bg().env("BG_RETENTION_DAYS", "ninety")
         .args([
             "check-plan",
@@ -321,6 +382,70 @@ fn bad_plan_inputs_exit_2_naming_the_problem() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("BG_RETENTION_DAYS"));
+}
+
+#[test]
+fn impossible_windows_are_invalid_documents_naming_the_field() {
+    let mut plan = example_plan();
+    plan["Rules"][0]["StartWindowMinutes"] = (-5).into();
+    bg().args(["check-plan", "-"])
+        .write_stdin(plan.to_string())
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("Rules[0].StartWindowMinutes"))
+        .stderr(predicate::str::contains("-5"))
+        .stderr(predicate::str::contains("from 60 to 52560000"));
+    let mut plan = example_plan();
+    plan["Rules"][0]["CompletionWindowMinutes"] = 30.into();
+    bg().args(["check-plan", "-"])
+        .write_stdin(plan.to_string())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Rules[0].CompletionWindowMinutes"));
+}
+
+#[test]
+fn plan_type_errors_name_the_json_path() {
+    let mut plan = example_plan();
+    plan["Rules"][0]["StartWindowMinutes"] = serde_json::json!(60.5);
+    bg().args(["check-plan", "-"])
+        .write_stdin(plan.to_string())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Rules[0].StartWindowMinutes"))
+        .stderr(predicate::str::contains("60.5"));
+    let mut plan = example_plan();
+    plan["Rules"][0]["Lifecycle"]["DeleteAfterDays"] = "90".into();
+    bg().args(["check-plan", "-"])
+        .write_stdin(plan.to_string())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "Rules[0].Lifecycle.DeleteAfterDays",
+        ));
+}
+
+#[test]
+fn a_plan_without_rules_is_a_deviation_exit_1() {
+    let plan = serde_json::json!({"BackupPlanName": "p", "Rules": []});
+    let (code, v) = check_plan_stdin(&plan);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["conforms"], false);
+    assert_eq!(v["deviation_count"], 1);
+    assert_eq!(v["deviations"][0]["deviation"], "no_rules");
+    bg().args(["check-plan", "-"])
+        .write_stdin(plan.to_string())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no rules"))
+        .stdout(predicate::str::contains("does not conform"));
+    // `Rules` itself is required by AWS's model.
+    bg().args(["check-plan", "-"])
+        .write_stdin(r#"{"BackupPlanName": "p"}"#)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Rules"));
 }
 
 // ---------------------------------------------------------------- check-event

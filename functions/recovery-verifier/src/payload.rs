@@ -61,19 +61,9 @@ fn err(field: &str, expected: &str, got: &Value) -> PayloadError {
     }
 }
 
-/// True for a region name such as `eu-west-1` or `us-gov-west-1`.
-pub fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
+/// True for a region name such as `eu-west-1` or `us-gov-west-1` (the shared definition the
+/// table guard's event parser also uses).
+pub use policy::names::is_region_name;
 
 /// Parses the payload (see the module docs).
 pub fn parse_invocation(payload: &Value) -> Result<Invocation, PayloadError> {

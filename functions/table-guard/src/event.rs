@@ -22,11 +22,24 @@
 //!   DynamoDB table) → [`EventError`] naming the field path (`detail.eventName`,
 //!   `detail.responseElements.tableDescription.tableArn`, …; `$` is the whole event). The
 //!   handler returns it as an error so the event lands in the dead-letter queue.
+//!
+//! Checked beyond the types:
+//!
+//! * `detail.eventID` (the ledger key): 1 to [`MAX_EVENT_ID_LEN`] characters of
+//!   `A-Z a-z 0-9 - _ . :` (CloudTrail and EventBridge ids are UUIDs);
+//! * `detail.recipientAccountId` (else the envelope's `account`): 12 digits;
+//!   `detail.awsRegion` (else the envelope's `region`): a region name
+//!   ([`policy::names::is_region_name`]);
+//! * the table ARN: a known partition ([`policy::names::PARTITIONS`]), a region name, a
+//!   12-digit account, `table/<name>`; and its account and region are the event's own
+//!   (`recipientAccountId`, `awsRegion`): a contradiction is an error naming both fields
+//!   ([`EventError::other_field`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use policy::{json_path, names};
 use serde::{Deserialize, Serialize};
 
 /// The EventBridge `source` of DynamoDB CloudTrail events.
@@ -42,6 +55,18 @@ pub const PATH_TABLE_ARN: &str = "detail.responseElements.tableDescription.table
 pub const PATH_IMPORT_TABLE_ARN: &str = "detail.responseElements.importTableDescription.tableArn";
 /// Path of the resource ARN in `TagResource` / `UntagResource` events.
 pub const PATH_RESOURCE_ARN: &str = "detail.requestParameters.resourceArn";
+/// Path of the event id.
+pub const PATH_EVENT_ID: &str = "detail.eventID";
+/// Path of the account the event was delivered for.
+pub const PATH_ACCOUNT: &str = "detail.recipientAccountId";
+/// Path of the region the call was made in.
+pub const PATH_REGION: &str = "detail.awsRegion";
+
+/// Longest accepted `detail.eventID` (CloudTrail and EventBridge ids are 36-character UUIDs).
+pub const MAX_EVENT_ID_LEN: usize = 128;
+
+/// How many characters of a bad value an error message quotes.
+const SHOWN: usize = 80;
 
 /// An event the guard cannot handle, naming the field that was missing or invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -50,16 +75,40 @@ pub struct EventError {
     /// JSON path of the field, e.g. `detail.responseElements.tableDescription.tableArn`
     /// (`$` = the event as a whole).
     pub field: String,
-    /// What is wrong with it.
+    /// What is wrong with it (names [`EventError::other_field`] when there is one).
     pub problem: String,
+    /// The second field involved when two fields contradict each other (the table ARN's
+    /// account and `detail.recipientAccountId`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_field: Option<String>,
 }
 
 impl EventError {
-    fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+    /// An error on one field.
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
         EventError {
             field: field.into(),
             problem: problem.into(),
+            other_field: None,
         }
+    }
+
+    /// An error on `field` contradicting `other_field`; `problem` should name both values.
+    pub fn conflict(
+        field: impl Into<String>,
+        other_field: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        EventError {
+            field: field.into(),
+            problem: problem.into(),
+            other_field: Some(other_field.into()),
+        }
+    }
+
+    /// True if the error names `path` (as its field or the contradicting one).
+    pub fn names(&self, path: &str) -> bool {
+        self.field == path || self.other_field.as_deref() == Some(path)
     }
 }
 
@@ -272,7 +321,10 @@ impl TableRef {
     /// Parses a table ARN; the error's `field` is `field`.
     pub fn parse_arn(arn: &str, field: &str) -> Result<Self, EventError> {
         let bad = |why: String| {
-            EventError::new(field, format!("{arn:?} is not a DynamoDB table ARN: {why}"))
+            EventError::new(
+                field,
+                format!("{} is not a DynamoDB table ARN: {why}", shown(arn)),
+            )
         };
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
@@ -283,28 +335,35 @@ impl TableRef {
         if *prefix != "arn" {
             return Err(bad("does not start with arn:".into()));
         }
-        if !partition.starts_with("aws") {
-            return Err(bad(format!("unknown partition {partition:?}")));
+        if !names::is_partition(partition) {
+            return Err(bad(format!(
+                "unknown partition {} (known: {})",
+                shown(partition),
+                names::PARTITIONS.join(", ")
+            )));
         }
         if *service != "dynamodb" {
-            return Err(bad(format!("service is {service:?}, not dynamodb")));
+            return Err(bad(format!("service is {}, not dynamodb", shown(service))));
         }
-        if region.is_empty()
-            || !region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(bad(format!("invalid region {region:?}")));
+        if !names::is_region_name(region) {
+            return Err(bad(format!(
+                "invalid region {} (expected a region name such as eu-west-1)",
+                shown(region)
+            )));
         }
-        if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
-            return Err(bad(format!("account {account:?} is not 12 digits")));
+        if !names::is_account_id(account) {
+            return Err(bad(format!("account {} is not 12 digits", shown(account))));
         }
         let Some(name) = resource.strip_prefix("table/") else {
-            return Err(bad(format!("resource {resource:?} is not table/<name>")));
+            return Err(bad(format!(
+                "resource {} is not table/<name>",
+                shown(resource)
+            )));
         };
         if name.contains('/') {
             return Err(bad(format!(
-                "resource {resource:?} is a sub-resource of a table, not a table"
+                "resource {} is a sub-resource of a table, not a table",
+                shown(resource)
             )));
         }
         let len = name.chars().count();
@@ -314,7 +373,8 @@ impl TableRef {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         {
             return Err(bad(format!(
-                "table name {name:?} is not 3-255 characters of a-z A-Z 0-9 _ - ."
+                "table name {} is not 3-255 characters of a-z A-Z 0-9 _ - .",
+                shown(name)
             )));
         }
         Ok(TableRef {
@@ -434,20 +494,20 @@ pub fn parse_event(value: &serde_json::Value) -> Result<ParsedEvent, EventError>
     if event.source != SOURCE {
         return Err(EventError::new(
             "source",
-            format!("{:?} is not {SOURCE:?}", event.source),
+            format!("{} is not {SOURCE:?}", shown(&event.source)),
         ));
     }
     if event.detail_type != DETAIL_TYPE {
         return Err(EventError::new(
             "detail-type",
-            format!("{:?} is not {DETAIL_TYPE:?}", event.detail_type),
+            format!("{} is not {DETAIL_TYPE:?}", shown(&event.detail_type)),
         ));
     }
     let detail = event.detail;
     if detail.event_source != EVENT_SOURCE {
         return Err(EventError::new(
             "detail.eventSource",
-            format!("{:?} is not {EVENT_SOURCE:?}", detail.event_source),
+            format!("{} is not {EVENT_SOURCE:?}", shown(&detail.event_source)),
         ));
     }
     let Some(event_name) = TableEventName::parse(&detail.event_name) else {
@@ -455,40 +515,60 @@ pub fn parse_event(value: &serde_json::Value) -> Result<ParsedEvent, EventError>
         return Err(EventError::new(
             "detail.eventName",
             format!(
-                "{:?} is not handled (handled: {})",
-                detail.event_name,
+                "{} is not handled (handled: {})",
+                shown(&detail.event_name),
                 handled.join(", ")
             ),
         ));
     };
-    if detail.event_id.trim().is_empty() {
-        return Err(EventError::new("detail.eventID", "empty"));
-    }
+    check_event_id(&detail.event_id)?;
     let identity = detail.user_identity.clone().unwrap_or_default();
     let actor = Actor {
         arn: identity.arn,
         invoked_by: identity.invoked_by,
     };
-    let account = detail
-        .recipient_account_id
-        .clone()
-        .or_else(|| event.account.clone());
-    let region = detail.aws_region.clone().or_else(|| event.region.clone());
+    // The account and region the event is about, and the field each came from.
+    let account = match (&detail.recipient_account_id, &event.account) {
+        (Some(a), _) => Some((a.clone(), PATH_ACCOUNT)),
+        (None, Some(a)) => Some((a.clone(), "account")),
+        (None, None) => None,
+    };
+    if let Some((a, path)) = &account
+        && !names::is_account_id(a)
+    {
+        return Err(EventError::new(
+            *path,
+            format!("{} is not an account id (12 digits)", shown(a)),
+        ));
+    }
+    let region = match (&detail.aws_region, &event.region) {
+        (Some(r), _) => Some((r.clone(), PATH_REGION)),
+        (None, Some(r)) => Some((r.clone(), "region")),
+        (None, None) => None,
+    };
+    if let Some((r, path)) = &region
+        && !names::is_region_name(r)
+    {
+        return Err(EventError::new(
+            *path,
+            format!("{} is not a region name (such as eu-west-1)", shown(r)),
+        ));
+    }
     let parsed = |disposition| ParsedEvent {
         event_id: detail.event_id.clone(),
         event_name,
-        account: account.clone(),
-        region: region.clone(),
+        account: account.as_ref().map(|(a, _)| a.clone()),
+        region: region.as_ref().map(|(r, _)| r.clone()),
         actor: actor.clone(),
         disposition,
     };
-
     if let Some(code) = detail.error_code.as_deref().filter(|c| !c.is_empty()) {
         let message = detail
             .error_message
             .as_deref()
-            .map(|m| format!(": {m}"))
+            .map(|m| format!(": {}", json_path::cut(m, 300)))
             .unwrap_or_default();
+        let code = json_path::cut(code, 80);
         let effect = if event_name.creates_table() {
             "no table was created"
         } else {
@@ -503,6 +583,30 @@ pub fn parse_event(value: &serde_json::Value) -> Result<ParsedEvent, EventError>
     let arn = table_arn(&detail, event_name)
         .ok_or_else(|| EventError::new(arn_path, missing_arn_problem(&detail, event_name)))?;
     let table = TableRef::parse_arn(arn, arn_path)?;
+    if let Some((a, path)) = &account
+        && *a != table.account
+    {
+        return Err(EventError::conflict(
+            arn_path,
+            *path,
+            format!(
+                "the table's account {} is not {path} {a}: the event is about another account's table",
+                table.account
+            ),
+        ));
+    }
+    if let Some((r, path)) = &region
+        && *r != table.region
+    {
+        return Err(EventError::conflict(
+            arn_path,
+            *path,
+            format!(
+                "the table's region {} is not {path} {r}: the call was made in another region",
+                table.region
+            ),
+        ));
+    }
     let params = detail.request_parameters.clone().unwrap_or_default();
     let tags_in_request = match event_name {
         TableEventName::UntagResource => BTreeMap::new(),
@@ -599,26 +703,38 @@ fn tag_map(tags: &[TagEntry]) -> BTreeMap<String, String> {
 }
 
 /// Turns a serde error into an [`EventError`] naming the full path, including the name of a
-/// missing field (serde reports it in the message, the path stops at its parent).
+/// missing field ([`policy::json_path::split`]).
 fn serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> EventError {
-    let parent = e.path().to_string();
-    let parent = if parent == "." { String::new() } else { parent };
-    let message = e.inner().to_string();
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    let field = match (missing, parent.is_empty()) {
-        (Some(name), true) => name.to_string(),
-        (Some(name), false) => format!("{parent}.{name}"),
-        (None, true) => "$".to_string(),
-        (None, false) => parent,
-    };
-    let problem = if missing.is_some() {
-        "missing".to_string()
-    } else {
-        message
-    };
+    let (field, problem) = json_path::split(&e);
     EventError::new(field, problem)
+}
+
+/// The ledger key's requirements of `detail.eventID`.
+fn check_event_id(id: &str) -> Result<(), EventError> {
+    let problem = if id.trim().is_empty() {
+        "empty".to_string()
+    } else if id.chars().count() > MAX_EVENT_ID_LEN {
+        format!(
+            "{} is longer than {MAX_EVENT_ID_LEN} characters (CloudTrail event ids are UUIDs)",
+            shown(id)
+        )
+    } else if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        format!(
+            "{} has a character other than A-Z a-z 0-9 - _ . : (CloudTrail event ids are UUIDs)",
+            shown(id)
+        )
+    } else {
+        return Ok(());
+    };
+    Err(EventError::new(PATH_EVENT_ID, problem))
+}
+
+/// A value quoted in a message, cut to [`SHOWN`] characters.
+fn shown(s: &str) -> String {
+    names::shown(s, SHOWN)
 }
 
 #[cfg(test)]
@@ -940,6 +1056,206 @@ mod tests {
         for v in [json!(null), json!([1, 2]), json!("x"), json!(3)] {
             assert_eq!(err_of(&v).field, "$", "{v}");
         }
+    }
+
+    #[test]
+    fn unknown_partition_is_rejected_naming_the_arn_field() {
+        for partition in ["awsfoo", "aws-", "AWS", "aws-iso-z"] {
+            let mut v = sample("create-table.json");
+            set(
+                &mut v,
+                PATH_TABLE_ARN,
+                Some(json!(format!(
+                    "arn:{partition}:dynamodb:eu-west-1:123456789012:table/orders"
+                ))),
+            );
+            let e = err_of(&v);
+            assert_eq!(e.field, PATH_TABLE_ARN, "{partition}: {e}");
+            assert!(e.problem.contains("unknown partition"), "{e}");
+        }
+        // Every known partition parses.
+        for partition in policy::names::PARTITIONS {
+            let arn = format!("arn:{partition}:dynamodb:eu-west-1:123456789012:table/orders");
+            assert!(TableRef::parse_arn(&arn, "f").is_ok(), "{arn}");
+        }
+    }
+
+    #[test]
+    fn malformed_regions_are_rejected_in_the_arn_and_in_aws_region() {
+        for region in ["---", "eu", "EU-WEST-1", "eu-west-1a", "eu--west-1"] {
+            let mut v = sample("create-table.json");
+            set(
+                &mut v,
+                PATH_TABLE_ARN,
+                Some(json!(format!(
+                    "arn:aws:dynamodb:{region}:123456789012:table/orders"
+                ))),
+            );
+            let e = err_of(&v);
+            assert_eq!(e.field, PATH_TABLE_ARN, "{region}: {e}");
+            assert!(e.problem.contains("invalid region"), "{e}");
+
+            let mut v = sample("create-table.json");
+            set(&mut v, "detail.awsRegion", Some(json!(region)));
+            let e = err_of(&v);
+            assert_eq!(e.field, PATH_REGION, "{region}: {e}");
+        }
+        // Without detail.awsRegion the envelope's region is checked, and named.
+        let mut v = sample("create-table.json");
+        set(&mut v, "detail.awsRegion", None);
+        set(&mut v, "region", Some(json!("---")));
+        assert_eq!(err_of(&v).field, "region");
+    }
+
+    #[test]
+    fn arn_account_other_than_recipient_account_names_both_fields() {
+        let mut v = sample("create-table.json");
+        set(
+            &mut v,
+            PATH_TABLE_ARN,
+            Some(json!(
+                "arn:aws:dynamodb:eu-west-1:999999999999:table/orders"
+            )),
+        );
+        let e = err_of(&v);
+        assert_eq!(e.field, PATH_TABLE_ARN);
+        assert_eq!(e.other_field.as_deref(), Some(PATH_ACCOUNT));
+        let msg = e.to_string();
+        assert!(
+            msg.contains(PATH_TABLE_ARN) && msg.contains(PATH_ACCOUNT),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("999999999999") && msg.contains("123456789012"),
+            "{msg}"
+        );
+        assert!(e.names(PATH_ACCOUNT) && e.names(PATH_TABLE_ARN));
+        // The same for a TagResource ARN (another field) ...
+        let mut v = sample("tag-resource.json");
+        set(
+            &mut v,
+            PATH_RESOURCE_ARN,
+            Some(json!(
+                "arn:aws:dynamodb:eu-west-1:999999999999:table/orders"
+            )),
+        );
+        let e = err_of(&v);
+        assert_eq!(
+            (e.field.as_str(), e.other_field.as_deref()),
+            (PATH_RESOURCE_ARN, Some(PATH_ACCOUNT))
+        );
+        // ... and against the envelope's account when recipientAccountId is absent.
+        let mut v = sample("create-table.json");
+        set(&mut v, "detail.recipientAccountId", None);
+        set(&mut v, "account", Some(json!("111122223333")));
+        let e = err_of(&v);
+        assert_eq!(e.other_field.as_deref(), Some("account"), "{e}");
+    }
+
+    #[test]
+    fn malformed_recipient_account_is_rejected() {
+        for account in ["12345", "12345678901a", ""] {
+            let mut v = sample("create-table.json");
+            set(&mut v, "detail.recipientAccountId", Some(json!(account)));
+            assert_eq!(err_of(&v).field, PATH_ACCOUNT, "{account:?}");
+        }
+    }
+
+    #[test]
+    fn arn_region_other_than_aws_region_names_both_fields() {
+        let mut v = sample("import-table.json");
+        let arn = v["detail"]["responseElements"]["importTableDescription"]["tableArn"]
+            .as_str()
+            .unwrap()
+            .replace("eu-west-1", "us-east-1");
+        set(
+            &mut v,
+            "detail.responseElements.importTableDescription.tableArn",
+            Some(json!(arn)),
+        );
+        let e = err_of(&v);
+        assert_eq!(e.field, PATH_IMPORT_TABLE_ARN);
+        assert_eq!(e.other_field.as_deref(), Some(PATH_REGION));
+        let msg = e.to_string();
+        assert!(
+            msg.contains(PATH_REGION) && msg.contains("us-east-1") && msg.contains("eu-west-1"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn huge_or_odd_event_ids_are_rejected_with_a_short_message() {
+        let huge = "a".repeat(5 * 1024 * 1024);
+        let mut v = sample("create-table.json");
+        set(&mut v, "detail.eventID", Some(json!(huge)));
+        let e = err_of(&v);
+        assert_eq!(e.field, PATH_EVENT_ID);
+        assert!(
+            e.problem.contains("longer than 128"),
+            "{}",
+            &e.problem[..200]
+        );
+        assert!(
+            e.problem.len() < 400,
+            "message is {} bytes",
+            e.problem.len()
+        );
+        for id in [
+            "a".repeat(129),
+            "id with spaces".to_string(),
+            "event#1".to_string(),
+            "ünïcode".to_string(),
+            "tab\t".to_string(),
+        ] {
+            let mut v = sample("create-table.json");
+            set(&mut v, "detail.eventID", Some(json!(id)));
+            assert_eq!(err_of(&v).field, PATH_EVENT_ID, "{id:?}");
+        }
+        // UUIDs, and the longest accepted id, pass.
+        for id in [
+            "7c1e5a2b-3f4d-4e6a-9b8c-0d1e2f3a4b01".to_string(),
+            "a".repeat(128),
+            "ev-born-1".to_string(),
+        ] {
+            let mut v = sample("create-table.json");
+            set(&mut v, "detail.eventID", Some(json!(id)));
+            assert!(parse_event(&v).is_ok(), "{id}");
+        }
+    }
+
+    #[test]
+    fn huge_values_are_quoted_shortly_in_messages() {
+        let mut v = sample("create-table.json");
+        let arn = format!(
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/{}",
+            "x".repeat(1_000_000)
+        );
+        set(&mut v, PATH_TABLE_ARN, Some(json!(arn)));
+        let e = err_of(&v);
+        assert_eq!(e.field, PATH_TABLE_ARN);
+        assert!(
+            e.problem.len() < 600,
+            "message is {} bytes",
+            e.problem.len()
+        );
+        let mut v = sample("create-table.json");
+        set(&mut v, "source", Some(json!("s".repeat(1_000_000))));
+        assert!(err_of(&v).problem.len() < 300);
+    }
+
+    #[test]
+    fn a_huge_error_message_of_a_failed_call_is_cut_in_the_reason() {
+        let mut v = sample("create-table-failed.json");
+        set(
+            &mut v,
+            "detail.errorMessage",
+            Some(json!("m".repeat(1_000_000))),
+        );
+        let p = parse_event(&v).unwrap();
+        let reason = p.ignore_reason().unwrap();
+        assert!(reason.len() < 600, "reason is {} bytes", reason.len());
+        assert!(reason.contains("1000000 characters"), "{}", &reason[..100]);
+        assert!(reason.contains("no table was created"));
     }
 
     #[test]

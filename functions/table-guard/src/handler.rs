@@ -291,13 +291,13 @@ fn check_region(
     if region == table_event.table.region {
         return Ok(());
     }
-    let e = EventError {
-        field: parsed.event_name.arn_path().to_string(),
-        problem: format!(
+    let e = EventError::new(
+        parsed.event_name.arn_path(),
+        format!(
             "table {} is in region {}, but this function serves {region} (deploy one stack per region)",
             table_event.table.name, table_event.table.region
         ),
-    };
+    );
     tracing::error!(field = %e.field, problem = %e.problem, "event for another region");
     Err(e.into())
 }

@@ -55,6 +55,77 @@ pub const MIN_WINDOW_MINUTES: i64 = 60;
 /// AWS's maximum lifecycle in days (100 years).
 pub const MAX_RETENTION_DAYS: i64 = 36_500;
 
+/// An inclusive integer range a setting must lie in, with its unit for messages. The one
+/// definition of each bound: the `BG_*` variables, the CLI's numeric flags and the plan-document
+/// parser all check against these constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntBounds {
+    /// Smallest accepted value.
+    pub min: i64,
+    /// Largest accepted value.
+    pub max: i64,
+    /// Unit, plural (`minutes`, `days`).
+    pub unit: &'static str,
+}
+
+/// Why a value is outside an [`IntBounds`]; displays as `<problem>; accepted: <range>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}; accepted: {accepted}")]
+pub struct BoundsError {
+    /// `not an integer` or `out of range`.
+    pub problem: &'static str,
+    /// What is accepted, e.g. `an integer number of minutes from 60 to 52560000`.
+    pub accepted: String,
+}
+
+impl IntBounds {
+    /// Bounds `min ..= max` in `unit`.
+    pub const fn new(min: i64, max: i64, unit: &'static str) -> Self {
+        IntBounds { min, max, unit }
+    }
+
+    /// True if `v` is inside.
+    pub const fn contains(&self, v: i64) -> bool {
+        self.min <= v && v <= self.max
+    }
+
+    /// What is accepted, for messages.
+    pub fn accepted(&self) -> String {
+        format!(
+            "an integer number of {} from {} to {}",
+            self.unit, self.min, self.max
+        )
+    }
+
+    /// `v` if it is inside, else the error saying what is accepted.
+    pub fn check(&self, v: i64) -> Result<i64, BoundsError> {
+        if self.contains(v) {
+            Ok(v)
+        } else {
+            Err(BoundsError {
+                problem: "out of range",
+                accepted: self.accepted(),
+            })
+        }
+    }
+
+    /// Parses `text` (surrounding whitespace ignored) and checks it.
+    pub fn parse(&self, text: &str) -> Result<i64, BoundsError> {
+        let n: i64 = text.trim().parse().map_err(|_| BoundsError {
+            problem: "not an integer",
+            accepted: self.accepted(),
+        })?;
+        self.check(n)
+    }
+}
+
+/// AWS Backup's bounds of `StartWindowMinutes` / `CompletionWindowMinutes` (and so of
+/// `BG_START_WINDOW_MINUTES` / `BG_COMPLETION_WINDOW_MINUTES`): 60 minutes to 100 years.
+pub const WINDOW_MINUTES: IntBounds =
+    IntBounds::new(MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES, "minutes");
+/// AWS Backup's bounds of `DeleteAfterDays` (and of `BG_RETENTION_DAYS`): 1 day to 100 years.
+pub const RETENTION_DAYS: IntBounds = IntBounds::new(1, MAX_RETENTION_DAYS, "days");
+
 /// Environment variable names read by [`Policy::from_vars`].
 pub mod vars {
     /// Schedule expression.
@@ -441,25 +512,14 @@ impl Policy {
         p.set_schedule(expr, tz)?;
 
         if let Some(v) = get(vars::START_WINDOW_MINUTES) {
-            p.start_window_minutes = parse_int(
-                vars::START_WINDOW_MINUTES,
-                v,
-                MIN_WINDOW_MINUTES,
-                MAX_WINDOW_MINUTES,
-                "minutes",
-            )?;
+            p.start_window_minutes = parse_int(vars::START_WINDOW_MINUTES, v, WINDOW_MINUTES)?;
         }
         if let Some(v) = get(vars::COMPLETION_WINDOW_MINUTES) {
-            p.completion_window_minutes = parse_int(
-                vars::COMPLETION_WINDOW_MINUTES,
-                v,
-                MIN_WINDOW_MINUTES,
-                MAX_WINDOW_MINUTES,
-                "minutes",
-            )?;
+            p.completion_window_minutes =
+                parse_int(vars::COMPLETION_WINDOW_MINUTES, v, WINDOW_MINUTES)?;
         }
         if let Some(v) = get(vars::RETENTION_DAYS) {
-            p.retention_days = parse_int(vars::RETENTION_DAYS, v, 1, MAX_RETENTION_DAYS, "days")?;
+            p.retention_days = parse_int(vars::RETENTION_DAYS, v, RETENTION_DAYS)?;
         }
         if let Some(v) = get(vars::VAULT_NAME) {
             let v = v.trim();
@@ -520,39 +580,23 @@ impl Policy {
     /// tag syntax, and that the backup, exemption and reason tags do not collide). Errors name
     /// the environment variable that sets the field.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let range = |var: &str, v: i64, min: i64, max: i64, unit: &str| {
-            if (min..=max).contains(&v) {
-                Ok(())
-            } else {
-                Err(ConfigError::invalid(
-                    var,
-                    &v.to_string(),
-                    "out of range",
-                    &format!("an integer number of {unit} from {min} to {max}"),
-                ))
-            }
+        let range = |var: &str, v: i64, bounds: IntBounds| {
+            bounds
+                .check(v)
+                .map(|_| ())
+                .map_err(|e| ConfigError::invalid(var, &v.to_string(), e.problem, &e.accepted))
         };
         range(
             vars::START_WINDOW_MINUTES,
             self.start_window_minutes,
-            MIN_WINDOW_MINUTES,
-            MAX_WINDOW_MINUTES,
-            "minutes",
+            WINDOW_MINUTES,
         )?;
         range(
             vars::COMPLETION_WINDOW_MINUTES,
             self.completion_window_minutes,
-            MIN_WINDOW_MINUTES,
-            MAX_WINDOW_MINUTES,
-            "minutes",
+            WINDOW_MINUTES,
         )?;
-        range(
-            vars::RETENTION_DAYS,
-            self.retention_days,
-            1,
-            MAX_RETENTION_DAYS,
-            "days",
-        )?;
+        range(vars::RETENTION_DAYS, self.retention_days, RETENTION_DAYS)?;
         if let Some(v) = &self.vault_name {
             check_vault_name(vars::VAULT_NAME, v)?;
         }
@@ -694,16 +738,10 @@ impl<'de> Deserialize<'de> for Policy {
     }
 }
 
-fn parse_int(var: &str, value: &str, min: i64, max: i64, unit: &str) -> Result<i64, ConfigError> {
-    let accepted = format!("an integer number of {unit} from {min} to {max}");
-    let n: i64 = value
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::invalid(var, value, "not an integer", &accepted))?;
-    if !(min..=max).contains(&n) {
-        return Err(ConfigError::invalid(var, value, "out of range", &accepted));
-    }
-    Ok(n)
+fn parse_int(var: &str, value: &str, bounds: IntBounds) -> Result<i64, ConfigError> {
+    bounds
+        .parse(value)
+        .map_err(|e| ConfigError::invalid(var, value, e.problem, &e.accepted))
 }
 
 const TAG_KEY_ACCEPTED: &str = "a tag key of 1-128 characters (letters, digits, spaces and _ . : / + - @), not starting with aws:";

@@ -12,12 +12,19 @@
 //! * `MoveToColdStorageAfterDays` is absent (unless the policy allows cold storage);
 //! * it targets the policy's vault when the policy names one.
 //!
-//! A plan conforms iff at least one of its rules conforms.
+//! A plan conforms iff at least one of its rules conforms; a plan without rules
+//! ([`Deviation::NoRules`]) backs nothing up and does not conform.
+//!
+//! A start or completion window outside AWS Backup's bounds (60 minutes to 100 years,
+//! [`crate::config::WINDOW_MINUTES`]) is a deviation too: AWS would not have accepted the rule,
+//! so the facts cannot be trusted to describe a working one. A plan *document* with such a
+//! value is not a plan AWS would create: [`parse_plan_document`] rejects it, naming the field.
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Policy;
+use crate::config::{BoundsError, IntBounds, Policy, RETENTION_DAYS, WINDOW_MINUTES};
 use crate::facts::{PlanFacts, RuleFacts};
+use crate::json_path;
 use crate::schedule::Schedule;
 
 /// AWS's default start window when a rule omits `StartWindowMinutes` (8 hours).
@@ -61,6 +68,18 @@ pub enum Deviation {
         /// Rule minutes.
         actual: i64,
     },
+    /// Start window outside AWS Backup's bounds (60 ..= 52,560,000 minutes).
+    StartWindowInvalid {
+        /// Rule minutes.
+        actual: i64,
+    },
+    /// Completion window outside AWS Backup's bounds (60 ..= 52,560,000 minutes).
+    CompletionWindowInvalid {
+        /// Rule minutes.
+        actual: i64,
+    },
+    /// The plan has no rules: it backs nothing up (a plan-level deviation).
+    NoRules,
     /// No start window: AWS's default of 8 hours applies.
     StartWindowMissing {
         /// Policy minutes.
@@ -130,6 +149,15 @@ impl Deviation {
             Deviation::StartWindowTooLong { policy, actual } => format!(
                 "start window is {actual} minutes, longer than the policy's {policy} minutes"
             ),
+            Deviation::StartWindowInvalid { actual } => format!(
+                "start window is {actual} minutes, outside AWS Backup's bounds ({})",
+                WINDOW_MINUTES.accepted()
+            ),
+            Deviation::CompletionWindowInvalid { actual } => format!(
+                "completion window is {actual} minutes, outside AWS Backup's bounds ({})",
+                WINDOW_MINUTES.accepted()
+            ),
+            Deviation::NoRules => "the plan has no rules, so it backs nothing up".to_string(),
             Deviation::StartWindowMissing { policy } => format!(
                 "no start window: AWS's default of {AWS_DEFAULT_START_WINDOW_MINUTES} minutes exceeds the policy's {policy} minutes"
             ),
@@ -182,21 +210,37 @@ impl RuleConformance {
     }
 }
 
-/// A plan's conformance: per rule.
+/// A plan's conformance: per rule, plus deviations of the plan as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanConformance {
     /// `BackupPlanId`.
     pub plan_id: String,
     /// `BackupPlanName`.
     pub plan_name: String,
+    /// Deviations of the plan itself (not of one rule): [`Deviation::NoRules`].
+    #[serde(default)]
+    pub deviations: Vec<Deviation>,
     /// Each rule, in plan order.
     pub rules: Vec<RuleConformance>,
 }
 
 impl PlanConformance {
-    /// True if some rule conforms.
+    /// True if some rule conforms (so never for a plan without rules).
     pub fn conforms(&self) -> bool {
         self.rules.iter().any(RuleConformance::conforms)
+    }
+
+    /// True if nothing deviates: no plan-level deviation, at least one rule, every rule
+    /// conforms.
+    pub fn clean(&self) -> bool {
+        self.deviations.is_empty()
+            && !self.rules.is_empty()
+            && self.rules.iter().all(RuleConformance::conforms)
+    }
+
+    /// Every deviation: the plan's own, then each rule's.
+    pub fn deviation_count(&self) -> usize {
+        self.deviations.len() + self.rules.iter().map(|r| r.deviations.len()).sum::<usize>()
     }
 
     /// The conforming rules.
@@ -214,6 +258,9 @@ pub fn check_rule(rule: &RuleFacts, policy: &Policy) -> Vec<Deviation> {
 
     let start = policy.start_window_minutes;
     match rule.start_window_minutes {
+        Some(actual) if !WINDOW_MINUTES.contains(actual) => {
+            out.push(Deviation::StartWindowInvalid { actual })
+        }
         None if AWS_DEFAULT_START_WINDOW_MINUTES > start => {
             out.push(Deviation::StartWindowMissing { policy: start })
         }
@@ -226,6 +273,9 @@ pub fn check_rule(rule: &RuleFacts, policy: &Policy) -> Vec<Deviation> {
 
     let completion = policy.completion_window_minutes;
     match rule.completion_window_minutes {
+        Some(actual) if !WINDOW_MINUTES.contains(actual) => {
+            out.push(Deviation::CompletionWindowInvalid { actual })
+        }
         None if AWS_DEFAULT_COMPLETION_WINDOW_MINUTES > completion => {
             out.push(Deviation::CompletionWindowMissing { policy: completion })
         }
@@ -325,6 +375,11 @@ pub fn check_plan(plan: &PlanFacts, policy: &Policy) -> PlanConformance {
     PlanConformance {
         plan_id: plan.plan_id.clone(),
         plan_name: plan.name.clone(),
+        deviations: if plan.rules.is_empty() {
+            vec![Deviation::NoRules]
+        } else {
+            Vec::new()
+        },
         rules: plan
             .rules
             .iter()
@@ -337,15 +392,25 @@ pub fn check_plan(plan: &PlanFacts, policy: &Policy) -> PlanConformance {
     }
 }
 
-/// A plan document could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanDocumentError {
-    /// Not valid JSON of the expected shape.
-    #[error("plan document is not a valid AWS Backup plan JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    /// Valid JSON, but something required is missing or out of range.
-    #[error("plan document is invalid: {0}")]
-    Invalid(String),
+/// A plan document that is not a plan AWS Backup would accept, naming the JSON path of the
+/// offending field (`$` = the document as a whole, e.g. when it is not JSON).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("plan document is invalid: {path}: {problem}")]
+pub struct PlanDocumentError {
+    /// JSON path, e.g. `Rules[0].StartWindowMinutes` or
+    /// `BackupPlan.Rules[1].Lifecycle.DeleteAfterDays`.
+    pub path: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl PlanDocumentError {
+    fn new(path: impl Into<String>, problem: impl Into<String>) -> Self {
+        PlanDocumentError {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
 }
 
 /// Parses a plan document in the console/CLI JSON shape: either the plan itself
@@ -355,37 +420,83 @@ pub enum PlanDocumentError {
 ///
 /// Unknown fields (e.g. `CopyActions`, `RecoveryPointTags`) are ignored. When the document
 /// has no `BackupPlanId`, the plan name is used as the id; ARN and version are then empty.
+/// A plan with an empty `Rules` list is a valid document (AWS's model sets no minimum); it
+/// does not conform ([`Deviation::NoRules`]).
+///
+/// Every error names the JSON path of the field: wrong types, missing required members
+/// (`BackupPlanName`, `Rules`, `RuleName`, `TargetBackupVaultName`), blank names, and values
+/// AWS Backup rejects: `StartWindowMinutes` / `CompletionWindowMinutes` outside
+/// [`WINDOW_MINUTES`] (60 minutes to 100 years), `DeleteAfterDays` outside [`RETENTION_DAYS`]
+/// (1 to 36,500 days), a negative `MoveToColdStorageAfterDays`.
 pub fn parse_plan_document(json: &str) -> Result<PlanFacts, PlanDocumentError> {
-    let value: serde_json::Value = serde_json::from_str(json)?;
-    let (plan_value, plan_id, plan_arn, version_id) = match value.get("BackupPlan") {
-        Some(inner) => (
-            inner.clone(),
-            str_field(&value, "BackupPlanId"),
-            str_field(&value, "BackupPlanArn"),
-            str_field(&value, "VersionId"),
-        ),
-        None => (value, None, None, None),
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+        PlanDocumentError::new(json_path::ROOT, format!("not a valid JSON document: {e}"))
+    })?;
+    let bad = |(path, problem): (String, String)| PlanDocumentError::new(path, problem);
+    let (doc, plan_id, plan_arn, version_id, base) = if value.get("BackupPlan").is_some() {
+        let d: GetBackupPlanDoc = json_path::deserialize(&value).map_err(bad)?;
+        (
+            d.backup_plan,
+            d.backup_plan_id,
+            d.backup_plan_arn,
+            d.version_id,
+            "BackupPlan",
+        )
+    } else if value.is_object() {
+        let d: PlanDoc = json_path::deserialize(&value).map_err(bad)?;
+        (d, None, None, None, json_path::ROOT)
+    } else {
+        return Err(PlanDocumentError::new(
+            json_path::ROOT,
+            "expected a JSON object (a plan, or get-backup-plan output)",
+        ));
     };
-    let doc: PlanDoc = serde_json::from_value(plan_value)?;
+    let at = |child: &str| json_path::join(base, child);
     let name = doc.backup_plan_name.trim().to_string();
     if name.is_empty() {
-        return Err(PlanDocumentError::Invalid(
-            "BackupPlanName is empty".to_string(),
-        ));
-    }
-    if doc.rules.is_empty() {
-        return Err(PlanDocumentError::Invalid(format!(
-            "plan {name} has no Rules"
-        )));
+        return Err(PlanDocumentError::new(at("BackupPlanName"), "empty"));
     }
     let mut rules = Vec::with_capacity(doc.rules.len());
     for (i, r) in doc.rules.into_iter().enumerate() {
+        let rule_at = |field: &str| at(&format!("Rules[{i}].{field}"));
         if r.rule_name.trim().is_empty() {
-            return Err(PlanDocumentError::Invalid(format!(
-                "Rules[{i}].RuleName is empty"
-            )));
+            return Err(PlanDocumentError::new(rule_at("RuleName"), "empty"));
         }
+        if r.target_backup_vault_name.trim().is_empty() {
+            return Err(PlanDocumentError::new(
+                rule_at("TargetBackupVaultName"),
+                "empty",
+            ));
+        }
+        let in_bounds = |field: &str, v: Option<i64>, bounds: IntBounds| match v {
+            Some(n) => bounds.check(n).map(|_| ()).map_err(|e: BoundsError| {
+                PlanDocumentError::new(
+                    rule_at(field),
+                    format!("{n} is {e} (AWS Backup rejects the rule otherwise)"),
+                )
+            }),
+            None => Ok(()),
+        };
+        in_bounds("StartWindowMinutes", r.start_window_minutes, WINDOW_MINUTES)?;
+        in_bounds(
+            "CompletionWindowMinutes",
+            r.completion_window_minutes,
+            WINDOW_MINUTES,
+        )?;
         let lifecycle = r.lifecycle.unwrap_or_default();
+        in_bounds(
+            "Lifecycle.DeleteAfterDays",
+            lifecycle.delete_after_days,
+            RETENTION_DAYS,
+        )?;
+        if let Some(n) = lifecycle.move_to_cold_storage_after_days
+            && n < 0
+        {
+            return Err(PlanDocumentError::new(
+                rule_at("Lifecycle.MoveToColdStorageAfterDays"),
+                format!("{n} is negative; accepted: a number of days, 0 or more"),
+            ));
+        }
         rules.push(RuleFacts {
             rule_id: r.rule_id,
             name: r.rule_name,
@@ -407,15 +518,24 @@ pub fn parse_plan_document(json: &str) -> Result<PlanFacts, PlanDocumentError> {
     })
 }
 
-fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
-    v.get(key).and_then(|x| x.as_str()).map(str::to_string)
+/// `get-backup-plan` output.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetBackupPlanDoc {
+    backup_plan: PlanDoc,
+    #[serde(default)]
+    backup_plan_id: Option<String>,
+    #[serde(default)]
+    backup_plan_arn: Option<String>,
+    #[serde(default)]
+    version_id: Option<String>,
 }
 
+/// The plan (`BackupPlanInput`); `Rules` is required by AWS's model, without a minimum.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct PlanDoc {
     backup_plan_name: String,
-    #[serde(default)]
     rules: Vec<RuleDoc>,
 }
 

@@ -164,6 +164,8 @@ pub mod cron;
 pub mod evaluate;
 pub mod facts;
 pub mod findings;
+pub mod json_path;
+pub mod names;
 pub mod report;
 pub mod retention;
 pub mod schedule;
