@@ -29,10 +29,6 @@ impl ExitStatus {
     }
 }
 
-/// The former name of [`ExitStatus`], kept only because `schedule_cmd.rs` (edited on another
-/// branch) still imports it; remove it when that file says `ExitStatus`.
-pub type Verdict = ExitStatus;
-
 /// A command that could not run to the end.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

@@ -8,7 +8,7 @@ use policy::schedule::{Schedule, ScheduleError};
 use policy::slots::Slot;
 use serde_json::json;
 
-use crate::error::{CliError, Verdict};
+use crate::error::{CliError, ExitStatus};
 use crate::output::{Format, Paint, print_json};
 
 /// Maximum `--count`.
@@ -92,7 +92,7 @@ pub fn compute(args: &ScheduleArgs) -> Result<Fires, CliError> {
 }
 
 /// Runs the command.
-pub fn run(args: &ScheduleArgs, format: Format, paint: Paint) -> Result<Verdict, CliError> {
+pub fn run(args: &ScheduleArgs, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     let fires = compute(args)?;
     let expr = args.expression.trim();
     let tz_name = fires.schedule.time_zone_name().to_string();
@@ -181,7 +181,7 @@ pub fn run(args: &ScheduleArgs, format: Format, paint: Paint) -> Result<Verdict,
             }
         }
     }
-    Ok(Verdict::Ok)
+    Ok(ExitStatus::Ok)
 }
 
 /// Prints one table row: `#` column 3 wide, a local-time column 27 wide, others 22.
