@@ -323,6 +323,13 @@ async fn run_cell(
             ));
             format!("Ok, nothing sent ({})", describe(o))
         }
+        // A hung call ends either by its capped client timeout (a ledger or publish error) or
+        // by the main phase's deadline, whichever comes first: the same outcome.
+        Ran::Err(
+            GuardError::Ledger(_) | GuardError::OutOfTime { .. } | GuardError::Publish { .. },
+        ) if kind == Some(FaultKind::Hang) => {
+            "invocation failed (the hung call was cut at the budget)".to_string()
+        }
         Ran::Err(e) => format!("invocation failed ({})", error_kind(e)),
         Ran::Killed => "killed at the deadline (invocation failed)".to_string(),
     };

@@ -861,3 +861,37 @@ fn check_vault_name(var: &str, name: &str) -> Result<(), ConfigError> {
         ))
     }
 }
+
+#[cfg(test)]
+mod readme_tests {
+    use super::*;
+
+    /// The crate README's variable table is the one place people read the configuration:
+    /// every variable `to_vars` knows is there, no other, each with the code's default.
+    #[test]
+    fn the_readme_table_lists_every_variable_with_its_default() {
+        let readme = include_str!("../README.md");
+        let rows: BTreeMap<String, String> = readme
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let name = cells.get(1)?.strip_prefix("`BG_")?.strip_suffix('`')?;
+                let default = cells.get(2)?;
+                Some((format!("BG_{name}"), default.to_string()))
+            })
+            .collect();
+        let defaults = Policy::default().to_vars();
+        assert_eq!(
+            rows.keys().collect::<Vec<_>>(),
+            defaults.keys().collect::<Vec<_>>()
+        );
+        for (name, value) in &defaults {
+            let shown = &rows[name];
+            if value.is_empty() {
+                assert!(shown.starts_with("empty"), "{name}: {shown}");
+            } else {
+                assert_eq!(shown, &format!("`{value}`"), "{name}");
+            }
+        }
+    }
+}
