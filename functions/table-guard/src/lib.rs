@@ -59,6 +59,3 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "DynamoDB.UpdateItem",
     "SNS.Publish",
 ];
-
-#[cfg(test)]
-mod event_fuzz;
