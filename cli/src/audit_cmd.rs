@@ -16,7 +16,7 @@ use crate::output::{FailOn, Format, Paint};
 
 /// Arguments of `audit`: which regions and tables to evaluate, and as of when.
 #[derive(Debug, Clone)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     /// Regions; empty = the configured region.
     pub regions: Vec<String>,
     /// Table-name globs; empty = every table.
@@ -26,7 +26,7 @@ pub struct AuditArgs {
 }
 
 /// The instant of the newest satisfied slot of a table.
-pub fn last_good_slot(t: &TableEvaluation) -> Option<Timestamp> {
+pub(crate) fn last_good_slot(t: &TableEvaluation) -> Option<Timestamp> {
     t.slots
         .iter()
         .filter(|s| matches!(s.status, SlotStatus::Satisfied { .. }))
@@ -36,7 +36,7 @@ pub fn last_good_slot(t: &TableEvaluation) -> Option<Timestamp> {
 
 /// Does the run fail at `fail_on`? Findings at or above the threshold, or parts of the account
 /// that could not be read (unknown is never compliant: they count as warnings).
-pub fn fails(reports: &[RegionReport], fail_on: FailOn) -> bool {
+pub(crate) fn fails(reports: &[RegionReport], fail_on: FailOn) -> bool {
     reports.iter().any(|r| {
         r.report
             .tables
@@ -73,7 +73,7 @@ fn codes(findings: &[Finding]) -> String {
 }
 
 /// Renders one region as text.
-pub fn render_region(r: &RegionReport, paint: Paint) -> String {
+pub(crate) fn render_region(r: &RegionReport, paint: Paint) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let rep = &r.report;
@@ -201,7 +201,7 @@ pub fn render_region(r: &RegionReport, paint: Paint) -> String {
 
 /// Audits the account's tables and prints the report; exits 1 if a finding is at or above
 /// `--fail-on`.
-pub async fn run(
+pub(crate) async fn run(
     args: &AuditArgs,
     format: Format,
     fail_on: FailOn,

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// threshold, 1 when it found something (see the table above). Not a table's policy verdict
 /// (that is [`policy::Verdict`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
+pub(crate) enum ExitStatus {
     /// Exit 0: nothing at or above the threshold.
     Ok,
     /// Exit 1: findings at or above `--fail-on`, plan deviations, or no recovery point found.
@@ -21,7 +21,7 @@ pub enum ExitStatus {
 
 impl ExitStatus {
     /// The process exit code (0 or 1).
-    pub fn exit_code(self) -> ExitCode {
+    pub(crate) fn exit_code(self) -> ExitCode {
         match self {
             ExitStatus::Ok => ExitCode::SUCCESS,
             ExitStatus::Findings => ExitCode::from(1),
@@ -31,7 +31,7 @@ impl ExitStatus {
 
 /// A command that could not run to the end.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Bad usage or input (exit 2); the message names what was wrong.
     #[error("{0}")]
     Usage(String),
@@ -42,29 +42,29 @@ pub enum CliError {
 
 impl CliError {
     /// A usage or input error (exit 2) with `msg` saying what was wrong.
-    pub fn usage(msg: impl Into<String>) -> Self {
+    pub(crate) fn usage(msg: impl Into<String>) -> Self {
         CliError::Usage(msg.into())
     }
 
     /// A runtime error (exit 2): something outside the input could not be read; `msg` says what.
-    pub fn runtime(msg: impl Into<String>) -> Self {
+    pub(crate) fn runtime(msg: impl Into<String>) -> Self {
         CliError::Runtime(msg.into())
     }
 
     /// Exit code 2 for both kinds.
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(2)
     }
 }
 
 /// Reads the policy from the `BG_*` variables as the functions do.
-pub fn policy_from_env() -> Result<policy::Policy, CliError> {
+pub(crate) fn policy_from_env() -> Result<policy::Policy, CliError> {
     policy::Policy::from_env()
         .map_err(|e| CliError::usage(format!("policy configuration (BG_* variables): {e}")))
 }
 
 /// Reads a file named on the command line (`-` = stdin); errors name the file.
-pub fn read_input(what: &str, path: &std::path::Path) -> Result<String, CliError> {
+pub(crate) fn read_input(what: &str, path: &std::path::Path) -> Result<String, CliError> {
     if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)

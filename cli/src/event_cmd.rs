@@ -11,13 +11,13 @@ use crate::error::{CliError, ExitStatus, read_input};
 use crate::output::{Format, Paint, print_json};
 
 /// Parses the event file with the guard's parser; errors name the file and the JSON field.
-pub fn parse(file: &Path, text: &str) -> Result<ParsedEvent, CliError> {
+pub(crate) fn parse(file: &Path, text: &str) -> Result<ParsedEvent, CliError> {
     table_guard::parse_event_str(text)
         .map_err(|e| CliError::usage(format!("event {}: {e}", file.display())))
 }
 
 /// The sentence explaining an `evaluate` outcome.
-pub fn evaluate_reason(p: &ParsedEvent) -> String {
+pub(crate) fn evaluate_reason(p: &ParsedEvent) -> String {
     match p.table() {
         Some(t) => format!(
             "{} on table {}: the guard checks the table's coverage by a conforming backup \
@@ -30,7 +30,7 @@ pub fn evaluate_reason(p: &ParsedEvent) -> String {
 }
 
 /// The offline JSON document (keys fixed by the issue).
-pub fn offline_json(p: &ParsedEvent) -> Value {
+pub(crate) fn offline_json(p: &ParsedEvent) -> Value {
     let table = p.table();
     let reason = match p.ignore_reason() {
         Some(r) => r.to_string(),
@@ -49,7 +49,11 @@ pub fn offline_json(p: &ParsedEvent) -> Value {
 }
 
 /// Parses the event file offline and prints what the table guard would make of it.
-pub fn run_offline(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
+pub(crate) fn run_offline(
+    file: &Path,
+    format: Format,
+    paint: Paint,
+) -> Result<ExitStatus, CliError> {
     let text = read_input("event", file)?;
     let parsed = parse(file, &text)?;
     let doc = offline_json(&parsed);
@@ -61,7 +65,7 @@ pub fn run_offline(file: &Path, format: Format, paint: Paint) -> Result<ExitStat
 }
 
 /// Text rendering of the offline document.
-pub fn print_text(doc: &Value, paint: Paint) {
+pub(crate) fn print_text(doc: &Value, paint: Paint) {
     let s = |k: &str| {
         doc.get(k)
             .and_then(Value::as_str)
@@ -92,7 +96,7 @@ pub fn print_text(doc: &Value, paint: Paint) {
 /// `BG_TOPIC_ARN`. Nothing is tagged. The event id is namespaced (`backup-guard-cli/…`) so
 /// the ledger entry this run writes in `BG_STATE_TABLE` never makes the deployed guard treat
 /// the real event as a duplicate.
-pub async fn run_live(
+pub(crate) async fn run_live(
     file: &Path,
     format: Format,
     fail_on: crate::output::FailOn,

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::CliError;
 
 /// Each template function (logical id) and the `Service.Operation` names its code calls.
-pub const FUNCTIONS: &[(&str, &[&str])] = &[
+pub(crate) const FUNCTIONS: &[(&str, &[&str])] = &[
     ("TableGuardFunction", table_guard::AWS_OPERATIONS),
     (
         "RecoveryVerifierFunction",
@@ -32,7 +32,7 @@ const NOT_PERMISSIONED: &[&str] = &["STS.GetCallerIdentity"];
 
 /// An operation name that cannot be turned into an IAM action.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IamMappingError {
+pub(crate) enum IamMappingError {
     /// Not of the form `Service.Operation`.
     #[error("operation {0:?} is not of the form Service.Operation (e.g. DynamoDB.PutItem)")]
     Malformed(String),
@@ -52,7 +52,7 @@ pub enum IamMappingError {
 
 /// The IAM action an SDK operation needs (`DynamoDB.PutItem` → `dynamodb:PutItem`), or `None`
 /// for an operation IAM does not permission (`STS.GetCallerIdentity`).
-pub fn iam_action(operation: &str) -> Result<Option<String>, IamMappingError> {
+pub(crate) fn iam_action(operation: &str) -> Result<Option<String>, IamMappingError> {
     let malformed = || IamMappingError::Malformed(operation.to_string());
     let (service, name) = operation.split_once('.').ok_or_else(malformed)?;
     let well_formed = |s: &str, spaces: bool| {
@@ -84,7 +84,7 @@ pub fn iam_action(operation: &str) -> Result<Option<String>, IamMappingError> {
 }
 
 /// The sorted, de-duplicated IAM actions a list of operations needs.
-pub fn iam_actions(operations: &[&str]) -> Result<BTreeSet<String>, IamMappingError> {
+pub(crate) fn iam_actions(operations: &[&str]) -> Result<BTreeSet<String>, IamMappingError> {
     let mut actions = BTreeSet::new();
     for op in operations {
         if let Some(action) = iam_action(op)? {
@@ -95,7 +95,8 @@ pub fn iam_actions(operations: &[&str]) -> Result<BTreeSet<String>, IamMappingEr
 }
 
 /// Every template function's IAM actions, keyed by logical id.
-pub fn function_actions() -> Result<BTreeMap<&'static str, BTreeSet<String>>, IamMappingError> {
+pub(crate) fn function_actions() -> Result<BTreeMap<&'static str, BTreeSet<String>>, IamMappingError>
+{
     FUNCTIONS
         .iter()
         .map(|(id, ops)| Ok((*id, iam_actions(ops)?)))
@@ -103,7 +104,7 @@ pub fn function_actions() -> Result<BTreeMap<&'static str, BTreeSet<String>>, Ia
 }
 
 /// Prints [`function_actions`] as a JSON object of sorted action arrays.
-pub fn run() -> Result<(), CliError> {
+pub(crate) fn run() -> Result<(), CliError> {
     let actions = function_actions().map_err(|e| CliError::runtime(e.to_string()))?;
     let value = serde_json::to_value(&actions)
         .map_err(|e| CliError::runtime(format!("cannot render the IAM actions: {e}")))?;

@@ -11,7 +11,7 @@ use crate::error::CliError;
 
 /// The output format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Human-readable text (the default).
     Text,
     /// One JSON document on stdout.
@@ -20,7 +20,7 @@ pub enum Format {
 
 /// Whether to colour text output (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// Colour when stdout is a terminal and `NO_COLOR` is unset.
     Auto,
     /// Colour even when stdout is not a terminal.
@@ -31,7 +31,7 @@ pub enum ColorChoice {
 
 /// `--fail-on`: the lowest severity that makes the exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     /// Any finding, informational ones included.
     Info,
     /// Warning and above (default).
@@ -46,7 +46,7 @@ pub enum FailOn {
 
 impl FailOn {
     /// True if a finding of `severity` fails the run.
-    pub fn fails(self, severity: Severity) -> bool {
+    pub(crate) fn fails(self, severity: Severity) -> bool {
         let threshold = match self {
             FailOn::Info => Severity::Info,
             FailOn::Warning => Severity::Warning,
@@ -60,13 +60,13 @@ impl FailOn {
 
 /// ANSI colouring, a no-op when disabled.
 #[derive(Debug, Clone, Copy)]
-pub struct Paint {
+pub(crate) struct Paint {
     enabled: bool,
 }
 
 impl Paint {
     /// Decides from `--color`, whether stdout is a terminal, and `NO_COLOR`.
-    pub fn new(choice: ColorChoice) -> Self {
+    pub(crate) fn new(choice: ColorChoice) -> Self {
         let enabled = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -87,36 +87,36 @@ impl Paint {
     }
 
     /// `s` in bold (headings), if colour is on.
-    pub fn bold(&self, s: &str) -> String {
+    pub(crate) fn bold(&self, s: &str) -> String {
         self.wrap("1", s)
     }
     /// Dim (secondary information).
-    pub fn dim(&self, s: &str) -> String {
+    pub(crate) fn dim(&self, s: &str) -> String {
         self.wrap("2", s)
     }
     /// Green (good).
-    pub fn green(&self, s: &str) -> String {
+    pub(crate) fn green(&self, s: &str) -> String {
         self.wrap("32", s)
     }
     /// Yellow (warning, pending).
-    pub fn yellow(&self, s: &str) -> String {
+    pub(crate) fn yellow(&self, s: &str) -> String {
         self.wrap("33", s)
     }
     /// Red (bad).
-    pub fn red(&self, s: &str) -> String {
+    pub(crate) fn red(&self, s: &str) -> String {
         self.wrap("31", s)
     }
     /// Bold red (critical).
-    pub fn red_bold(&self, s: &str) -> String {
+    pub(crate) fn red_bold(&self, s: &str) -> String {
         self.wrap("1;31", s)
     }
     /// Cyan (informational).
-    pub fn cyan(&self, s: &str) -> String {
+    pub(crate) fn cyan(&self, s: &str) -> String {
         self.wrap("36", s)
     }
 
     /// A severity word coloured by its level.
-    pub fn severity(&self, s: Severity) -> String {
+    pub(crate) fn severity(&self, s: Severity) -> String {
         let word = s.as_str().to_uppercase();
         match s {
             Severity::Info => self.cyan(&word),
@@ -130,7 +130,7 @@ impl Paint {
 /// Parses an instant typed by a user (`option` names the flag in errors): an RFC 3339
 /// timestamp with offset (`2026-11-25T09:00:00Z`, `2026-11-25T10:00:00+01:00`), a date
 /// (`2026-11-25`, midnight UTC) or `now`.
-pub fn parse_instant(option: &str, s: &str) -> Result<Timestamp, CliError> {
+pub(crate) fn parse_instant(option: &str, s: &str) -> Result<Timestamp, CliError> {
     let t = s.trim();
     if t.eq_ignore_ascii_case("now") {
         return Ok(Timestamp::now());
@@ -150,7 +150,7 @@ pub fn parse_instant(option: &str, s: &str) -> Result<Timestamp, CliError> {
 }
 
 /// Prints a JSON value (pretty) to stdout.
-pub fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::runtime(format!("cannot render JSON: {e}")))?;
     println!("{text}");

@@ -12,12 +12,12 @@ use crate::error::{CliError, ExitStatus, read_input};
 use crate::output::{Format, Paint, print_json};
 
 /// Checks the plan document text.
-pub fn check(text: &str, policy: &Policy) -> Result<PlanConformance, CliError> {
+pub(crate) fn check(text: &str, policy: &Policy) -> Result<PlanConformance, CliError> {
     check_plan_document(text, policy).map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// True if nothing deviates (the plan has rules and every one conforms).
-pub fn clean(pc: &PlanConformance) -> bool {
+pub(crate) fn clean(pc: &PlanConformance) -> bool {
     pc.clean()
 }
 
@@ -31,7 +31,7 @@ fn deviation_json(d: &policy::conformance::Deviation) -> serde_json::Value {
 }
 
 /// The JSON report of a plan document judged against the policy.
-pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json::Value {
+pub(crate) fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json::Value {
     let rules: Vec<_> = pc
         .rules
         .iter()
@@ -59,7 +59,7 @@ pub fn to_json(file: &str, pc: &PlanConformance, policy: &Policy) -> serde_json:
 
 /// Judges a plan document against the policy and prints each rule's deviations; exits 1 if the plan
 /// does not conform.
-pub fn run(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
+pub(crate) fn run(file: &Path, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
     let policy = crate::error::policy_from_env()?;
     let text = read_input("plan document", file)?;
     let pc =

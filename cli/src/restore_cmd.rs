@@ -12,7 +12,7 @@ use crate::output::{Format, Paint, print_json};
 
 /// Arguments of `restore-command`: the table, the time to restore to and the target.
 #[derive(Debug, Clone)]
-pub struct RestoreArgs {
+pub(crate) struct RestoreArgs {
     /// The table to restore: its name or its table ARN.
     pub table: String,
     /// Restore the state at or before this instant.
@@ -26,7 +26,7 @@ pub struct RestoreArgs {
 }
 
 /// DynamoDB's table-name rule: 3-255 characters of `[A-Za-z0-9_.-]`.
-pub fn valid_table_name(name: &str) -> bool {
+pub(crate) fn valid_table_name(name: &str) -> bool {
     (3..=255).contains(&name.len())
         && name
             .bytes()
@@ -35,7 +35,7 @@ pub fn valid_table_name(name: &str) -> bool {
 
 /// The default target name: `<table>-restored-<yyyymmddThhmm>` of the point's creation (UTC),
 /// the table part shortened so the whole stays within 255 characters.
-pub fn default_target_name(table: &str, created: Timestamp) -> String {
+pub(crate) fn default_target_name(table: &str, created: Timestamp) -> String {
     let stamp = created
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .strftime("%Y%m%dT%H%M")
@@ -46,7 +46,7 @@ pub fn default_target_name(table: &str, created: Timestamp) -> String {
 }
 
 /// Quotes a shell word if it needs it (single quotes; `'` escaped).
-pub fn shell_word(s: &str) -> String {
+pub(crate) fn shell_word(s: &str) -> String {
     let safe = !s.is_empty()
         && s.bytes().all(|b| {
             b.is_ascii_alphanumeric()
@@ -63,7 +63,7 @@ pub fn shell_word(s: &str) -> String {
 }
 
 /// The `aws backup start-restore-job` argument vector.
-pub fn restore_argv(
+pub(crate) fn restore_argv(
     point_arn: &str,
     role_arn: &str,
     target: &str,
@@ -94,7 +94,7 @@ pub fn restore_argv(
 }
 
 /// The command line as one shell-ready string (`--metadata` always single-quoted).
-pub fn render_command(argv: &[String]) -> String {
+pub(crate) fn render_command(argv: &[String]) -> String {
     argv.iter()
         .enumerate()
         .map(|(i, a)| {
@@ -114,7 +114,11 @@ fn table_name_of(table: &str) -> Option<&str> {
 
 /// Finds the newest good recovery point and prints the restore command for it; exits 1 if there is
 /// none.
-pub async fn run(args: &RestoreArgs, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
+pub(crate) async fn run(
+    args: &RestoreArgs,
+    format: Format,
+    paint: Paint,
+) -> Result<ExitStatus, CliError> {
     // Resolve the table's name and ARN.
     let (name, arn_given) = if args.table.starts_with("arn:") {
         let n = table_name_of(&args.table).ok_or_else(|| {

@@ -12,12 +12,12 @@ use crate::error::{CliError, ExitStatus};
 use crate::output::{Format, Paint, print_json};
 
 /// Maximum `--count`.
-pub const MAX_COUNT: usize = 1000;
+pub(crate) const MAX_COUNT: usize = 1000;
 /// The bounds of `--count`.
-pub const COUNT: IntBounds = IntBounds::new(1, MAX_COUNT as i64, "fires");
+pub(crate) const COUNT: IntBounds = IntBounds::new(1, MAX_COUNT as i64, "fires");
 
 /// Clap value parser of `--count`: an integer in [`COUNT`].
-pub fn parse_count(text: &str) -> Result<usize, String> {
+pub(crate) fn parse_count(text: &str) -> Result<usize, String> {
     COUNT
         .parse(text)
         .map_err(|e| e.to_string())
@@ -26,13 +26,13 @@ pub fn parse_count(text: &str) -> Result<usize, String> {
 
 /// Clap value parser of `--start-window` / `--completion-window`: minutes in the bounds of
 /// `BG_START_WINDOW_MINUTES` / `BG_COMPLETION_WINDOW_MINUTES` ([`WINDOW_MINUTES`]).
-pub fn parse_window_minutes(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_window_minutes(text: &str) -> Result<i64, String> {
     WINDOW_MINUTES.parse(text).map_err(|e| e.to_string())
 }
 
 /// Arguments of `schedule`.
 #[derive(Debug, Clone)]
-pub struct ScheduleArgs {
+pub(crate) struct ScheduleArgs {
     /// The expression (`cron(...)` or bare).
     pub expression: String,
     /// IANA zone.
@@ -49,7 +49,7 @@ pub struct ScheduleArgs {
 
 /// The computed fires.
 #[derive(Debug, Clone)]
-pub struct Fires {
+pub(crate) struct Fires {
     /// The schedule.
     pub schedule: Schedule,
     /// Each fire as a slot with its deadlines.
@@ -57,7 +57,7 @@ pub struct Fires {
 }
 
 /// Computes the next `count` fires after `from`.
-pub fn compute(args: &ScheduleArgs) -> Result<Fires, CliError> {
+pub(crate) fn compute(args: &ScheduleArgs) -> Result<Fires, CliError> {
     if !i64::try_from(args.count).is_ok_and(|n| COUNT.contains(n)) {
         return Err(CliError::usage(format!(
             "--count {}: out of range; accepted: {}",
@@ -92,7 +92,11 @@ pub fn compute(args: &ScheduleArgs) -> Result<Fires, CliError> {
 }
 
 /// Runs the command.
-pub fn run(args: &ScheduleArgs, format: Format, paint: Paint) -> Result<ExitStatus, CliError> {
+pub(crate) fn run(
+    args: &ScheduleArgs,
+    format: Format,
+    paint: Paint,
+) -> Result<ExitStatus, CliError> {
     let fires = compute(args)?;
     let expr = args.expression.trim();
     let tz_name = fires.schedule.time_zone_name().to_string();
