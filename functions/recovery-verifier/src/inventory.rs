@@ -288,66 +288,27 @@ pub async fn read_inventory(
         reason: format!("the table list could not be read: {}", short_reason(&e)),
     })?;
 
-    let mut sources = vec![
-        SourceRead {
-            source: Source::Identity,
-            unread: None,
-        },
-        SourceRead {
-            source: Source::Tables,
-            unread: None,
-        },
-    ];
-    let (tags, tagged_tables, tag_pairs) = match tags {
-        Ok(t) => {
-            let pairs = t.items.values().map(|m| m.len().max(1) as u64).sum();
-            sources.push(SourceRead {
-                source: Source::Tags,
-                unread: None,
-            });
-            (Fact::Known(t.items.clone()), t.items.len() as u64, pairs)
-        }
-        Err(e) => {
-            let reason = short_reason(&e);
-            sources.push(SourceRead {
-                source: Source::Tags,
-                unread: Some(reason.clone()),
-            });
-            (
-                Fact::unknown(format!("tags could not be read: {reason}")),
-                0,
-                0,
-            )
-        }
-    };
-    sources.push(SourceRead {
-        source: Source::Plans,
-        unread: setup.plans.unknown_reason().map(str::to_string),
-    });
-    sources.push(SourceRead {
-        source: Source::Selections,
-        unread: setup.selections.unknown_reason().map(str::to_string),
-    });
+    let mut sources = vec![read(Source::Identity, None), read(Source::Tables, None)];
+    let (tags, tagged_tables, tag_pairs) = tags_read(tags, &mut sources);
+    sources.push(read(
+        Source::Plans,
+        setup.plans.unknown_reason().map(str::to_string),
+    ));
+    sources.push(read(
+        Source::Selections,
+        setup.selections.unknown_reason().map(str::to_string),
+    ));
     let (points, points_per_vault) = index_points(vaults, &mut sources);
     let (jobs, jobs_fit_one_page, failed_jobs_per_state) = match jobs {
         Ok(j) => {
-            sources.push(SourceRead {
-                source: Source::Jobs,
-                unread: None,
-            });
+            sources.push(read(Source::Jobs, None));
             jobs_read(j)
         }
         Err(e) => {
             let reason = short_reason(&e);
-            sources.push(SourceRead {
-                source: Source::Jobs,
-                unread: Some(reason.clone()),
-            });
-            (
-                Fact::unknown(format!("backup jobs could not be read: {reason}")),
-                true,
-                [0; 4],
-            )
+            let unknown = Fact::unknown(format!("backup jobs could not be read: {reason}"));
+            sources.push(read(Source::Jobs, Some(reason)));
+            (unknown, true, [0; 4])
         }
     };
     Ok(Inventory {
@@ -365,6 +326,33 @@ pub async fn read_inventory(
         jobs_fit_one_page,
         failed_jobs_per_state,
     })
+}
+
+/// A source's completeness: `unread` is why it was not read completely, if so.
+fn read(source: Source, unread: Option<String>) -> SourceRead {
+    SourceRead { source, unread }
+}
+
+/// Tags per table (or why unknown), how many tables the tagging API knows, and their tag
+/// pairs; records the tags' completeness in `sources`.
+fn tags_read(
+    tags: Result<awsio::inventory::Paged<TagsByTable>, awsio::AwsCallError>,
+    sources: &mut Vec<SourceRead>,
+) -> (Fact<TagsByTable>, u64, u64) {
+    match tags {
+        Ok(t) => {
+            let pairs = t.items.values().map(|m| m.len().max(1) as u64).sum();
+            sources.push(read(Source::Tags, None));
+            let n = t.items.len() as u64;
+            (Fact::Known(t.items), n, pairs)
+        }
+        Err(e) => {
+            let reason = short_reason(&e);
+            let unknown = Fact::unknown(format!("tags could not be read: {reason}"));
+            sources.push(read(Source::Tags, Some(reason)));
+            (unknown, 0, 0)
+        }
+    }
 }
 
 /// One vault's listing: its points, or why it was not read completely.
