@@ -1,10 +1,8 @@
 //! Evaluation tests: verdicts, findings, coverage, remediation, reports.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 use jiff::Timestamp;
 use policy::config::{Policy, SelectionMode};
 use policy::evaluate::{

@@ -1,9 +1,7 @@
 //! Property tests: slots are exactly the fire times in the horizon; selection outcomes and
 //! table evaluations do not depend on list order.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jiff::{SignedDuration, Timestamp};
 use policy::config::Policy;
 use policy::evaluate::evaluate_table;

@@ -1,8 +1,6 @@
 //! The recovery verifier against the local account (moto + AWS Backup stand-in), called
 //! in-process (`lambda_runtime::run` only works inside Lambda).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,7 +12,7 @@ use policy::{FindingCode, Verdict};
 use recovery_verifier::{VerifierError, VerifyOptions, minimal_calls, run, verify_region};
 use serde_json::{Value, json};
 
-use common::*;
+use crate::common::*;
 
 fn alert_json(message: &str) -> Value {
     serde_json::from_str(message).expect("the SQS variant of the digest is JSON")

@@ -2,8 +2,6 @@
 //! in several items (each under DynamoDB's 400 KB), read back exactly, and replacing it removes
 //! the previous generation's chunks.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -11,7 +9,7 @@ use awsio::finding_state::{self, OpenFinding};
 use local_account::Scenario;
 use local_account::scenario::STATE_TABLE;
 
-use common::*;
+use crate::common::*;
 
 fn findings(n: usize, tag: &str) -> BTreeMap<String, OpenFinding> {
     (0..n)

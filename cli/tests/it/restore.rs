@@ -5,8 +5,7 @@ use local_account::{LocalAccount, Scenario};
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
-use common::{bg, json, run};
+use crate::common::{bg, json, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_command_picks_the_newest_good_point_and_prints_the_command() {

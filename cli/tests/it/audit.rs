@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 use local_account::{LocalAccount, Scenario};
 use serde_json::Value;
 
-mod common;
-use common::{bg, json, run};
+use crate::common::{bg, json, run};
 
 fn codes_of(report: &Value, table: &str) -> BTreeSet<String> {
     report["report"]["tables"]

@@ -2,8 +2,6 @@
 //! same scenario struct as the files): the verifier's counted calls stay within 1.1× of the
 //! minimal formula, and far below a naive per-table scan.
 
-mod common;
-
 use jiff::{SignedDuration, Timestamp};
 use local_account::Scenario;
 use local_account::scenario::TableSpec;
@@ -12,7 +10,7 @@ use recovery_verifier::calls::naive_calls;
 use recovery_verifier::{VerifyOptions, minimal_calls, verify_region};
 use serde_json::json;
 
-use common::*;
+use crate::common::*;
 
 const TABLES: usize = 2000;
 

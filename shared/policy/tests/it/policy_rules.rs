@@ -1,8 +1,6 @@
 //! Rule-level tests: configuration, selection semantics, plan conformance, retention, slots.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use policy::config::{ConfigError, Mode, Policy, RequiredTag, SelectionMode, TagPair};
 use policy::conformance::{
     AWS_DEFAULT_COMPLETION_WINDOW_MINUTES, Deviation, check_plan, check_plan_document, check_rule,

@@ -1,0 +1,15 @@
+//! The verifier's integration tests: runs against the local account, the template's plan, the fault
+//! matrix and the work deadline.
+//!
+//! One integration-test binary for the crate (cargo builds every `tests/*.rs` as its own
+//! binary, each linking everything again): each file here is a module, and libtest runs the
+//! tests of all of them in parallel. Run one file's tests with a filter, e.g.
+//! `cargo test -p recovery-verifier --test it verifier_local_account::`.
+
+mod common;
+mod fault_matrix;
+mod finding_state_local_account;
+mod template_plan;
+mod verifier_local_account;
+mod verifier_scale;
+mod work_deadline;
