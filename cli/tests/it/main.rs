@@ -6,6 +6,15 @@
 //! tests of all of them in parallel. Run one file's tests with a filter, e.g.
 //! `cargo test -p backup-guard-cli --test it offline::`.
 
+// Test code: a failed assumption is a failed test, and helpers are shared between modules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_docs
+)]
+
 mod audit;
 mod common;
 mod demo;

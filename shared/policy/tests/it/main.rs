@@ -4,7 +4,16 @@
 //! One integration-test binary for the crate (cargo builds every `tests/*.rs` as its own
 //! binary, each linking everything again): each file here is a module, and libtest runs the
 //! tests of all of them in parallel. Run one file's tests with a filter, e.g.
-//! `cargo test -p backup-guard-policy --test it policy_rules::`.
+//! `cargo test -p policy --test it policy_rules::`.
+
+// Test code: a failed assumption is a failed test, and helpers are shared between modules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_docs
+)]
 
 mod arn_props;
 mod common;
