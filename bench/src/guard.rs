@@ -1,6 +1,6 @@
 //! Guard benchmark: the table-guard handler (in process, as the Lambda runtime calls it) on
 //! CreateTable events of freshly created tables in the local account, with warm caches (one
-//! [`GuardDeps`] for every event, as a warm Lambda instance) and cold (new clients and an
+//! [`Deps`] for every event, as a warm Lambda instance) and cold (new clients and an
 //! empty plan/selection cache per event, as a fresh instance). Per event: handler time and
 //! AWS calls.
 
@@ -13,7 +13,7 @@ use local_account::LocalAccount;
 use policy::Policy;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use table_guard::{GuardDeps, GuardSettings, handle};
+use table_guard::{Deps, Settings, run};
 
 /// The per-event measurements of one variant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -147,7 +147,7 @@ pub async fn guard_bench(
 ) -> Result<GuardResults, String> {
     let s = account.scenario();
     let env = account.env();
-    let settings = GuardSettings::from_vars(&env).map_err(|e| e.to_string())?;
+    let settings = Settings::from_vars(&env).map_err(|e| e.to_string())?;
     let names: Vec<String> = (0..2 * events)
         .map(|i| format!("guard-bench-{i:05}"))
         .collect();
@@ -164,12 +164,12 @@ pub async fn guard_bench(
         name: "warm".into(),
         ..GuardVariant::default()
     };
-    let deps = GuardDeps::new(account.context().await, Policy::default(), settings.clone());
+    let deps = Deps::new(account.context().await, Policy::default(), settings.clone());
     for (i, name) in names[..events].iter().enumerate() {
         let ev = create_table_event(sample, &s.account, &s.region, name, i)?;
         let before = deps.ctx.calls.attempts();
         let t = Instant::now();
-        let r = handle(ev, &deps, Budget::from_now(deps.settings.default_budget)).await;
+        let r = run(ev, &deps, Budget::from_now(deps.settings.default_budget)).await;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let calls = delta(deps.ctx.calls.attempts(), &before);
         if i > 0 {
@@ -186,10 +186,10 @@ pub async fn guard_bench(
     for (i, name) in names[events..].iter().enumerate() {
         let ev = create_table_event(sample, &s.account, &s.region, name, events + i)?;
         let t0 = Instant::now();
-        let deps = GuardDeps::new(account.context().await, Policy::default(), settings.clone());
+        let deps = Deps::new(account.context().await, Policy::default(), settings.clone());
         cold.setup_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
-        let r = handle(ev, &deps, Budget::from_now(deps.settings.default_budget)).await;
+        let r = run(ev, &deps, Budget::from_now(deps.settings.default_budget)).await;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let calls = deps.ctx.calls.attempts();
         record(&mut cold, r, ms, calls);

@@ -474,11 +474,11 @@ fn guard_section(o: &mut String, res: &Results) {
     };
     let _ = writeln!(
         o,
-        "`table_guard::handle` called in process (as the Lambda runtime calls it) with a \
+        "`table_guard::run` called in process (as the Lambda runtime calls it) with a \
          CreateTable event (`events/create-table.json`, table name, ARN and event id replaced) \
          for {} freshly created tables per variant, policy defaults (`all-tables` selection \
          mode), local account seeded with `tests/scenarios/healthy.json`. *Warm*: one \
-         `GuardDeps` for all events (as a warm Lambda instance; the first event, which fills \
+         `Deps` for all events (as a warm Lambda instance; the first event, which fills \
          the plan/selection cache, is excluded). *Cold*: new SDK clients and empty caches for \
          every event (as a fresh instance; client construction time shown separately).\n",
         g.events

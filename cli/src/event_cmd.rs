@@ -90,7 +90,7 @@ pub(crate) fn print_text(doc: &Value, paint: Paint) {
     println!("reason   {}", s("reason"));
 }
 
-/// Runs the guard's handler (`table_guard::handle_parsed`) in report-only mode against the
+/// Runs the guard's handler (`table_guard::run_parsed`) in report-only mode against the
 /// account: the table's current tags and the account's plans and selections are read, the
 /// policy evaluates them, and the alert the guard sends in report-only mode goes to
 /// `BG_TOPIC_ARN`. Nothing is tagged. The event id is namespaced (`backup-guard-cli/…`) so
@@ -110,7 +110,7 @@ pub(crate) async fn run_live(
         .iter()
         .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
         .collect();
-    let settings = table_guard::GuardSettings::from_vars(&vars).map_err(|e| {
+    let settings = table_guard::Settings::from_vars(&vars).map_err(|e| {
         CliError::usage(format!(
             "check-event --live needs the guard's settings: {e} (the stack's alert topic and state table)"
         ))
@@ -122,10 +122,10 @@ pub(crate) async fn run_live(
         jiff::Timestamp::now().as_nanosecond(),
         parsed.event_id
     );
-    let deps = table_guard::GuardDeps::new(ctx, policy, settings);
+    let deps = table_guard::Deps::new(ctx, policy, settings);
     // No Lambda deadline here: the guard's default budget (its function timeout) bounds it.
     let budget = awsio::Budget::from_now(deps.settings.default_budget);
-    let outcome = table_guard::handle_parsed(parsed.clone(), &deps, budget)
+    let outcome = table_guard::run_parsed(parsed.clone(), &deps, budget)
         .await
         .map_err(|e| CliError::runtime(format!("table-guard handler: {e}")))?;
     let mut doc = offline_json(&parsed);

@@ -1,10 +1,10 @@
 //! The handler: parse → claim the event → gather facts → evaluate (`policy`) → act → alert →
 //! record.
 //!
-//! [`handle`] is what the Lambda runtime, the CLI (`check-event --live`) and the tests call,
+//! [`run`] is what the Lambda runtime, the CLI (`check-event --live`) and the tests call,
 //! with the invocation's [`Budget`] (its deadline). Its steps are functions of their own:
 //!
-//! - [`handle_parsed`], the claim/budget wrapper: ignored events end at once; `claim` takes
+//! - [`run_parsed`], the claim/budget wrapper: ignored events end at once; `claim` takes
 //!   the event id in the ledger (a duplicate ends there, re-sending an alert its first
 //!   delivery could not publish); the main phase runs `process` under the deadline; `record`
 //!   ends the invocation.
@@ -25,7 +25,7 @@
 //! each path keeps that:
 //!
 //! - **Claim** (`claim`, a conditional put, [`EventLedger::claim`]): the claim is a lease
-//!   ending [`GuardSettings::lease_margin`] after the invocation's deadline, so it has ended
+//!   ending [`Settings::lease_margin`] after the invocation's deadline, so it has ended
 //!   before Lambda's first retry. A redelivery while another invocation's lease runs fails
 //!   ([`GuardError::InProgress`]) instead of returning `Ok` with nothing sent: the retry
 //!   comes after the lease and takes the claim over if the holder never finished. A takeover
@@ -33,7 +33,7 @@
 //! - **Time**: the main phase (claim, facts, act, alert) is bounded by
 //!   `tokio::time::timeout_at(deadline − record_reserve)`, and its clients' timeouts are capped
 //!   to that time ([`AwsContext::with_deadline`]), so a hung call (SNS not answering) cannot
-//!   run the function into its timeout: [`GuardSettings::record_reserve`] is left to record the
+//!   run the function into its timeout: [`Settings::record_reserve`] is left to record the
 //!   outcome or release the claim (bounded again, by the deadline minus [`RETURN_SLACK`]) and
 //!   return `Err` ([`GuardError::OutOfTime`]) before Lambda kills the invocation.
 //! - **Alert not published** (error or out of time; `record_failure`): the invocation fails.
@@ -70,13 +70,13 @@ use crate::outcome::{Action, AlertStatus, GuardOutcome, Handling};
 use crate::settings::{LEDGER_TTL, RETURN_SLACK};
 
 pub use crate::cache::SetupCache;
-pub use crate::settings::{ConfigError, GuardSettings};
+pub use crate::settings::{ConfigError, Settings};
 
 /// Everything the handler needs, built once per Lambda instance and shared by its
 /// invocations: the SDK clients with their call counter, the backup policy, the settings and
 /// the backup setup cache.
 #[derive(Debug)]
-pub struct GuardDeps {
+pub struct Deps {
     /// SDK clients for the function's account and region, and the call counter they share
     /// (each invocation uses copies capped to its deadline, counting in the same counter).
     pub ctx: AwsContext,
@@ -84,16 +84,16 @@ pub struct GuardDeps {
     /// `report-only`).
     pub policy: Policy,
     /// Where alerts go, where the ledger lives, and the invocation's timings.
-    pub settings: GuardSettings,
+    pub settings: Settings,
     /// Backup plans and selections reused across warm invocations.
     pub setup_cache: SetupCache,
 }
 
-impl GuardDeps {
+impl Deps {
     /// Builds the dependencies from clients, a policy and settings. Each invocation works with
     /// copies of `ctx` whose timeouts are capped to its deadline (same call counter).
-    pub fn new(ctx: AwsContext, policy: Policy, settings: GuardSettings) -> Self {
-        GuardDeps {
+    pub fn new(ctx: AwsContext, policy: Policy, settings: Settings) -> Self {
+        Deps {
             ctx,
             policy,
             settings,
@@ -105,7 +105,7 @@ impl GuardDeps {
     /// `aws-config`.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let policy = Policy::from_env()?;
-        let settings = GuardSettings::from_env()?;
+        let settings = Settings::from_env()?;
         let ctx = AwsContext::from_env(None).await;
         Ok(Self::new(ctx, policy, settings))
     }
@@ -144,7 +144,7 @@ pub enum GuardError {
     OutOfTime {
         /// The step that was cut off (e.g. `claiming the event`).
         phase: &'static str,
-        /// The time kept for recording ([`GuardSettings::record_reserve`]).
+        /// The time kept for recording ([`Settings::record_reserve`]).
         reserve: Duration,
         /// The outcome so far (actions taken).
         outcome: Box<GuardOutcome>,
@@ -207,11 +207,22 @@ impl From<GuardError> for lambda_runtime::Diagnostic {
     }
 }
 
+/// The Lambda handler (what `main.rs` gives the runtime): [`run`] within the invocation's
+/// deadline, or [`Settings::default_budget`] when it gives none in the future (`cargo lambda
+/// watch` sends a past constant), with a warning.
+pub async fn handler(
+    event: lambda_runtime::LambdaEvent<serde_json::Value>,
+    deps: &Deps,
+) -> Result<GuardOutcome, GuardError> {
+    let budget = Budget::from_deadline_ms(event.context.deadline, deps.settings.default_budget);
+    run(event.payload, deps, budget).await
+}
+
 /// Handles one EventBridge event (see the module docs) within `budget` (the invocation's
 /// deadline). Logs the outcome as one JSON line.
-pub async fn handle(
+pub async fn run(
     event: serde_json::Value,
-    deps: &GuardDeps,
+    deps: &Deps,
     budget: Budget,
 ) -> Result<GuardOutcome, GuardError> {
     let parsed = match parse_event(&event) {
@@ -221,14 +232,14 @@ pub async fn handle(
             return Err(e.into());
         }
     };
-    handle_parsed(parsed, deps, budget).await
+    run_parsed(parsed, deps, budget).await
 }
 
 /// Handles an already parsed event within `budget`: the claim/budget wrapper around the
 /// main phase (`process`); see the module docs for how each path ends.
-pub async fn handle_parsed(
+pub async fn run_parsed(
     parsed: ParsedEvent,
-    deps: &GuardDeps,
+    deps: &Deps,
     budget: Budget,
 ) -> Result<GuardOutcome, GuardError> {
     let calls_before = deps.ctx.calls.snapshot();
@@ -283,7 +294,7 @@ fn ignored(event_id: &str, reason: &str, mut outcome: GuardOutcome) -> GuardOutc
 fn check_region(
     parsed: &ParsedEvent,
     table_event: &TableEvent,
-    deps: &GuardDeps,
+    deps: &Deps,
 ) -> Result<(), GuardError> {
     let Some(region) = deps.ctx.region() else {
         return Ok(());
@@ -305,7 +316,7 @@ fn check_region(
 /// One invocation's frame: the dependencies, its phases, the clients capped to the main
 /// phase, the lease its claim asks for, and the call counts when it started.
 struct Invocation<'a> {
-    deps: &'a GuardDeps,
+    deps: &'a Deps,
     phases: Phases,
     ctx: AwsContext,
     lease_until: jiff::Timestamp,
@@ -313,7 +324,7 @@ struct Invocation<'a> {
 }
 
 impl<'a> Invocation<'a> {
-    fn new(deps: &'a GuardDeps, budget: Budget, calls_before: Snapshot) -> Self {
+    fn new(deps: &'a Deps, budget: Budget, calls_before: Snapshot) -> Self {
         let phases = Phases::new(budget, &deps.settings);
         let ctx = deps.ctx.with_deadline(phases.work_until);
         let lease_until = budget
@@ -432,7 +443,7 @@ async fn duplicate(
 async fn process(
     event_name: TableEventName,
     event: &TableEvent,
-    deps: &GuardDeps,
+    deps: &Deps,
     ctx: &AwsContext,
     always_alert: bool,
     outcome: &mut GuardOutcome,
@@ -473,7 +484,7 @@ struct Facts {
 async fn gather_facts(
     event_name: TableEventName,
     event: &TableEvent,
-    deps: &GuardDeps,
+    deps: &Deps,
     ctx: &AwsContext,
     outcome: &mut GuardOutcome,
 ) -> Option<Facts> {
@@ -501,7 +512,7 @@ async fn gather_facts(
 async fn read_tags(
     event_name: TableEventName,
     event: &TableEvent,
-    deps: &GuardDeps,
+    deps: &Deps,
     ctx: &AwsContext,
     outcome: &mut GuardOutcome,
 ) -> Option<Fact<BTreeMap<String, String>>> {
@@ -548,7 +559,7 @@ async fn act(
     evaluator: &Evaluator<'_>,
     facts: &TableFacts,
     initial: TableEvaluation,
-    deps: &GuardDeps,
+    deps: &Deps,
     ctx: &AwsContext,
     outcome: &mut GuardOutcome,
     tagging: &mut Option<(String, String)>,
@@ -618,7 +629,7 @@ async fn act(
 /// (`always_alert` forces it), with the severity of [`decide::alert_severity`].
 async fn alert(
     evaluation: &TableEvaluation,
-    deps: &GuardDeps,
+    deps: &Deps,
     ctx: &AwsContext,
     always_alert: bool,
     outcome: &mut GuardOutcome,
@@ -793,7 +804,7 @@ struct Phases {
 }
 
 impl Phases {
-    fn new(budget: Budget, settings: &GuardSettings) -> Self {
+    fn new(budget: Budget, settings: &Settings) -> Self {
         Phases {
             budget,
             work_until: budget.before_deadline(settings.record_reserve),
@@ -802,7 +813,7 @@ impl Phases {
     }
 
     /// The ledger for the recording phase, its clients capped to what is left of it.
-    fn record_ledger(&self, deps: &GuardDeps) -> EventLedger {
+    fn record_ledger(&self, deps: &Deps) -> EventLedger {
         let ctx = deps.ctx.with_deadline(self.finish_by);
         EventLedger::new(ctx.dynamodb().clone(), deps.settings.state_table.clone())
     }
@@ -823,7 +834,7 @@ impl Phases {
 /// Records a finished event's outcome in the ledger, then logs it. A failed write is only
 /// logged: the alert went out (or none was needed); the claim stays "in progress" until its
 /// lease ends, and a later redelivery would take it over and alert again.
-async fn record_done(deps: &GuardDeps, phases: &Phases, outcome: &GuardOutcome) {
+async fn record_done(deps: &Deps, phases: &Phases, outcome: &GuardOutcome) {
     let ledger = phases.record_ledger(deps);
     match phases
         .record(ledger.complete(&outcome.event_id, &outcome.to_json_line()))

@@ -20,9 +20,9 @@
 //!   overwrite a tag, when to alert and how severely).
 //! - [`alert`]: subject, text, JSON and attributes of the alert.
 //! - [`outcome`]: the structured result.
-//! - [`settings`]: [`GuardSettings`] from the environment, [`ConfigError`], the timings.
+//! - [`settings`]: [`Settings`] from the environment, [`ConfigError`], the timings.
 //! - [`cache`]: [`SetupCache`], the backup setup reused across warm invocations.
-//! - [`handler`]: the I/O shell ([`handler::GuardDeps`], [`handler::handle`]), one function
+//! - [`handler`]: the I/O shell ([`handler::Deps`], [`handler::handle`]), one function
 //!   per step.
 
 pub mod alert;
@@ -37,9 +37,9 @@ pub use cache::SetupCache;
 pub use event::{
     Disposition, EventError, ParsedEvent, TableEventName, TableRef, parse_event, parse_event_str,
 };
-pub use handler::{GuardDeps, GuardError, handle, handle_parsed};
+pub use handler::{Deps, GuardError, handler, run, run_parsed};
 pub use outcome::{Action, AlertStatus, GuardOutcome, Handling};
-pub use settings::{ConfigError, GuardSettings};
+pub use settings::{ConfigError, Settings};
 
 /// Every AWS operation this function calls, as the call counter names them
 /// (`Service.Operation`). The single list the IAM policy of the template is checked against and

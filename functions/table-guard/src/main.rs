@@ -1,26 +1,22 @@
 //! The table-guard Lambda function: wiring only (configuration from the environment, clients
 //! built once, the runtime loop). Everything else is in the `table_guard` library.
+// The runtime future nests the whole handler future (claim, facts, act, alert, record):
+// computing its layout needs more than the default query depth.
+#![recursion_limit = "256"]
 
-use awsio::Budget;
-use lambda_runtime::{LambdaEvent, run, service_fn};
-use table_guard::{GuardDeps, handle};
+use lambda_runtime::{LambdaEvent, service_fn};
+use table_guard::{Deps, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = GuardDeps::from_env().await.map_err(|e| {
+    let deps = Deps::from_env().await.map_err(|e| {
         lambda_runtime::tracing::error!(error = %e, "table-guard configuration is invalid");
         e
     })?;
     let deps = &deps;
-    run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            // The invocation's deadline bounds the work; without a usable one (`cargo lambda
-            // watch` sends a past constant) the default budget, with a warning.
-            let budget =
-                Budget::from_deadline_ms(event.context.deadline, deps.settings.default_budget);
-            handle(event.payload, deps, budget).await
-        },
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move { handler(event, deps).await },
     ))
     .await
 }

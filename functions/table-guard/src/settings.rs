@@ -7,11 +7,11 @@ use std::time::Duration;
 use awsio::table::Backoff;
 
 /// Environment variable: the alert topic ARN (required).
-pub const VAR_TOPIC_ARN: &str = "BG_TOPIC_ARN";
+pub const ENV_TOPIC_ARN: &str = "BG_TOPIC_ARN";
 /// Environment variable: the state table name (required).
-pub const VAR_STATE_TABLE: &str = "BG_STATE_TABLE";
+pub const ENV_STATE_TABLE: &str = "BG_STATE_TABLE";
 /// Environment variable: `true` to alert for compliant tables too (default `false`).
-pub const VAR_NOTIFY_COMPLIANT: &str = "BG_NOTIFY_COMPLIANT";
+pub const ENV_NOTIFY_COMPLIANT: &str = "BG_NOTIFY_COMPLIANT";
 
 /// How long the backup plans and selections read by one invocation are reused.
 pub const SETUP_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -53,15 +53,15 @@ pub enum ConfigError {
 
 /// The function's settings besides the policy: where alerts go, where the ledger lives, and
 /// the timings that keep every invocation within its deadline. Tests and the CLI adjust the
-/// public fields after [`GuardSettings::from_vars`].
+/// public fields after [`Settings::from_vars`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GuardSettings {
-    /// ARN of the SNS topic every alert is published to ([`VAR_TOPIC_ARN`]).
+pub struct Settings {
+    /// ARN of the SNS topic every alert is published to ([`ENV_TOPIC_ARN`]).
     pub topic_arn: String,
-    /// Name of the DynamoDB state table holding the event ledger ([`VAR_STATE_TABLE`]).
+    /// Name of the DynamoDB state table holding the event ledger ([`ENV_STATE_TABLE`]).
     pub state_table: String,
     /// Alert for compliant, pending and exempt tables too, not only for what needs a human
-    /// ([`VAR_NOTIFY_COMPLIANT`]).
+    /// ([`ENV_NOTIFY_COMPLIANT`]).
     pub notify_compliant: bool,
     /// Re-reads of tags that the event set but the read does not show yet.
     pub tag_read: Backoff,
@@ -78,10 +78,10 @@ pub struct GuardSettings {
     pub record_reserve: Duration,
 }
 
-impl GuardSettings {
-    /// Reads the settings from the process environment (see [`GuardSettings::from_vars`]).
+impl Settings {
+    /// Reads the settings from the process environment (see [`Settings::from_vars`]).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let vars: Vec<(String, String)> = [VAR_TOPIC_ARN, VAR_STATE_TABLE, VAR_NOTIFY_COMPLIANT]
+        let vars: Vec<(String, String)> = [ENV_TOPIC_ARN, ENV_STATE_TABLE, ENV_NOTIFY_COMPLIANT]
             .iter()
             .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
             .collect();
@@ -99,20 +99,20 @@ impl GuardSettings {
                 .map(|(_, v)| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let topic_arn = get(VAR_TOPIC_ARN).ok_or(ConfigError::Missing(VAR_TOPIC_ARN))?;
-        let state_table = get(VAR_STATE_TABLE).ok_or(ConfigError::Missing(VAR_STATE_TABLE))?;
-        let notify_compliant = match get(VAR_NOTIFY_COMPLIANT).as_deref() {
+        let topic_arn = get(ENV_TOPIC_ARN).ok_or(ConfigError::Missing(ENV_TOPIC_ARN))?;
+        let state_table = get(ENV_STATE_TABLE).ok_or(ConfigError::Missing(ENV_STATE_TABLE))?;
+        let notify_compliant = match get(ENV_NOTIFY_COMPLIANT).as_deref() {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
                 return Err(ConfigError::Invalid {
-                    var: VAR_NOTIFY_COMPLIANT,
+                    var: ENV_NOTIFY_COMPLIANT,
                     value: other.to_string(),
                     accepted: "true or false",
                 });
             }
         };
-        Ok(GuardSettings {
+        Ok(Settings {
             topic_arn,
             state_table,
             notify_compliant,
@@ -139,24 +139,23 @@ mod tests {
 
     #[test]
     fn settings_need_topic_and_state_table() {
-        let e = GuardSettings::from_vars(&vars(&[(VAR_STATE_TABLE, "t")])).unwrap_err();
-        assert!(e.to_string().contains(VAR_TOPIC_ARN), "{e}");
-        let e = GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t")])).unwrap_err();
-        assert!(e.to_string().contains(VAR_STATE_TABLE), "{e}");
-        let s =
-            GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")]))
-                .unwrap();
+        let e = Settings::from_vars(&vars(&[(ENV_STATE_TABLE, "t")])).unwrap_err();
+        assert!(e.to_string().contains(ENV_TOPIC_ARN), "{e}");
+        let e = Settings::from_vars(&vars(&[(ENV_TOPIC_ARN, "arn:t")])).unwrap_err();
+        assert!(e.to_string().contains(ENV_STATE_TABLE), "{e}");
+        let s = Settings::from_vars(&vars(&[(ENV_TOPIC_ARN, "arn:t"), (ENV_STATE_TABLE, "t")]))
+            .unwrap();
         assert!(!s.notify_compliant);
         assert_eq!(s.setup_ttl, SETUP_CACHE_TTL);
     }
 
     #[test]
     fn notify_compliant_accepts_only_true_or_false() {
-        let base = [(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")];
+        let base = [(ENV_TOPIC_ARN, "arn:t"), (ENV_STATE_TABLE, "t")];
         let with = |v: &str| {
             let mut p = base.to_vec();
-            p.push((VAR_NOTIFY_COMPLIANT, v));
-            GuardSettings::from_vars(&vars(&p))
+            p.push((ENV_NOTIFY_COMPLIANT, v));
+            Settings::from_vars(&vars(&p))
         };
         assert!(with("true").unwrap().notify_compliant);
         assert!(!with("false").unwrap().notify_compliant);
@@ -166,9 +165,8 @@ mod tests {
 
     #[test]
     fn the_budget_settings_default_to_the_templates_timeout_and_fit_before_lambdas_retry() {
-        let s =
-            GuardSettings::from_vars(&vars(&[(VAR_TOPIC_ARN, "arn:t"), (VAR_STATE_TABLE, "t")]))
-                .unwrap();
+        let s = Settings::from_vars(&vars(&[(ENV_TOPIC_ARN, "arn:t"), (ENV_STATE_TABLE, "t")]))
+            .unwrap();
         assert_eq!(s.default_budget, Duration::from_secs(30));
         assert!(s.record_reserve < s.default_budget);
         // The lease of a 30 s invocation ends well before Lambda's first retry (~60 s).

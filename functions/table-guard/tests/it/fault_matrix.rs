@@ -19,9 +19,7 @@ use local_account::matrix::{self, Cell, FaultKind, Matrix};
 use local_account::{Scenario, TableSpec};
 use policy::config::Policy;
 use serde_json::{Value, json};
-use table_guard::{
-    AWS_OPERATIONS, Action, GuardDeps, GuardError, GuardOutcome, GuardSettings, handle,
-};
+use table_guard::{AWS_OPERATIONS, Action, Deps, GuardError, GuardOutcome, Settings, run};
 
 /// The invocation's deadline (the guard's Lambda timeout, scaled down).
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -102,10 +100,10 @@ fn settings() -> ClientSettings {
     }
 }
 
-async fn deps(acct: &LocalAccount) -> GuardDeps {
+async fn deps(acct: &LocalAccount) -> Deps {
     let policy =
         Policy::from_vars([("BG_SELECTION_MODE".to_string(), "tagged".to_string())]).unwrap();
-    let mut s = GuardSettings::from_vars(&acct.env()).unwrap();
+    let mut s = Settings::from_vars(&acct.env()).unwrap();
     s.tag_read = Backoff {
         attempts: 2,
         initial: Duration::from_millis(20),
@@ -119,7 +117,7 @@ async fn deps(acct: &LocalAccount) -> GuardDeps {
     s.setup_ttl = Duration::ZERO;
     s.record_reserve = RECORD_RESERVE;
     s.lease_margin = LEASE_MARGIN;
-    GuardDeps::new(acct.context_with(&settings()).await, policy, s)
+    Deps::new(acct.context_with(&settings()).await, policy, s)
 }
 
 /// The CreateTable sample event for `table` with request tags `tags`.
@@ -170,14 +168,9 @@ enum Ran {
     Killed,
 }
 
-async fn invoke(ev: &Value, deps: &GuardDeps) -> Ran {
+async fn invoke(ev: &Value, deps: &Deps) -> Ran {
     // The handler gets the invocation's deadline; Lambda kills it there if it overruns.
-    match tokio::time::timeout(
-        DEADLINE,
-        handle(ev.clone(), deps, Budget::from_now(DEADLINE)),
-    )
-    .await
-    {
+    match tokio::time::timeout(DEADLINE, run(ev.clone(), deps, Budget::from_now(DEADLINE))).await {
         Ok(Ok(o)) => Ran::Ok(Box::new(o)),
         Ok(Err(e)) => Ran::Err(e),
         Err(_) => Ran::Killed,

@@ -15,7 +15,7 @@ use policy::config::Policy;
 use policy::evaluate::Verdict;
 use policy::findings::FindingCode;
 use serde_json::{Value, json};
-use table_guard::{Action, AlertStatus, GuardDeps, GuardError, GuardSettings, Handling, handle};
+use table_guard::{Action, AlertStatus, Deps, GuardError, Handling, Settings, run};
 
 async fn account(name: &str) -> LocalAccount {
     let scenario = Scenario::shipped(name).unwrap();
@@ -23,18 +23,14 @@ async fn account(name: &str) -> LocalAccount {
 }
 
 /// Deps for `acct` with the policy from `policy_vars` and fast re-read settings.
-async fn deps_with(
-    acct: &LocalAccount,
-    ctx: AwsContext,
-    policy_vars: &[(&str, &str)],
-) -> GuardDeps {
+async fn deps_with(acct: &LocalAccount, ctx: AwsContext, policy_vars: &[(&str, &str)]) -> Deps {
     let policy = Policy::from_vars(
         policy_vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     )
     .unwrap();
-    let mut settings = GuardSettings::from_vars(&acct.env()).unwrap();
+    let mut settings = Settings::from_vars(&acct.env()).unwrap();
     settings.tag_read = Backoff {
         attempts: 2,
         initial: Duration::from_millis(20),
@@ -45,10 +41,10 @@ async fn deps_with(
         initial: Duration::from_millis(20),
         max: Duration::from_millis(50),
     };
-    GuardDeps::new(ctx, policy, settings)
+    Deps::new(ctx, policy, settings)
 }
 
-async fn deps(acct: &LocalAccount, policy_vars: &[(&str, &str)]) -> GuardDeps {
+async fn deps(acct: &LocalAccount, policy_vars: &[(&str, &str)]) -> Deps {
     let ctx = acct.context().await;
     deps_with(acct, ctx, policy_vars).await
 }
@@ -133,7 +129,7 @@ async fn tagged_mode_create_untagged_table_adds_tag_once_and_alerts_once() {
         &[("owner", "team-orders")],
     );
 
-    let first = handle(ev.clone(), &deps, budget()).await.unwrap();
+    let first = run(ev.clone(), &deps, budget()).await.unwrap();
     assert_eq!(first.handling, Handling::Evaluated);
     assert_eq!(first.initial_verdict, Some(Verdict::NonCompliant));
     assert!(
@@ -161,7 +157,7 @@ async fn tagged_mode_create_untagged_table_adds_tag_once_and_alerts_once() {
     let message_id = first.alert_message_id().unwrap().to_string();
 
     // The same event delivered again: nothing is done twice.
-    let second = handle(ev, &deps, budget()).await.unwrap();
+    let second = run(ev, &deps, budget()).await.unwrap();
     assert!(
         matches!(second.handling, Handling::Duplicate { previous: Some(_) }),
         "{:?}",
@@ -224,7 +220,7 @@ async fn warm_create_table_call_count() {
         "ev-cold",
         &[("owner", "team-orders")],
     );
-    handle(ev, &deps, budget()).await.unwrap();
+    run(ev, &deps, budget()).await.unwrap();
     assert!(attempts(&deps.ctx, "Backup.ListBackupPlans") >= 1);
 
     deps.ctx.calls.reset();
@@ -235,7 +231,7 @@ async fn warm_create_table_call_count() {
         "ev-warm",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert!(matches!(out.actions.as_slice(), [Action::TagAdded { .. }]));
     let calls = deps.ctx.calls.attempts();
     eprintln!(
@@ -264,20 +260,20 @@ async fn all_tables_mode_confirms_coverage_without_tagging_and_alerts_on_missing
         "ev-a1",
         &[("owner", "team-orders")],
     );
-    let out = handle(ok, &deps, budget()).await.unwrap();
+    let out = run(ok, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::Pending));
     assert!(out.actions.is_empty());
     assert_eq!(out.alert, AlertStatus::NotNeeded);
 
     let no_owner = event(&acct, "create-table.json", "no-owner", "ev-a2", &[]);
-    let out = handle(no_owner.clone(), &deps, budget()).await.unwrap();
+    let out = run(no_owner.clone(), &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::NonCompliant));
     assert!(has_code(&out, FindingCode::MissingTag));
     assert!(!has_code(&out, FindingCode::NotCovered));
     assert!(out.actions.is_empty());
     assert!(out.alert_message_id().is_some());
     // Delivered twice: still one alert.
-    let again = handle(no_owner, &deps, budget()).await.unwrap();
+    let again = run(no_owner, &deps, budget()).await.unwrap();
     assert!(matches!(again.handling, Handling::Duplicate { .. }));
 
     assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 0);
@@ -313,7 +309,7 @@ async fn untag_of_backup_tag_is_restored_in_enforce_and_alerted_in_report_only()
     let acct = account("guard-tagged").await;
     let enforce = deps(&acct, TAGGED).await;
     let ev = event(&acct, "untag-resource.json", "lost-tag", "ev-u1", &[]);
-    let out = handle(ev, &enforce, budget()).await.unwrap();
+    let out = run(ev, &enforce, budget()).await.unwrap();
     assert!(matches!(
         out.actions.as_slice(),
         [Action::TagAdded {
@@ -331,7 +327,7 @@ async fn untag_of_backup_tag_is_restored_in_enforce_and_alerted_in_report_only()
 
     // A stale UntagResource delivered after the restore converges on the current tags.
     let stale = event(&acct, "untag-resource.json", "lost-tag", "ev-u1-stale", &[]);
-    let out = handle(stale, &enforce, budget()).await.unwrap();
+    let out = run(stale, &enforce, budget()).await.unwrap();
     assert!(out.actions.is_empty(), "{:?}", out.actions);
     assert_eq!(out.verdict, Some(Verdict::Pending));
     assert_eq!(out.alert, AlertStatus::NotNeeded);
@@ -348,7 +344,7 @@ async fn untag_of_backup_tag_is_restored_in_enforce_and_alerted_in_report_only()
         "ev-u2",
         &[],
     );
-    let out = handle(ev, &report_only, budget()).await.unwrap();
+    let out = run(ev, &report_only, budget()).await.unwrap();
     assert!(
         matches!(out.actions.as_slice(), [Action::WouldAddTag { .. }]),
         "{:?}",
@@ -392,7 +388,7 @@ async fn exemption_with_reason_is_left_alone_and_without_reason_alerts() {
         "ev-x1",
         &[("backup-policy", "exempt")],
     );
-    let out = handle(with, &deps, budget()).await.unwrap();
+    let out = run(with, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::Exempt));
     assert!(out.actions.is_empty());
     assert_eq!(out.alert, AlertStatus::NotNeeded);
@@ -404,7 +400,7 @@ async fn exemption_with_reason_is_left_alone_and_without_reason_alerts() {
         "ev-x2",
         &[("backup-policy", "exempt")],
     );
-    let out = handle(without, &deps, budget()).await.unwrap();
+    let out = run(without, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::NonCompliant));
     assert!(has_code(&out, FindingCode::ExemptWithoutReason));
     assert!(
@@ -434,7 +430,7 @@ async fn a_tag_someone_set_is_never_overwritten() {
         "ev-o1",
         &[("backup-policy", "weekly")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert!(
         matches!(out.actions.as_slice(), [Action::TagNotOverwritten { existing, .. }] if existing == "weekly"),
         "{:?}",
@@ -462,7 +458,7 @@ async fn table_covered_only_by_a_drifted_plan_alerts_with_the_drift() {
         "ev-d1",
         &[("owner", "team-analytics")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::NonCompliant));
     assert!(has_code(&out, FindingCode::PlanDrift), "{:?}", out.findings);
     assert!(
@@ -496,7 +492,7 @@ async fn failed_call_is_ignored_and_a_missing_table_is_gone() {
         env!("CARGO_MANIFEST_DIR")
     );
     let failed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let out = handle(failed, &deps, budget()).await.unwrap();
+    let out = run(failed, &deps, budget()).await.unwrap();
     assert!(matches!(out.handling, Handling::Ignored { .. }));
     assert_eq!(
         deps.ctx.calls.total(),
@@ -511,7 +507,7 @@ async fn failed_call_is_ignored_and_a_missing_table_is_gone() {
         "ev-g1",
         &[],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.handling, Handling::Gone);
     assert_eq!(out.alert, AlertStatus::NotNeeded);
     assert!(acct.receive_alerts().await.unwrap().is_empty());
@@ -523,7 +519,7 @@ async fn unusable_events_are_errors_naming_the_field() {
     let deps = deps(&acct, TAGGED).await;
     let mut ev = event(&acct, "create-table.json", "untagged-new", "ev-bad", &[]);
     ev["detail"]["responseElements"] = Value::Null;
-    match handle(ev, &deps, budget()).await {
+    match run(ev, &deps, budget()).await {
         Err(GuardError::Event(e)) => {
             assert_eq!(e.field, "detail.responseElements.tableDescription.tableArn")
         }
@@ -535,7 +531,7 @@ async fn unusable_events_are_errors_naming_the_field() {
     let mut other_region = event(&acct, "create-table.json", "untagged-new", "ev-region", &[]);
     other_region["detail"]["responseElements"]["tableDescription"]["tableArn"] =
         json!("arn:aws:dynamodb:eu-west-1:123456789012:table/untagged-new");
-    match handle(other_region, &deps, budget()).await {
+    match run(other_region, &deps, budget()).await {
         Err(GuardError::Event(e)) => {
             assert_eq!(e.field, "detail.responseElements.tableDescription.tableArn");
             assert!(
@@ -586,7 +582,7 @@ async fn fake_sns(fake: Arc<FakeSns>) -> String {
     format!("http://{addr}")
 }
 
-async fn deps_with_sns(acct: &LocalAccount, sns_endpoint: &str) -> GuardDeps {
+async fn deps_with_sns(acct: &LocalAccount, sns_endpoint: &str) -> Deps {
     let mut vars = acct.env();
     vars.push(("AWS_ENDPOINT_URL_SNS".into(), sns_endpoint.into()));
     let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
@@ -610,7 +606,7 @@ async fn sns_throttled_then_succeeding_publishes_once() {
         "ev-s1",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.alert_message_id(), Some("fake-2"));
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
     let publish = deps
@@ -640,7 +636,7 @@ async fn sns_failing_permanently_is_an_error_that_reports_the_remediation_done()
         "ev-s2",
         &[("owner", "team-orders")],
     );
-    let err = handle(ev.clone(), &deps, budget()).await.unwrap_err();
+    let err = run(ev.clone(), &deps, budget()).await.unwrap_err();
     let GuardError::Publish { outcome, .. } = &err else {
         panic!("{err:?}");
     };
@@ -663,21 +659,21 @@ async fn sns_failing_permanently_is_an_error_that_reports_the_remediation_done()
     assert!(acct.receive_alerts().await.unwrap().is_empty());
 
     // While SNS still fails, a retry fails again without tagging again.
-    let err = handle(ev.clone(), &deps, budget()).await.unwrap_err();
+    let err = run(ev.clone(), &deps, budget()).await.unwrap_err();
     assert!(matches!(err, GuardError::Publish { .. }), "{err:?}");
     assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 1);
 
     // Once SNS works, the retry sends the alert of the first delivery (what was done then),
     // without acting again; a further duplicate sends nothing.
     let healthy = deps_with(&acct, acct.context().await, TAGGED).await;
-    let retry = handle(ev.clone(), &healthy, budget()).await.unwrap();
+    let retry = run(ev.clone(), &healthy, budget()).await.unwrap();
     assert!(retry.alert_message_id().is_some(), "{:?}", retry.alert);
     assert!(matches!(
         retry.actions.as_slice(),
         [Action::TagAdded { .. }]
     ));
     assert_eq!(attempts(&healthy.ctx, "DynamoDB.TagResource"), 0);
-    let again = handle(ev, &healthy, budget()).await.unwrap();
+    let again = run(ev, &healthy, budget()).await.unwrap();
     assert!(matches!(again.handling, Handling::Duplicate { .. }));
     let alerts = acct.receive_alerts().await.unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
@@ -700,11 +696,11 @@ async fn sns_failure_without_any_change_releases_the_claim_for_a_full_retry() {
     let ctx = AwsContext::from_vars(&vars, Some(&acct.scenario().region)).await;
     let failing = deps_with(&acct, ctx, &[]).await;
     let ev = event(&acct, "create-table.json", "no-owner", "ev-s3", &[]);
-    let err = handle(ev.clone(), &failing, budget()).await.unwrap_err();
+    let err = run(ev.clone(), &failing, budget()).await.unwrap_err();
     assert!(err.to_string().contains("already done: nothing"), "{err}");
 
     let healthy = deps(&acct, &[]).await;
-    let retry = handle(ev, &healthy, budget()).await.unwrap();
+    let retry = run(ev, &healthy, budget()).await.unwrap();
     assert_eq!(retry.handling, Handling::Evaluated);
     assert!(retry.alert_message_id().is_some());
     assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
@@ -726,7 +722,7 @@ async fn tags_set_at_creation_that_the_read_does_not_show_yet_come_from_the_even
             ("backup-policy", "twice-monthly-90d"),
         ],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert_eq!(
         attempts(&deps.ctx, "DynamoDB.ListTagsOfResource"),
         2,
@@ -757,7 +753,7 @@ async fn a_stale_tag_resource_event_acts_on_the_current_tags_not_the_delta() {
         "ev-stale-tag",
         &[("backup-policy", "twice-monthly-90d")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert!(
         out.notes
             .iter()
@@ -874,7 +870,7 @@ async fn notify_compliant_alerts_for_a_protected_table_and_the_setup_cache_expir
         "ev-n1",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert_eq!(out.verdict, Some(Verdict::Pending));
     assert!(out.alert_message_id().is_some());
     let alerts = acct.receive_alerts().await.unwrap();
@@ -893,7 +889,7 @@ async fn notify_compliant_alerts_for_a_protected_table_and_the_setup_cache_expir
         "ev-n2",
         &[("owner", "team-orders")],
     );
-    handle(ev, &deps, budget()).await.unwrap();
+    run(ev, &deps, budget()).await.unwrap();
     assert_eq!(attempts(&deps.ctx, "Backup.ListBackupPlans"), before + 1);
 }
 
@@ -909,7 +905,7 @@ async fn every_table_creating_event_is_evaluated_and_remediated() {
     ];
     for (i, (sample, table)) in cases.iter().enumerate() {
         let ev = event(&acct, sample, table, &format!("ev-born-{i}"), &[]);
-        let out = handle(ev, &deps, budget()).await.unwrap();
+        let out = run(ev, &deps, budget()).await.unwrap();
         assert_eq!(
             out.table.as_ref().map(|t| t.name.as_str()),
             Some(*table),
@@ -954,7 +950,7 @@ async fn unreadable_backup_plans_make_the_table_unverifiable_and_are_not_cached(
         "ev-denied",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert_eq!(
         out.verdict,
         Some(Verdict::Unverifiable),
@@ -993,7 +989,7 @@ async fn unreadable_backup_plans_make_the_table_unverifiable_and_are_not_cached(
         "ev-after",
         &[("owner", "team-orders")],
     );
-    let out = handle(ev, &deps, budget()).await.unwrap();
+    let out = run(ev, &deps, budget()).await.unwrap();
     assert!(matches!(
         out.actions.as_slice(),
         [Action::TagAdded {
@@ -1006,7 +1002,7 @@ async fn unreadable_backup_plans_make_the_table_unverifiable_and_are_not_cached(
 // --- Deadlines, leases and failing ledger writes: no path returns Ok with nothing sent. ---
 
 /// Short budgets: 1 s kept for the ledger write, leases 1 s past the deadline.
-fn short(mut deps: GuardDeps) -> GuardDeps {
+fn short(mut deps: Deps) -> Deps {
     deps.settings.record_reserve = Duration::from_secs(1);
     deps.settings.lease_margin = Duration::from_secs(1);
     deps
@@ -1018,7 +1014,7 @@ fn short_budget() -> Budget {
 }
 
 /// Waits until the lease of a claim made under `budget` by `deps` has ended.
-async fn until_lease_ended(budget: &Budget, deps: &GuardDeps) {
+async fn until_lease_ended(budget: &Budget, deps: &Deps) {
     tokio::time::sleep_until(
         (budget.deadline() + deps.settings.lease_margin + Duration::from_millis(300)).into(),
     )
@@ -1029,10 +1025,10 @@ async fn until_lease_ended(budget: &Budget, deps: &GuardDeps) {
 /// time: a hung call must not hang the invocation).
 async fn handle_returning(
     ev: Value,
-    deps: &GuardDeps,
+    deps: &Deps,
     budget: Budget,
 ) -> Result<table_guard::GuardOutcome, GuardError> {
-    tokio::time::timeout(Duration::from_secs(60), handle(ev, deps, budget))
+    tokio::time::timeout(Duration::from_secs(60), run(ev, deps, budget))
         .await
         .expect("the handler did not return")
 }
@@ -1098,7 +1094,7 @@ async fn deps_via(
     sns: &str,
     dynamodb: Option<&str>,
     policy_vars: &[(&str, &str)],
-) -> GuardDeps {
+) -> Deps {
     let mut vars = acct.env();
     vars.push(("AWS_ENDPOINT_URL_SNS".into(), sns.into()));
     if let Some(d) = dynamodb {
