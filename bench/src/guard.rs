@@ -128,16 +128,6 @@ fn record(
     }
 }
 
-fn delta(after: BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    after
-        .into_iter()
-        .filter_map(|(k, n)| {
-            let d = n.saturating_sub(before.get(&k).copied().unwrap_or(0));
-            (d > 0).then_some((k, d))
-        })
-        .collect()
-}
-
 /// Runs `events` CreateTable events warm and `events` cold against `account` (tables are
 /// created first, outside the timing).
 pub async fn guard_bench(
@@ -167,11 +157,11 @@ pub async fn guard_bench(
     let deps = Deps::new(account.context().await, Policy::default(), settings.clone());
     for (i, name) in names[..events].iter().enumerate() {
         let ev = create_table_event(sample, &s.account, &s.region, name, i)?;
-        let before = deps.ctx.calls.attempts();
+        let before = deps.ctx.calls.snapshot();
         let t = Instant::now();
         let r = run(ev, &deps, Budget::from_now(deps.settings.default_budget)).await;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
-        let calls = delta(deps.ctx.calls.attempts(), &before);
+        let calls = deps.ctx.calls.calls_since(&before).attempts;
         if i > 0 {
             record(&mut warm, r, ms, calls);
         }
