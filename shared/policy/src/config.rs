@@ -150,7 +150,7 @@ pub mod vars {
     pub const EXEMPT_TAG: &str = "BG_EXEMPT_TAG";
     /// Exemption reason tag key.
     pub const EXEMPT_REASON_TAG: &str = "BG_EXEMPT_REASON_TAG";
-    /// Mode.
+    /// `enforce` (remediate and alert) or `report-only`.
     pub const MODE: &str = "BG_MODE";
     /// All of the above.
     pub const ALL: [&str; 12] = [
@@ -316,7 +316,8 @@ pub struct PolicyDoc {
     pub exempt_tag: TagPair,
     /// Exemption reason tag key.
     pub exempt_reason_tag: String,
-    /// Mode.
+    /// `enforce`: the guard adds the backup tag where that fixes coverage, then alerts;
+    /// `report-only`: it only says what it would do.
     pub mode: Mode,
 }
 

@@ -40,7 +40,7 @@ pub enum Deviation {
     ScheduleMissing,
     /// The rule's schedule expression or time zone could not be parsed.
     ScheduleInvalid {
-        /// Expression.
+        /// The rule's schedule expression as the plan states it.
         expression: String,
         /// Time zone.
         timezone: String,

@@ -151,7 +151,7 @@ impl fmt::Display for NoMatchReason {
 pub enum SelectionOutcome {
     /// The selection includes the table.
     Covered {
-        /// Why.
+        /// What made the selection include it: a `Resources` pattern or a `ListOfTags` entry.
         via: CoverVia,
     },
     /// The selection does not include the table.

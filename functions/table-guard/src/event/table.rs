@@ -14,7 +14,7 @@ pub struct TableRef {
     pub arn: String,
     /// Partition (`aws`, `aws-cn`, `aws-us-gov` …).
     pub partition: String,
-    /// Region.
+    /// The region the table lives in (the ARN's fourth field, e.g. `eu-west-1`).
     pub region: String,
     /// Account id (12 digits).
     pub account: String,

@@ -109,7 +109,7 @@ pub enum Coverage {
     /// Could not be decided (plans/selections/tags unreadable, or a covering selection's plan
     /// is missing).
     Unknown {
-        /// Why.
+        /// Why it is unknown: the source that could not be read and its error.
         reason: String,
     },
 }
@@ -129,7 +129,7 @@ pub enum Exemption {
     WithoutReason,
     /// Tags could not be read.
     Unknown {
-        /// Why.
+        /// Why it is unknown: the source that could not be read and its error.
         reason: String,
     },
 }
