@@ -202,6 +202,33 @@ pub struct Matrix {
 }
 
 impl Matrix {
+    /// Checks that `listed` (a function's `AWS_OPERATIONS`) is complete and current: every
+    /// operation counted in any cell is listed (the baseline's own are reported on its row),
+    /// and every listed one was counted somewhere.
+    pub fn check_operations(
+        &mut self,
+        listed: &[&str],
+        baseline: &std::collections::BTreeSet<String>,
+        called: &std::collections::BTreeSet<String>,
+    ) {
+        let unlisted: Vec<&String> = called
+            .iter()
+            .filter(|k| !listed.contains(&k.as_str()) && !baseline.contains(*k))
+            .collect();
+        if !unlisted.is_empty() {
+            self.global_violations.push(format!(
+                "counted on a failure path but not in AWS_OPERATIONS: {unlisted:?}"
+            ));
+        }
+        for op in listed {
+            if !called.contains(*op) {
+                self.global_violations.push(format!(
+                    "{op} is in AWS_OPERATIONS but the call counter never counted an operation of that name"
+                ));
+            }
+        }
+    }
+
     /// An empty matrix for `function`.
     pub fn new(function: &str, invariants: &[&str]) -> Self {
         Self {

@@ -62,13 +62,7 @@ impl Settings {
     /// Reads the settings from `(name, value)` pairs (the last of a name wins; values are
     /// trimmed and a blank one counts as unset; other names are ignored).
     pub fn from_vars(vars: &[(String, String)]) -> Result<Settings, ConfigError> {
-        let get = |name: &str| {
-            vars.iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| policy::config::setting(vars, name);
         let topic_arn = get(ENV_TOPIC_ARN).ok_or(ConfigError::Missing(ENV_TOPIC_ARN))?;
         let state_table = get(ENV_STATE_TABLE).ok_or(ConfigError::Missing(ENV_STATE_TABLE))?;
         let regions = parse_regions(&get(ENV_REGIONS).unwrap_or_default())?;

@@ -92,13 +92,7 @@ impl Settings {
     /// (the last of a repeated name wins; blank counts as unset); the timings get their
     /// defaults.
     pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            vars.iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| policy::config::setting(vars, name);
         let topic_arn = get(ENV_TOPIC_ARN).ok_or(ConfigError::Missing(ENV_TOPIC_ARN))?;
         let state_table = get(ENV_STATE_TABLE).ok_or(ConfigError::Missing(ENV_STATE_TABLE))?;
         let notify_compliant = match get(ENV_NOTIFY_COMPLIANT).as_deref() {

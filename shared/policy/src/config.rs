@@ -863,9 +863,31 @@ fn check_vault_name(var: &str, name: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// The value of `name` among `(name, value)` pairs as the functions read their own settings
+/// (`BG_TOPIC_ARN`, `BG_STATE_TABLE` …): the last pair of that name wins, the value is
+/// trimmed, and a blank one counts as unset.
+pub fn setting(vars: &[(String, String)], name: &str) -> Option<String> {
+    vars.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 #[cfg(test)]
 mod readme_tests {
     use super::*;
+
+    #[test]
+    fn a_setting_is_the_last_trimmed_non_blank_value() {
+        let vars: Vec<(String, String)> = [("A", "x"), ("B", " "), ("A", " y ")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(setting(&vars, "A").as_deref(), Some("y"));
+        assert_eq!(setting(&vars, "B"), None);
+        assert_eq!(setting(&vars, "C"), None);
+    }
 
     /// The crate README's variable table is the one place people read the configuration:
     /// every variable `to_vars` knows is there, no other, each with the code's default.
