@@ -418,6 +418,47 @@ pub fn sync_section(function: &str, section: &str) -> Result<(), String> {
     ))
 }
 
+/// What is wrong with how a cell's fault was met, from the injector's hit count (`fired`) and
+/// the call counter's snapshot: the fault never fired (the operation, or its second page, was
+/// not called), or the SDK classified it against the kind (throttling and 5xx must be retried,
+/// AccessDenied must not; a hang says nothing about retries).
+pub fn fault_violations(
+    operation: &str,
+    kind: FaultKind,
+    fired: u64,
+    counted: &std::collections::BTreeMap<String, awsio::OperationCalls>,
+) -> Vec<String> {
+    if fired == 0 {
+        let page = if kind == FaultKind::SecondPage {
+            " for a second page"
+        } else {
+            ""
+        };
+        return vec![format!(
+            "the fault never fired: {operation} was not called{page}"
+        )];
+    }
+    let Some(retried) = kind.retried() else {
+        return Vec::new();
+    };
+    let retries: u64 = counted
+        .iter()
+        .filter(|(name, _)| same_operation(name, operation))
+        .map(|(_, c)| c.retries)
+        .sum();
+    match (retried, retries) {
+        (true, 0) => vec![format!(
+            "the SDK did not retry the injected {}",
+            kind.label()
+        )],
+        (false, n) if n > 0 => vec![format!(
+            "the SDK retried the injected {} ({n} retries)",
+            kind.label()
+        )],
+        _ => Vec::new(),
+    }
+}
+
 /// A retry-partition name no other context of this process uses
 /// (`awsio::config::ClientSettings::retry_partition`): every cell's clients get a full retry
 /// quota, so a cell that exhausts retries on purpose cannot stop the next cell's retries (the

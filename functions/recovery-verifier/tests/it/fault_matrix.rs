@@ -217,31 +217,7 @@ async fn run_cell(
         e.failed_attempts += v.failed_attempts;
     }
     if let (Some(op), Some(k), Some(fired)) = (operation, kind, fired) {
-        if fired == 0 {
-            violations.push(format!(
-                "the fault never fired: {op} was not called{}",
-                if k == FaultKind::SecondPage {
-                    " for a second page"
-                } else {
-                    ""
-                }
-            ));
-        } else if let Some(retried) = k.retried() {
-            let retries: u64 = counted
-                .iter()
-                .filter(|(k, _)| matrix::same_operation(k, op))
-                .map(|(_, c)| c.retries)
-                .sum();
-            if retried && retries == 0 {
-                violations.push(format!("the SDK did not retry the injected {}", k.label()));
-            }
-            if !retried && retries > 0 {
-                violations.push(format!(
-                    "the SDK retried the injected {} ({retries} retries)",
-                    k.label()
-                ));
-            }
-        }
+        violations.extend(matrix::fault_violations(op, k, fired, &counted));
     }
 
     let all: BTreeSet<String> = acct

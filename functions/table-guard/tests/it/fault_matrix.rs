@@ -280,31 +280,7 @@ async fn run_cell(
     let delivered = alerts_for(acct, &table).await;
 
     if let (Some(op), Some(k), Some(fired)) = (operation, kind, fired) {
-        if fired == 0 {
-            violations.push(format!(
-                "the fault never fired: {op} was not called{}",
-                if k == FaultKind::SecondPage {
-                    " for a second page"
-                } else {
-                    ""
-                }
-            ));
-        } else if let Some(retried) = k.retried() {
-            let retries: u64 = counted
-                .iter()
-                .filter(|(name, _)| matrix::same_operation(name, op))
-                .map(|(_, c)| c.retries)
-                .sum();
-            if retried && retries == 0 {
-                violations.push(format!("the SDK did not retry the injected {}", k.label()));
-            }
-            if !retried && retries > 0 {
-                violations.push(format!(
-                    "the SDK retried the injected {} ({retries} retries)",
-                    k.label()
-                ));
-            }
-        }
+        violations.extend(matrix::fault_violations(op, k, fired, &counted));
     }
 
     let first = match &ran {
