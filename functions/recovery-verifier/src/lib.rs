@@ -15,6 +15,7 @@
 //! The invocation fails only if nothing at all could be verified (or the payload is invalid,
 //! or the digest could not be sent); partial failures are reported as `UNVERIFIABLE`.
 
+pub mod bundle;
 pub mod calls;
 pub mod digest;
 #[cfg(test)]
