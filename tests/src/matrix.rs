@@ -459,6 +459,47 @@ pub fn fault_violations(
     }
 }
 
+/// One planned cell: the operation, the fault, and the cell's number in the matrix's order
+/// (operation, then kind; the fault-free baseline is number 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlannedCell<'a> {
+    /// The cell's number (1-based: 0 is the baseline); results are put back in this order.
+    pub number: usize,
+    /// The operation the fault goes into (`Service.Operation`).
+    pub operation: &'a str,
+    /// The fault.
+    pub kind: FaultKind,
+}
+
+/// Every cell of `operations` × [`kinds_for`] each, dealt into `1 + hang_lanes` lanes that run
+/// side by side, each on its own local account and one cell after the other: every cell but
+/// the hangs in lane 0, the hangs round-robin in the others. A hang cell spends its time idle,
+/// waiting out the invocation's deadline, so running the hangs beside the busy cells shortens
+/// the matrix without adding CPU load to the cells whose timing matters.
+pub fn plan_lanes<'a>(operations: &[&'a str], hang_lanes: usize) -> Vec<Vec<PlannedCell<'a>>> {
+    let mut lanes: Vec<Vec<PlannedCell<'a>>> = vec![Vec::new(); 1 + hang_lanes];
+    let mut number = 0;
+    let mut hangs = 0;
+    for operation in operations {
+        for kind in kinds_for(operation) {
+            number += 1;
+            let cell = PlannedCell {
+                number,
+                operation,
+                kind,
+            };
+            let lane = if kind == FaultKind::Hang && hang_lanes > 0 {
+                hangs += 1;
+                1 + (hangs - 1) % hang_lanes
+            } else {
+                0
+            };
+            lanes[lane].push(cell);
+        }
+    }
+    lanes
+}
+
 /// A retry-partition name no other context of this process uses
 /// (`awsio::config::ClientSettings::retry_partition`): every cell's clients get a full retry
 /// quota, so a cell that exhausts retries on purpose cannot stop the next cell's retries (the
@@ -485,6 +526,29 @@ mod tests {
         assert!(replaced.contains("A2") && !replaced.contains("A1") && replaced.contains("B1"));
         let stale_header = two.replacen("Generated", "Old text", 1);
         assert_eq!(with_section(&stale_header, "a", "A1\n"), two);
+    }
+
+    #[test]
+    fn lanes_hold_every_cell_once_with_the_hangs_apart() {
+        let ops = [
+            "DynamoDB.ListTables",
+            "SNS.Publish",
+            "Backup.ListBackupPlans",
+        ];
+        let lanes = plan_lanes(&ops, 2);
+        assert_eq!(lanes.len(), 3);
+        let mut numbers: Vec<usize> = lanes.iter().flatten().map(|c| c.number).collect();
+        numbers.sort_unstable();
+        let total: usize = ops.iter().map(|o| kinds_for(o).len()).sum();
+        assert_eq!(numbers, (1..=total).collect::<Vec<_>>());
+        assert!(lanes[0].iter().all(|c| c.kind != FaultKind::Hang));
+        for lane in &lanes[1..] {
+            assert!(!lane.is_empty() && lane.iter().all(|c| c.kind == FaultKind::Hang));
+        }
+        // Without hang lanes everything runs in one lane, in the matrix's order.
+        let one = plan_lanes(&ops, 0);
+        assert_eq!(one.len(), 1);
+        assert!(one[0].windows(2).all(|w| w[0].number < w[1].number));
     }
 
     #[test]

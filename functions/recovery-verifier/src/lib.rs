@@ -92,6 +92,36 @@ pub struct Deps {
     pub concurrency: usize,
 }
 
+impl Deps {
+    /// Production wiring: the policy and [`Settings`] from the process environment, clients
+    /// from `aws-config` for the function's own region and for each region to verify (the
+    /// home region's clients are reused when it is one of them).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let policy = Policy::from_env()?;
+        let settings = Settings::from_env()?;
+        let home = AwsContext::from_env(None).await;
+        let home_region = home.region().map(str::to_string);
+        let mut regions = Vec::new();
+        for r in settings.regions_or(home_region.as_deref())? {
+            let ctx = if Some(&r) == home_region.as_ref() {
+                home.clone()
+            } else {
+                AwsContext::from_env(Some(&r)).await
+            };
+            regions.push((r, ctx));
+        }
+        Ok(Deps {
+            policy,
+            topic_arn: settings.topic_arn,
+            state_table: settings.state_table,
+            home,
+            regions,
+            safety_margin: settings.safety_margin,
+            concurrency: settings.concurrency,
+        })
+    }
+}
+
 /// Why an invocation failed (Lambda then retries it, and the failure queue alarms).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifierError {
@@ -236,31 +266,36 @@ fn calls_delta(ctx: &AwsContext, before: &awsio::Snapshot) -> BTreeMap<String, u
     ctx.calls.calls_since(before).attempts
 }
 
-/// One invocation, as named steps: parse the payload, verify the regions, compare with the
-/// previous run's state, build the digest, log the reports and metrics, publish the digest,
-/// save the state, log the run and return its result.
-pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutcome, VerifierError> {
+/// One invocation within `budget` (the invocation's deadline), as named steps: parse the
+/// payload, verify the regions, compare with the previous run's state, build the digest, log
+/// the reports and metrics, publish the digest, save the state, log the run and return its
+/// result. The same shape as table-guard's `run(payload, deps, budget)`.
+pub async fn run(
+    payload: Value,
+    deps: &Deps,
+    budget: Budget,
+) -> Result<VerifierOutcome, VerifierError> {
     let started = Instant::now();
-    let inv = parse_invocation(&event.payload)?;
+    let inv = parse_invocation(&payload)?;
     let now = inv.now.unwrap_or_else(Timestamp::now);
     let contexts = regions_to_verify(deps, &inv)?;
-    let budget = invocation_budget(event.context.deadline);
     let reports = verify_regions(&contexts, deps, now, &verify_options(&inv, &budget, deps)).await;
 
-    // The digest and the state get what is left of the budget (the safety margin): their
-    // clients give up before the function's timeout.
-    let home = deps
-        .home
-        .with_deadline(budget.before_deadline(PUBLISH_RESERVE));
+    // The digest and the state get what is left of the budget (the safety margin), each
+    // step bounded by the same deadline before the function's timeout.
+    let side = SidePhase {
+        home: &deps.home,
+        deadline: budget.before_deadline(PUBLISH_RESERVE),
+    };
     let side_before = deps.home.calls.snapshot();
-    let mut compared = compare_with_previous(&home, deps, &reports, &inv.tables).await;
+    let mut compared = compare_with_previous(&side, deps, &reports, &inv.tables).await;
     let message = run_digest(&reports, &compared, now, deps);
     log_reports_and_metrics(&reports, started);
 
     let mut message_id = None;
     if !inv.dry_run {
-        message_id = Some(publish_digest(&home, deps, &message).await?);
-        save_state(&home, deps, &reports, now, &mut compared).await;
+        message_id = Some(publish_digest(&side, deps, &message).await?);
+        save_state(&side, deps, &reports, now, &mut compared).await;
     }
     let side_calls = calls_delta(&deps.home, &side_before);
     log_run(
@@ -358,10 +393,38 @@ struct Comparison {
     state_errors: Vec<String>,
 }
 
+/// The digest-and-state phase: the home clients and the deadline every step of it must end by.
+/// Each step gets clients capped to what is left when it starts, and is cut at the deadline as
+/// a whole (a step of several calls, like saving the state, could otherwise use each call's
+/// cap in turn and run past the function's timeout).
+struct SidePhase<'a> {
+    home: &'a AwsContext,
+    deadline: Instant,
+}
+
+impl SidePhase<'_> {
+    /// Clients capped to what is left of the phase now.
+    fn clients(&self) -> AwsContext {
+        self.home.with_deadline(self.deadline)
+    }
+
+    /// `step`'s result, or why it failed or did not finish before the deadline.
+    async fn bounded<T, E: std::fmt::Display>(
+        &self,
+        step: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, String> {
+        match tokio::time::timeout_at(self.deadline.into(), step).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("not finished before the run's deadline".to_string()),
+        }
+    }
+}
+
 /// Loads each region's previous state (one region after the other) and compares it with the
 /// region's open problems.
 async fn compare_with_previous(
-    home: &AwsContext,
+    side: &SidePhase<'_>,
     deps: &Deps,
     reports: &[RegionReport],
     table_filter: &[String],
@@ -374,7 +437,9 @@ async fn compare_with_previous(
         state_errors: Vec::new(),
     };
     for r in reports {
-        let prev = match finding_state::load(home.dynamodb(), &deps.state_table, &r.region).await {
+        let home = side.clients();
+        let load = finding_state::load(home.dynamodb(), &deps.state_table, &r.region);
+        let prev = match side.bounded(load).await {
             Ok(p) => Some(p),
             Err(e) => {
                 c.state_errors.push(format!(
@@ -457,25 +522,28 @@ fn log_reports_and_metrics(reports: &[RegionReport], started: Instant) {
 /// Publishes the digest and logs the run-outcome metric; [`VerifierError::DigestNotSent`] if
 /// SNS did not take it (the state is then not saved).
 async fn publish_digest(
-    home: &AwsContext,
+    side: &SidePhase<'_>,
     deps: &Deps,
     message: &AlertMessage,
 ) -> Result<String, VerifierError> {
-    let published = publisher::publish(home.sns(), &deps.topic_arn, message).await;
+    let home = side.clients();
+    let published = side
+        .bounded(publisher::publish(home.sns(), &deps.topic_arn, message))
+        .await;
     println!(
         "{}",
         metrics::run_outcome_line(Timestamp::now(), published.is_ok())
     );
     published.map_err(|e| {
         tracing::error!(error = %e, "digest not published");
-        VerifierError::DigestNotSent(e.to_string())
+        VerifierError::DigestNotSent(e)
     })
 }
 
 /// Saves each region's open problems, one region after the other, except where the previous
 /// state could not be read; problems go to the comparison's state errors.
 async fn save_state(
-    home: &AwsContext,
+    side: &SidePhase<'_>,
     deps: &Deps,
     reports: &[RegionReport],
     now: Timestamp,
@@ -495,16 +563,16 @@ async fn save_state(
             ));
             continue;
         };
-        if let Err(e) = finding_state::save(
+        let home = side.clients();
+        let save = finding_state::save(
             home.dynamodb(),
             &deps.state_table,
             &r.region,
             open,
             now,
             prev.as_ref(),
-        )
-        .await
-        {
+        );
+        if let Err(e) = side.bounded(save).await {
             compared.state_errors.push(format!(
                 "region {}: findings could not be saved: {e}",
                 r.region
@@ -565,12 +633,15 @@ fn nothing_verified(reports: &[RegionReport]) -> Option<String> {
     )
 }
 
-/// The Lambda handler: [`run`], returning its summary.
+/// The Lambda handler (what `main.rs` gives the runtime): [`run`] within the invocation's
+/// deadline, or [`DEFAULT_BUDGET`] when it gives none in the future ([`invocation_budget`]),
+/// returning the run's summary.
 pub async fn handler(
     event: LambdaEvent<Value>,
     deps: &Deps,
 ) -> Result<Value, lambda_runtime::Error> {
-    match run(event, deps).await {
+    let budget = invocation_budget(event.context.deadline);
+    match run(event.payload, deps, budget).await {
         Ok(outcome) => Ok(outcome.summary()),
         Err(e) => {
             tracing::error!(error = %e, "recovery verification failed");

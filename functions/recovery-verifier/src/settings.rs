@@ -21,6 +21,9 @@ pub const CONCURRENCY: usize = 8;
 /// A configuration problem at start-up, naming the variable and what it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// The policy variables (`BG_*` of the `policy` crate) are invalid.
+    #[error(transparent)]
+    Policy(#[from] policy::ConfigError),
     /// A required variable is not set, or blank.
     #[error("environment variable {0} is not set (the template sets it)")]
     Missing(&'static str),

@@ -2,10 +2,9 @@
 //! in-process (`lambda_runtime::run` only works inside Lambda).
 
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::Tag;
-use lambda_runtime::{Context, LambdaEvent};
+use awsio::Budget;
 use local_account::standin::faults::{FailKind, Fault};
 use local_account::{ExpectedFinding, Scenario};
 use policy::{FindingCode, Verdict};
@@ -26,7 +25,7 @@ fn list_len(v: &Value, key: &str) -> usize {
 async fn healthy_account_has_no_findings_and_the_digest_says_all_compliant() {
     let account = start(&Scenario::shipped("healthy").unwrap()).await;
     let deps = deps(&account).await;
-    let outcome = run(event(at_now(&account)), &deps).await.unwrap();
+    let outcome = run(at_now(&account), &deps, no_deadline()).await.unwrap();
 
     let region = &outcome.regions[0];
     assert!(region.failure.is_none());
@@ -70,12 +69,12 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
     // A dry run publishes nothing and saves nothing.
     let mut dry = at_now(&account);
     dry["dry_run"] = json!(true);
-    let dry_outcome = run(event(dry), &deps).await.unwrap();
+    let dry_outcome = run(dry, &deps, no_deadline()).await.unwrap();
     assert!(dry_outcome.dry_run && dry_outcome.digest_message_id.is_none());
     assert!(account.receive_alerts().await.unwrap().is_empty());
 
     // First run: exactly the expected findings (code, table, slot/point/plan), nothing else.
-    let first = run(event(at_now(&account)), &deps).await.unwrap();
+    let first = run(at_now(&account), &deps, no_deadline()).await.unwrap();
     let region = &first.regions[0];
     let got = findings(region);
     let missing: Vec<_> = expected.difference(&got).collect();
@@ -128,7 +127,7 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
         .send()
         .await
         .unwrap();
-    let second = run(event(at_now(&account)), &deps).await.unwrap();
+    let second = run(at_now(&account), &deps, no_deadline()).await.unwrap();
     let diff = &second.diffs["us-east-1"];
     assert!(diff.new.is_empty(), "nothing new: {:#?}", diff.new);
     assert_eq!(diff.resolved.len(), 1);
@@ -155,8 +154,9 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
     // A run restricted to one table does not resolve the other tables' problems: they were
     // not verified, so they stay open.
     let filtered = run(
-        event(json!({"now": account.now().to_string(), "tables": ["orders"]})),
+        json!({"now": account.now().to_string(), "tables": ["orders"]}),
         &deps,
+        no_deadline(),
     )
     .await
     .unwrap();
@@ -171,7 +171,7 @@ async fn audit_finding_reports_exactly_the_seeded_violations_then_tracks_a_fix()
         .send()
         .await
         .unwrap();
-    let third = run(event(at_now(&account)), &deps).await.unwrap();
+    let third = run(at_now(&account), &deps, no_deadline()).await.unwrap();
     let diff = &third.diffs["us-east-1"];
     let legacy = problems
         .iter()
@@ -251,7 +251,7 @@ async fn a_vault_failing_permanently_makes_every_tables_points_unknown() {
     fault.vault = Some("backup-guard-vault".into());
     account.standin().set_fault(fault).unwrap();
     let deps = deps(&account).await;
-    let outcome = run(event(at_now(&account)), &deps).await.unwrap();
+    let outcome = run(at_now(&account), &deps, no_deadline()).await.unwrap();
     let region = &outcome.regions[0];
 
     assert!(
@@ -311,15 +311,8 @@ async fn a_deadline_inside_the_safety_margin_is_reported_not_silent() {
     // Two seconds left, but a safety margin of a minute: no new work may start.
     let mut deps = deps(&account).await;
     deps.safety_margin = std::time::Duration::from_secs(60);
-    let mut context = Context::default();
-    context.deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-        + 2000;
-    let err = run(LambdaEvent::new(at_now(&account), context), &deps)
-        .await
-        .unwrap_err();
+    let budget = Budget::from_now(std::time::Duration::from_secs(2));
+    let err = run(at_now(&account), &deps, budget).await.unwrap_err();
     assert!(matches!(err, VerifierError::NothingVerifiable(_)), "{err}");
     assert!(err.to_string().contains("deadline"), "{err}");
     let alerts = account.receive_alerts().await.unwrap();
@@ -333,14 +326,14 @@ async fn a_deadline_inside_the_safety_margin_is_reported_not_silent() {
 async fn bad_payloads_and_unknown_regions_fail_clearly_without_publishing() {
     let account = start(&Scenario::shipped("healthy").unwrap()).await;
     let deps = deps(&account).await;
-    let err = run(event(json!({"regions": "us-east-1"})), &deps)
+    let err = run(json!({"regions": "us-east-1"}), &deps, no_deadline())
         .await
         .unwrap_err();
     assert!(
         matches!(err, VerifierError::Payload(ref p) if p.field == "regions"),
         "{err}"
     );
-    let err = run(event(json!({"regions": ["eu-central-1"]})), &deps)
+    let err = run(json!({"regions": ["eu-central-1"]}), &deps, no_deadline())
         .await
         .unwrap_err();
     assert!(matches!(err, VerifierError::UnknownRegion { .. }), "{err}");
@@ -350,12 +343,13 @@ async fn bad_payloads_and_unknown_regions_fail_clearly_without_publishing() {
     let envelope = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event",
         "source": "aws.events", "account": "123456789012", "time": "2026-11-25T02:00:00Z",
         "region": "us-east-1", "resources": [], "detail": {}});
-    let outcome = run(event(envelope), &deps).await.unwrap();
+    let outcome = run(envelope, &deps, no_deadline()).await.unwrap();
     assert_eq!(outcome.regions.len(), 1);
     // A table filter restricts evaluation but not the inventory reads.
     let outcome = run(
-        event(json!({"now": account.now().to_string(), "tables": ["order*", "pay*"]})),
+        json!({"now": account.now().to_string(), "tables": ["order*", "pay*"]}),
         &deps,
+        no_deadline(),
     )
     .await
     .unwrap();
@@ -380,7 +374,7 @@ async fn several_regions_are_verified_in_one_run_and_reported_per_region() {
     deps.regions
         .push(("eu-west-1".to_string(), west.context().await));
 
-    let outcome = run(event(at_now(&east)), &deps).await.unwrap();
+    let outcome = run(at_now(&east), &deps, no_deadline()).await.unwrap();
     let regions: Vec<&str> = outcome.regions.iter().map(|r| r.region.as_str()).collect();
     assert_eq!(regions, ["us-east-1", "eu-west-1"]);
     assert_eq!(
@@ -419,13 +413,14 @@ async fn several_regions_are_verified_in_one_run_and_reported_per_region() {
 
     // An on-demand run of one region leaves the other's state alone.
     let only_west = run(
-        event(json!({"now": east.now().to_string(), "regions": ["eu-west-1"]})),
+        json!({"now": east.now().to_string(), "regions": ["eu-west-1"]}),
         &deps,
+        no_deadline(),
     )
     .await
     .unwrap();
     assert_eq!(only_west.regions.len(), 1);
-    let again = run(event(at_now(&east)), &deps).await.unwrap();
+    let again = run(at_now(&east), &deps, no_deadline()).await.unwrap();
     assert!(again.diffs["us-east-1"].new.is_empty());
     assert!(again.diffs["us-east-1"].resolved.is_empty());
     assert_eq!(
@@ -446,15 +441,8 @@ async fn tables_not_reached_before_the_deadline_are_reported_unverifiable() {
     account.standin().set_fault(slow).unwrap();
     let mut deps = deps(&account).await;
     deps.safety_margin = std::time::Duration::from_secs(27);
-    let mut context = Context::default();
-    context.deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-        + 30_000;
-    let outcome = run(LambdaEvent::new(at_now(&account), context), &deps)
-        .await
-        .unwrap();
+    let budget = Budget::from_now(std::time::Duration::from_secs(30));
+    let outcome = run(at_now(&account), &deps, budget).await.unwrap();
     let region = &outcome.regions[0];
     let need = tables_needing_creation_time(account.scenario(), &expected, &deps.policy);
     let unreached: BTreeSet<String> = region.unreached_tables.iter().cloned().collect();
@@ -520,7 +508,7 @@ async fn an_unreadable_vault_never_turns_a_violation_into_compliant_or_resolved(
     let account = start(&scenario).await;
     let deps = deps(&account).await;
 
-    let first = run(event(at_now(&account)), &deps).await.unwrap();
+    let first = run(at_now(&account), &deps, no_deadline()).await.unwrap();
     let orders = table_named(&first.regions[0], "orders").unwrap();
     assert_eq!(orders.verdict, Verdict::NonCompliant);
     let unmanaged: Vec<String> = orders
@@ -538,7 +526,9 @@ async fn an_unreadable_vault_never_turns_a_violation_into_compliant_or_resolved(
     account.standin().set_fault(fault).unwrap();
     // Every table is now unverifiable: the invocation fails (Lambda's Errors alarm), after the
     // digest went out and the state was saved.
-    let err = run(event(at_now(&account)), &deps).await.unwrap_err();
+    let err = run(at_now(&account), &deps, no_deadline())
+        .await
+        .unwrap_err();
     assert!(matches!(err, VerifierError::NothingVerifiable(_)), "{err}");
     let region = verify_region(
         &account.context().await,

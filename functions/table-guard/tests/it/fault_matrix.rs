@@ -29,6 +29,8 @@ const RECORD_RESERVE: Duration = Duration::from_millis(800);
 const LEASE_MARGIN: Duration = Duration::from_millis(300);
 /// How long a hung call is held (longer than the deadline).
 const HANG: Duration = Duration::from_secs(5);
+/// Local accounts beside the main one that run the hang cells (see `matrix::plan_lanes`).
+const HANG_LANES: usize = 2;
 
 const INVARIANTS: &[&str] = &[
     "the delivered event ends as \"alert delivered\" (the SQS subscriber of the topic received the table's alert) or \"invocation failed\" (the handler returned Err, or was killed at the deadline); never Ok with nothing sent when an alert was due (every cell's setup makes one due)",
@@ -357,12 +359,19 @@ async fn run_cell(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_times_every_fault() {
-    let acct = LocalAccount::start_with_proxy(&scenario()).await.unwrap();
+    let lanes = matrix::plan_lanes(AWS_OPERATIONS, HANG_LANES);
+    // The hang lanes' accounts start while the baseline runs.
+    let (acct, extra) = tokio::join!(
+        async { LocalAccount::start_with_proxy(&scenario()).await.unwrap() },
+        futures::future::join_all(
+            (1..lanes.len())
+                .map(|_| async { LocalAccount::start_with_proxy(&scenario()).await.unwrap() })
+        )
+    );
     let mut m = Matrix::new("table-guard", INVARIANTS);
     let listed: BTreeSet<&str> = AWS_OPERATIONS.iter().copied().collect();
-    let mut n = 0;
 
-    let base = run_cell(&acct, n, None, None).await;
+    let base = run_cell(&acct, 0, None, None).await;
     let mut base_cell = base.cell;
     let unlisted: Vec<&String> = base
         .counted
@@ -384,14 +393,26 @@ async fn every_operation_times_every_fault() {
     ));
     m.cells.push(base_cell);
 
+    let accounts = std::iter::once(&acct).chain(extra.iter());
+    let mut runs: Vec<(usize, Run)> =
+        futures::future::join_all(lanes.iter().zip(accounts).map(|(lane, acct)| async move {
+            let mut out = Vec::new();
+            for c in lane {
+                let run = run_cell(acct, c.number, Some(c.operation), Some(c.kind)).await;
+                out.push((c.number, run));
+            }
+            out
+        }))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    runs.sort_by_key(|(number, _)| *number);
+
     let mut called: BTreeSet<String> = base.counted.keys().cloned().collect();
-    for op in AWS_OPERATIONS {
-        for kind in matrix::kinds_for(op) {
-            n += 1;
-            let run = run_cell(&acct, n, Some(op), Some(kind)).await;
-            called.extend(run.counted.keys().cloned());
-            m.cells.push(run.cell);
-        }
+    for (_, run) in runs {
+        called.extend(run.counted.keys().cloned());
+        m.cells.push(run.cell);
     }
     let baseline_ops: BTreeSet<String> = base.counted.keys().cloned().collect();
     m.check_operations(AWS_OPERATIONS, &baseline_ops, &called);

@@ -5,9 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use awsio::AwsContext;
+use awsio::{AwsContext, Budget};
 use jiff::{SignedDuration, Timestamp};
-use lambda_runtime::{Context, LambdaEvent};
 use local_account::scenario::STATE_TABLE;
 use local_account::{ExpectedFinding, LocalAccount, Scenario};
 use policy::Policy;
@@ -36,9 +35,9 @@ pub async fn deps(account: &LocalAccount) -> Deps {
     }
 }
 
-/// An invocation with `payload` and no deadline.
-pub fn event(payload: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(payload, Context::default())
+/// The budget of an invocation that gives no deadline (the function's default, 900 s).
+pub fn no_deadline() -> Budget {
+    Budget::from_now(recovery_verifier::DEFAULT_BUDGET)
 }
 
 /// The on-demand payload evaluating at the scenario's "now".
