@@ -634,6 +634,33 @@ impl Operation<'_> {
         }
     }
 
+    /// The query-string members of integer type with `min`/`max` bounds in their shape
+    /// (`maxResults`, `MaxScheduledRunsPreview`, ...): `(wire name, min, max)`.
+    pub fn bounded_query(&self) -> Vec<(String, Option<i64>, Option<i64>)> {
+        let mut out = Vec::new();
+        for (name, m) in self.input_members().into_iter().flatten() {
+            if m.get("location").and_then(Value::as_str) != Some("querystring") {
+                continue;
+            }
+            let shape = m
+                .get("shape")
+                .and_then(Value::as_str)
+                .and_then(|s| self.model.shape(s));
+            let Some(shape) = shape else { continue };
+            let kind = shape.get("type").and_then(Value::as_str);
+            let min = shape.get("min").and_then(Value::as_i64);
+            let max = shape.get("max").and_then(Value::as_i64);
+            if matches!(kind, Some("integer" | "long")) && (min.is_some() || max.is_some()) {
+                let wire = m
+                    .get("locationName")
+                    .and_then(Value::as_str)
+                    .unwrap_or(name);
+                out.push((wire.to_string(), min, max));
+            }
+        }
+        out
+    }
+
     /// The pagination bounds, if the input has `NextToken` and `MaxResults` query members
     /// and `MaxResults`' shape has `min`/`max`.
     pub fn page_bounds(&self) -> Option<PageBounds> {
@@ -691,6 +718,17 @@ impl Operation<'_> {
 
     /// Checks an error response that should carry error `code`.
     pub fn check_error(&self, r: Exchange<'_>, code: &str) -> Vec<Violation> {
+        if r.status < 400 {
+            return vec![v(
+                "status",
+                format!(
+                    "{} answered {} where AWS answers {code}: {}",
+                    self.name,
+                    r.status,
+                    String::from_utf8_lossy(&r.body[..r.body.len().min(120)])
+                ),
+            )];
+        }
         let mut out = request_id(r);
         let shape = self
             .model
@@ -932,6 +970,10 @@ mod tests {
                 min: 1,
                 max: 50
             })
+        );
+        assert_eq!(
+            op.bounded_query(),
+            [("maxResults".to_string(), Some(1), Some(50))]
         );
         assert!(matches!(
             m.operation("listThings"),

@@ -603,8 +603,10 @@ async fn errors_have_the_model_shapes_and_the_rest_json_protocol() {
     run.finish();
 }
 
-/// Every list call whose model input has `NextToken` and `MaxResults`: the model's bounds
-/// are accepted, one past them is an `InvalidParameterValueException`, a page never holds
+/// Every integer query parameter with bounds in the model (`maxResults`,
+/// `MaxScheduledRunsPreview`): one past them is an `InvalidParameterValueException`. Every
+/// list call whose model input has `NextToken` and `MaxResults`: the largest page size is
+/// accepted, a page never holds
 /// more than `MaxResults` items, and following `NextToken` reaches the same items as one
 /// large page. Also: the query names the stand-in accepts are the model's (the stand-in names
 /// them when it refuses an unknown one).
@@ -615,6 +617,8 @@ async fn list_calls_honour_the_model_page_bounds_and_query_names() {
     let mut run = runner(&account, &model);
     let mut paged = 0;
     let mut probed = 0;
+    let mut bounded = 0;
+    let mut checked = std::collections::BTreeSet::new();
     for c in reads(&f) {
         let op = model.operation(c.op).unwrap();
 
@@ -648,6 +652,29 @@ async fn list_calls_honour_the_model_page_bounds_and_query_names() {
             ));
         }
 
+        // Integer query parameters outside their shape's bounds are refused, once per
+        // operation (the first line).
+        if checked.insert(c.op) {
+            for (name, min, max) in op.bounded_query() {
+                for bad in [min.map(|m| m - 1), max.map(|m| m + 1)]
+                    .into_iter()
+                    .flatten()
+                {
+                    let mut q = c.query.clone();
+                    q.retain(|(k, _)| *k != name);
+                    q.push((name.clone(), bad.to_string()));
+                    let call = Call {
+                        op: c.op,
+                        labels: c.labels.clone(),
+                        query: q,
+                        body: None,
+                    };
+                    run.err(&call, "InvalidParameterValueException").await;
+                    bounded += 1;
+                }
+            }
+        }
+
         // Pagination, once per operation (the unfiltered line).
         let Some(bounds) = op.page_bounds() else {
             continue;
@@ -667,10 +694,6 @@ async fn list_calls_honour_the_model_page_bounds_and_query_names() {
             }
         };
         let all = run.ok(&with(bounds.max.to_string())).await;
-        for bad in [bounds.min - 1, bounds.max + 1] {
-            run.err(&with(bad.to_string()), "InvalidParameterValueException")
-                .await;
-        }
         let list_member = |body: &Value| -> Vec<Value> {
             body.as_object()
                 .into_iter()
@@ -720,6 +743,10 @@ async fn list_calls_honour_the_model_page_bounds_and_query_names() {
     assert!(
         probed >= 10,
         "only {probed} query-name lists read from the stand-in"
+    );
+    assert!(
+        bounded >= 14,
+        "only {bounded} out-of-bounds query values sent"
     );
     assert!(paged >= 6, "only {paged} paginated operations checked");
     run.finish();
