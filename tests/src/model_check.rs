@@ -661,6 +661,47 @@ impl Operation<'_> {
         out
     }
 
+    /// Checks query values against their members' shapes as the REST-JSON protocol writes
+    /// them: booleans `true`/`false`, integers, timestamps in ISO 8601 (the query string's
+    /// default), enum values in the enum. (Bounds are left out: tests send values past
+    /// them on purpose.)
+    pub fn check_query_values(&self, query: &[(&str, &str)]) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let members = self.input_members();
+        for (k, value) in query {
+            let shape_name = members
+                .into_iter()
+                .flatten()
+                .map(|(_, m)| m)
+                .find(|m| {
+                    m.get("location").and_then(Value::as_str) == Some("querystring")
+                        && m.get("locationName").and_then(Value::as_str) == Some(k)
+                })
+                .and_then(|m| m.get("shape"))
+                .and_then(Value::as_str);
+            let Some((shape_name, shape)) =
+                shape_name.and_then(|n| self.model.shape(n).map(|s| (n, s)))
+            else {
+                continue; // render() reports unknown names
+            };
+            let path = format!("request.query.{k}");
+            let ok = match shape.get("type").and_then(Value::as_str) {
+                Some("boolean") => matches!(*value, "true" | "false"),
+                Some("integer" | "long") => value.parse::<i64>().is_ok(),
+                Some("timestamp") => value.parse::<jiff::Timestamp>().is_ok(),
+                Some("string") => match shape.get("enum").and_then(Value::as_array) {
+                    Some(values) => values.iter().any(|e| e.as_str() == Some(value)),
+                    None => true,
+                },
+                _ => true,
+            };
+            if !ok {
+                out.push(v(path, format!("{value:?} is not a valid {shape_name}")));
+            }
+        }
+        out
+    }
+
     /// The pagination bounds, if the input has `NextToken` and `MaxResults` query members
     /// and `MaxResults`' shape has `min`/`max`.
     pub fn page_bounds(&self) -> Option<PageBounds> {
@@ -971,6 +1012,8 @@ mod tests {
                 max: 50
             })
         );
+        assert!(op.check_query_values(&[("state", "ON")]).is_empty());
+        assert_eq!(op.check_query_values(&[("state", "on")]).len(), 1);
         assert_eq!(
             op.bounded_query(),
             [("maxResults".to_string(), Some(1), Some(50))]

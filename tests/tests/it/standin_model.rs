@@ -412,6 +412,10 @@ impl Runner<'_> {
                 return None;
             }
         };
+        if check_body {
+            let vs = op.check_query_values(&refs(&c.query));
+            self.note(c.op, "request", vs);
+        }
         if let Some(b) = c.body.as_ref().filter(|_| check_body) {
             let vs = op.check_request_body(b);
             self.note(c.op, "request", vs);
@@ -441,7 +445,46 @@ impl Runner<'_> {
         let op = self.model.operation(c.op).unwrap();
         let vs = op.check_response(Exchange::from(&r));
         self.note(c.op, &what, vs);
+        // aws-sdk-backup (Smithy's model) writes botocore's trailing-slash paths without the
+        // slash: a read must route to the same operation either way.
+        if op.method() == "GET" {
+            self.other_spelling(c, &op).await;
+        }
         serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+    }
+
+    async fn other_spelling(&mut self, c: &Call, op: &Operation<'_>) {
+        let Ok(target) = op.render(&refs(&c.labels), &refs(&c.query)) else {
+            return;
+        };
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let toggled = match path.strip_suffix('/') {
+            Some(p) if !p.is_empty() => p.to_string(),
+            _ => return,
+        };
+        let target = if query.is_empty() {
+            toggled
+        } else {
+            format!("{toggled}?{query}")
+        };
+        let before = self.account.standin().calls().get(c.op).copied();
+        let r = self.raw(op, &target, None).await;
+        let after = self.account.standin().calls().get(c.op).copied();
+        if after.unwrap_or(0) != before.unwrap_or(0) + 1 || r.status != op.response_code() {
+            self.note(
+                c.op,
+                &format!("GET {target}"),
+                vec![Violation {
+                    path: "request.uri".into(),
+                    problem: format!(
+                        "{} without its trailing slash (as aws-sdk-backup sends it) did not answer as {} (status {})",
+                        op.request_uri(),
+                        c.op,
+                        r.status
+                    ),
+                }],
+            );
+        }
     }
 
     /// Sends a call that must fail with `code` and checks the error.
