@@ -63,6 +63,17 @@ pub fn default_model_path() -> PathBuf {
         .join(".venv/share/botocore-backup/service-2.json")
 }
 
+/// The botocore release `requirements-model.txt` pins (`botocore==X.Y.Z`), if readable.
+pub fn pinned_version() -> Option<String> {
+    let pins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../requirements-model.txt");
+    let text = std::fs::read_to_string(pins).ok()?;
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .find_map(|l| l.trim().strip_prefix("botocore=="))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+}
+
 /// The model could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -75,6 +86,18 @@ pub enum ModelError {
         path: String,
         /// The I/O error.
         reason: String,
+    },
+    /// The installed model is of another botocore release than the pinned one.
+    #[error(
+        "the AWS Backup API model at {path} is botocore {installed}, but requirements-model.txt pins {pinned}: run `make venv`"
+    )]
+    Stale {
+        /// The model file.
+        path: String,
+        /// The release its VERSION file names.
+        installed: String,
+        /// The release requirements-model.txt pins.
+        pinned: String,
     },
     /// The file is not a botocore model of AWS Backup.
     #[error("{origin} is not botocore's AWS Backup service model: {reason}")]
@@ -156,6 +179,24 @@ impl Model {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
+        // The installer writes VERSION beside the model: it must be the pinned release.
+        let installed = path
+            .parent()
+            .map(|d| d.join("VERSION"))
+            .and_then(|f| std::fs::read_to_string(f).ok());
+        if let (Some(installed), Some(pinned)) = (installed, pinned_version()) {
+            let installed = installed
+                .trim()
+                .trim_start_matches("botocore==")
+                .to_string();
+            if installed != pinned {
+                return Err(ModelError::Stale {
+                    path: path.display().to_string(),
+                    installed,
+                    pinned,
+                });
+            }
+        }
         Self::from_json(&text, &path.display().to_string())
     }
 
@@ -1067,5 +1108,7 @@ mod tests {
         }
         .to_string();
         assert!(e.contains("make venv") && e.contains(MODEL_ENV), "{e}");
+        let pinned = pinned_version().unwrap();
+        assert_eq!(pinned.split('.').count(), 3, "{pinned}");
     }
 }
