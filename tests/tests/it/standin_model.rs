@@ -54,6 +54,7 @@ fn refs(p: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// Facts of the seeded account the calls refer to.
+#[derive(Default)]
 struct Fixture {
     plan_id: String,
     version_id: String,
@@ -543,23 +544,14 @@ async fn start() -> (LocalAccount, Fixture) {
         selection_id: plan.selections.values().next().unwrap().clone(),
         point_arn: text(&body, "/RecoveryPoints/0/RecoveryPointArn").to_string(),
         resource_arn: text(&body, "/RecoveryPoints/0/ResourceArn").to_string(),
-        new_plan_id: String::new(),
-        new_selection_id: String::new(),
+        ..Fixture::default()
     };
     (account, fixture)
 }
 
 #[test]
 fn the_table_covers_every_served_operation() {
-    let f = Fixture {
-        plan_id: String::new(),
-        version_id: String::new(),
-        selection_id: String::new(),
-        point_arn: String::new(),
-        resource_arn: String::new(),
-        new_plan_id: String::new(),
-        new_selection_id: String::new(),
-    };
+    let f = Fixture::default();
     let mut listed: Vec<&str> = reads(&f)
         .into_iter()
         .chain(creates(&f))
