@@ -15,14 +15,15 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV_STAMP): requirements-dev.txt
+$(VENV_STAMP): requirements-dev.txt requirements-model.txt scripts/botocore-backup-model.py
 	@echo "==> creating $(VENV) with pinned Python tools (requirements-dev.txt)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/python scripts/botocore-backup-model.py requirements-model.txt $(VENV)/share/botocore-backup
 	touch $@
 
-venv: $(VENV_STAMP) ## Create the project venv (moto server, linters, cargo-lambda)
+venv: $(VENV_STAMP) ## Create the project venv (moto server, linters, cargo-lambda; AWS Backup API model for the stand-in check)
 
 fmt-check: ## cargo fmt --check
 	$(CARGO) fmt --all -- --check

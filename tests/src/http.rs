@@ -13,6 +13,8 @@ use tokio::net::TcpStream;
 pub struct Response {
     /// HTTP status.
     pub status: u16,
+    /// Header fields in order, names lowercased.
+    pub headers: Vec<(String, String)>,
     /// Body bytes (not de-chunked; the endpoints used send `Content-Length`).
     pub body: Vec<u8>,
 }
@@ -63,6 +65,16 @@ async fn request_inner(
     })
 }
 
+impl Response {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 fn parse(raw: &[u8]) -> Option<Response> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..split]).ok()?;
@@ -72,8 +84,15 @@ fn parse(raw: &[u8]) -> Option<Response> {
         return None;
     }
     let status = parts.next()?.parse().ok()?;
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
     Some(Response {
         status,
+        headers,
         body: raw[split + 4..].to_vec(),
     })
 }
@@ -86,6 +105,7 @@ mod tests {
     fn parses_status_and_body() {
         let r = parse(b"HTTP/1.1 204 NO CONTENT\r\nServer: x\r\n\r\n").unwrap();
         assert_eq!((r.status, r.body.len()), (204, 0));
+        assert_eq!(r.header("SERVER"), Some("x"));
         let r = parse(b"HTTP/1.0 404 NOT FOUND\r\nContent-Length: 2\r\n\r\nno").unwrap();
         assert_eq!((r.status, r.body.as_slice()), (404, &b"no"[..]));
         assert!(parse(b"garbage").is_none());

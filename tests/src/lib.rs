@@ -12,6 +12,8 @@
 //!   clients, with an SNS alert topic read back through a subscribed SQS queue.
 //! - [`fault_proxy`]: a fault-injecting HTTP proxy in front of moto (throttling, 5xx,
 //!   denials, hangs, second-page failures per operation).
+//! - [`model_check`]: checks the stand-in's requests and responses against AWS's own AWS Backup
+//!   API model (botocore's `service-2.json`, installed by `make venv`).
 //! - [`matrix`]: the fault matrix's cells, fault kinds, violations and the rendering of
 //!   `docs/FAULT_MATRIX.md`.
 
@@ -19,6 +21,7 @@ pub mod account;
 pub mod fault_proxy;
 pub mod http;
 pub mod matrix;
+pub mod model_check;
 pub mod moto;
 pub mod scenario;
 pub mod standin;

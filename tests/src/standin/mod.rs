@@ -14,7 +14,7 @@
 //! | ListBackupVaults | `GET /backup-vaults?vaultType&nextToken&maxResults` |
 //! | CreateBackupPlan | `PUT /backup/plans` |
 //! | ListBackupPlans | `GET /backup/plans?includeDeleted&nextToken&maxResults` |
-//! | GetBackupPlan | `GET /backup/plans/{id}?versionId` |
+//! | GetBackupPlan | `GET /backup/plans/{id}?versionId&MaxScheduledRunsPreview` (0..=10 as in AWS; only 0 is served, no preview) |
 //! | UpdateBackupPlan | `POST /backup/plans/{id}` (new `VersionId`; rule ids kept per rule name) |
 //! | DeleteBackupPlan | `DELETE /backup/plans/{id}` (refused while selections remain) |
 //! | CreateBackupSelection | `PUT /backup/plans/{id}/selections` |

@@ -171,6 +171,23 @@ async fn create_backup_plan(State(st): S, body: Bytes) -> ApiResult {
 async fn get_backup_plan(State(st): S, Path(id): Path<String>, Query(q): Q) -> ApiResult {
     st.enter("GetBackupPlan", None).await?;
     allow(&q, &["versionId", "MaxScheduledRunsPreview"])?;
+    // AWS: MaxScheduledRunsPreview is an integer 0..=10 (else InvalidParameterValueException);
+    // n > 0 adds ScheduledRunsPreview, which the stand-in does not compute, so it refuses.
+    if let Some(raw) = q.get("MaxScheduledRunsPreview") {
+        match raw.parse::<i64>() {
+            Ok(0) => {}
+            Ok(1..=10) => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "MaxScheduledRunsPreview {raw}: the Backup stand-in computes no ScheduledRunsPreview (only 0 is supported)"
+                )));
+            }
+            _ => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "MaxScheduledRunsPreview {raw:?} is not an integer from 0 to 10"
+                )));
+            }
+        }
+    }
     Ok(Json(lock(&st.store).get_backup_plan(
         &id,
         q.get("versionId").map(String::as_str),
