@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv fmt-check clippy unit test demo build bench fuzz deploy lint clean-venv
+.PHONY: help venv fmt-check clippy unit test test-build demo build bench fuzz deploy lint lint-checks cli clean-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,8 +34,24 @@ clippy: ## cargo clippy, warnings are errors
 unit: venv ## All Rust tests (unit, property, local-account integration)
 	$(CARGO) test --workspace --locked
 
-test: venv fmt-check clippy lint unit ## Everything CI runs
+# `make test` in three stages, so that neither core waits on a step that leaves it idle:
+# 1. the venv installs (pip: downloads and unpacking) while fmt and clippy check the code;
+# 2. every test binary and the CLI are compiled (both cores);
+# 3. the test suite runs while the template checks run beside it at the lowest CPU priority
+#    (`nice -n 19`): the suite waits on moto and on timeouts much of the time, and the
+#    timing-sensitive fault matrices keep the CPU they need. No cargo command runs in stage 3
+#    beside `cargo test` (cargo holds the build directory's lock while the tests run).
+# Each stage's output is printed per step when the step ends (--output-sync).
+PAR := $(MAKE) --no-print-directory --output-sync=target
+test: ## Everything CI runs: fmt, clippy, template lint, every test (in parallel stages, see above)
+	$(PAR) -j3 venv fmt-check clippy
+	$(PAR) test-build
+	$(PAR) -j2 unit lint-checks NICE_LINT="nice -n 19"
 	@echo "==> make test: all checks passed"
+
+test-build: ## Compile every test binary and the CLI (what `unit` and `lint` then run)
+	$(CARGO) build --locked -p backup-guard-cli
+	$(CARGO) test --workspace --locked --no-run
 
 demo: venv ## Local end-to-end demo: local account, both functions under cargo lambda watch, alerts, audit
 	bash scripts/demo.sh
@@ -45,17 +61,26 @@ GUIDED ?=
 SAM := SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
 TEMPLATE_VARIANTS := target/template-variants
 
-lint: venv ## Template lint: cfn-lint, sam validate --lint, checkov (every branch, SAM-expanded roles), template tests (IAM grants vs the code's AWS operations)
+CLI := target/debug/backup-guard
+NICE_LINT ?=
+
+cli: ## Build the backup-guard CLI (debug)
+	$(CARGO) build -q --locked -p backup-guard-cli
+
+lint: venv cli ## Template lint: cfn-lint, sam validate --lint, checkov (every branch, SAM-expanded roles), template tests (IAM grants vs the code's AWS operations)
+	$(MAKE) --no-print-directory lint-checks
+
+lint-checks: venv ## The template checks of `lint`, with the CLI already built (`make test` runs them beside the tests)
 	mkdir -p target
-	$(CARGO) run -q --locked -p backup-guard-cli -- policy-defaults --vars > target/policy-defaults.json
-	$(CARGO) run -q --locked -p backup-guard-cli -- iam-actions > target/iam-actions.json
-	$(VENV)/bin/cfn-lint template.yaml
-	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template-file template.yaml
-	$(VENV)/bin/checkov -f template.yaml
-	$(VENV)/bin/python tests/template/render_variants.py $(TEMPLATE_VARIANTS)
-	$(VENV)/bin/cfn-lint $(TEMPLATE_VARIANTS)/all-options.yaml $(TEMPLATE_VARIANTS)/sam-transformed.json
-	$(VENV)/bin/checkov -d $(TEMPLATE_VARIANTS)
-	BG_POLICY_DEFAULTS_JSON=target/policy-defaults.json BG_IAM_ACTIONS_JSON=target/iam-actions.json PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/template
+	$(NICE_LINT) $(CLI) policy-defaults --vars > target/policy-defaults.json
+	$(NICE_LINT) $(CLI) iam-actions > target/iam-actions.json
+	$(NICE_LINT) $(VENV)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(NICE_LINT) $(VENV)/bin/sam validate --lint --template-file template.yaml
+	$(NICE_LINT) $(VENV)/bin/checkov -f template.yaml
+	$(NICE_LINT) $(VENV)/bin/python tests/template/render_variants.py $(TEMPLATE_VARIANTS)
+	$(NICE_LINT) $(VENV)/bin/cfn-lint $(TEMPLATE_VARIANTS)/all-options.yaml $(TEMPLATE_VARIANTS)/sam-transformed.json
+	$(NICE_LINT) $(VENV)/bin/checkov -d $(TEMPLATE_VARIANTS)
+	BG_POLICY_DEFAULTS_JSON=target/policy-defaults.json BG_IAM_ACTIONS_JSON=target/iam-actions.json PYTHONDONTWRITEBYTECODE=1 $(NICE_LINT) $(VENV)/bin/pytest -q -p no:cacheprovider tests/template
 
 build: venv ## sam build: arm64 bootstraps of both functions via cargo-lambda + zig (slow: release + LTO)
 	$(SAM) build --config-env $(ENV)
