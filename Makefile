@@ -44,10 +44,13 @@ unit: venv ## All Rust tests (unit, property, local-account integration)
 # Each stage's output is printed per step when the step ends (--output-sync).
 PAR := $(MAKE) --no-print-directory --output-sync=target
 test: ## Everything CI runs: fmt, clippy, template lint, every test (in parallel stages, see above)
+	@echo "==> make test stage 1/3: venv, fmt, clippy ($$(date -u +%T))"
 	$(PAR) -j3 venv fmt-check clippy
+	@echo "==> make test stage 2/3: compile the tests and the CLI ($$(date -u +%T))"
 	$(PAR) test-build
+	@echo "==> make test stage 3/3: the tests, the template checks beside them ($$(date -u +%T))"
 	$(PAR) -j2 unit lint-checks NICE_LINT="nice -n 19"
-	@echo "==> make test: all checks passed"
+	@echo "==> make test: all checks passed ($$(date -u +%T))"
 
 test-build: ## Compile every test binary and the CLI (what `unit` and `lint` then run)
 	$(CARGO) build --locked -p backup-guard-cli
