@@ -496,6 +496,8 @@ mod tests {
             move_to_cold_storage_after_days: None,
             delete_at: None,
             created_by: None,
+            is_encrypted: Some(true),
+            encryption_key_arn: None,
         }
     }
 
