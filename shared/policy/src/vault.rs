@@ -200,14 +200,21 @@ fn subject(vault: &str, aspect: &str) -> Option<String> {
     Some(format!("vault:{vault}:{aspect}"))
 }
 
+/// `UNVERIFIABLE` about `aspect` (`lock`, `access-policy`, `key`, `vault`) of `vault`.
 fn unknown(table: &TableFacts, vault: &str, aspect: &str, reason: &str, remedy: &str) -> Finding {
+    let what = match aspect {
+        "lock" => "Vault Lock settings",
+        "access-policy" => "access policy",
+        "key" => "key state",
+        _ => "listing",
+    };
     Finding::new(
         FindingCode::Unverifiable,
         &table.arn,
         &table.name,
         subject(vault, aspect),
         format!(
-            "The {aspect} of vault {vault}, which holds recovery points of table {}, could not be read ({reason}): whether those points are protected cannot be verified.",
+            "The {what} of vault {vault}, which holds recovery points of table {}, could not be read ({reason}): whether those points are protected cannot be verified.",
             table.name
         ),
         Some(remedy.to_string()),
@@ -265,7 +272,7 @@ fn vault_level(table: &TableFacts, v: &VaultFacts, policy: &Policy, out: &mut Ve
         Fact::Unknown { reason } => out.push(unknown(
             table,
             &v.name,
-            "access policy",
+            "access-policy",
             reason,
             "Grant backup:GetBackupVaultAccessPolicy on the vault and re-run.",
         )),
@@ -284,7 +291,7 @@ fn vault_level(table: &TableFacts, v: &VaultFacts, policy: &Policy, out: &mut Ve
                 Err(reason) => out.push(unknown(
                     table,
                     &v.name,
-                    "access policy",
+                    "access-policy",
                     &reason,
                     "Check the vault's access policy document (GetBackupVaultAccessPolicy) and re-run.",
                 )),
@@ -320,7 +327,7 @@ fn vault_level(table: &TableFacts, v: &VaultFacts, policy: &Policy, out: &mut Ve
         (Fact::Unknown { reason }, _) => out.push(unknown(
             table,
             &v.name,
-            "key state",
+            "key",
             reason,
             "Grant kms:DescribeKey on the vault's key and re-run.",
         )),
