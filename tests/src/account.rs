@@ -398,28 +398,32 @@ impl LocalAccount {
         let kms = self.seed_ctx.kms().clone();
         for v in &self.scenario.vaults {
             let what = format!("KMS.CreateKey for vault {}", v.name);
-            let key = kms
+            let meta = kms
                 .create_key()
                 .description(format!("backup vault {} key", v.name))
                 .send()
                 .await
                 .map_err(aws_err(&what))?
                 .key_metadata
-                .map(|m| m.arn.unwrap_or_default())
+                .ok_or_else(|| missing(&what, "KeyMetadata"))?;
+            let key = meta
+                .arn
                 .filter(|a| !a.is_empty())
                 .ok_or_else(|| missing(&what, "KeyMetadata.Arn"))?;
+            // moto's ScheduleKeyDeletion takes only the key id, not the ARN.
+            let key_id = meta.key_id;
             match v.key.state {
                 KeyStateSpec::Enabled => {}
                 KeyStateSpec::Disabled => {
                     kms.disable_key()
-                        .key_id(&key)
+                        .key_id(&key_id)
                         .send()
                         .await
                         .map_err(aws_err(format!("KMS.DisableKey {key}")))?;
                 }
                 KeyStateSpec::PendingDeletion => {
                     kms.schedule_key_deletion()
-                        .key_id(&key)
+                        .key_id(&key_id)
                         .pending_window_in_days(7)
                         .send()
                         .await
