@@ -355,9 +355,7 @@ fn vault_level(table: &TableFacts, v: &VaultFacts, policy: &Policy, out: &mut Ve
                     crate::facts::KeyState::Disabled => {
                         format!("Enable the key (kms:EnableKey {key}) and find out who disabled it.")
                     }
-                    crate::facts::KeyState::NotFound => format!(
-                        "The key no longer exists: the vault's points cannot be decrypted. Back the table up to a vault with a usable key at once."
-                    ),
+                    crate::facts::KeyState::NotFound => "The key no longer exists: the vault's points cannot be decrypted. Back the table up to a vault with a usable key at once.".to_string(),
                     _ => format!("Make the key {key} usable (state Enabled) again."),
                 }),
             ));
