@@ -273,3 +273,23 @@ async fn an_unreadable_access_policy_or_key_is_unverifiable_never_compliant() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_names_a_vault_finding_on_its_table() {
+    let account = start(&scenario(json!({"key": {"state": "Disabled"}}), json!({}))).await;
+    let deps = deps(&account).await;
+    let outcome = recovery_verifier::run(event(at_now(&account)), &deps)
+        .await
+        .unwrap();
+    let text = &outcome.digest.text;
+    assert!(text.contains("VAULT_KEY_NOT_USABLE"), "{text}");
+    assert!(text.contains("orders"), "{text}");
+    assert!(
+        text.contains("[critical] VAULT_KEY_NOT_USABLE orders"),
+        "{text}"
+    );
+    assert!(text.contains("is Disabled"), "{text}");
+    let alerts = account.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].message.contains("VAULT_KEY_NOT_USABLE"));
+}
