@@ -124,7 +124,8 @@ pub struct VaultSpec {
     pub lock: Option<VaultLockSpec>,
     /// The vault access policy (PutBackupVaultAccessPolicy): the string
     /// `"deny-recovery-point-deletion"` (the template's statement without a condition: Deny
-    /// `backup:DeleteRecoveryPoint`, `backup:UpdateRecoveryPointLifecycle` to `*`), or a policy
+    /// `backup:DeleteRecoveryPoint`, `backup:UpdateRecoveryPointLifecycle`,
+    /// `backup:PutBackupVaultAccessPolicy` to `*`), or a policy
     /// document as a JSON object. Absent = no policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_policy: Option<serde_json::Value>,
@@ -150,7 +151,8 @@ impl VaultSpec {
                         "Principal": "*",
                         "Action": [
                             "backup:DeleteRecoveryPoint",
-                            "backup:UpdateRecoveryPointLifecycle"
+                            "backup:UpdateRecoveryPointLifecycle",
+                            "backup:PutBackupVaultAccessPolicy"
                         ],
                         "Resource": "*"
                     }]

@@ -44,8 +44,9 @@ pub enum FindingCode {
     /// A vault holding the table's points is locked with a `MinRetentionDays` above or a
     /// `MaxRetentionDays` below the policy's retention.
     VaultLockRetentionIncompatible,
-    /// A vault holding the table's points does not deny `backup:DeleteRecoveryPoint` and
-    /// `backup:UpdateRecoveryPointLifecycle` to every principal in its access policy.
+    /// A vault holding the table's points does not deny `backup:DeleteRecoveryPoint`,
+    /// `backup:UpdateRecoveryPointLifecycle` and `backup:PutBackupVaultAccessPolicy` to every
+    /// principal in its access policy.
     VaultDeletionNotDenied,
     /// A recovery point of the table is not encrypted.
     RecoveryPointNotEncrypted,

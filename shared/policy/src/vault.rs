@@ -7,13 +7,15 @@
 //! |---|---|---|
 //! | a Vault Lock is present, when the policy requires one (`BG_VAULT_LOCK_REQUIRED`) | `VAULT_NOT_LOCKED` | `UNVERIFIABLE` (lock fields unread) |
 //! | a present lock's `MinRetentionDays` ≤ retention ≤ `MaxRetentionDays` (each where set) | `VAULT_LOCK_RETENTION_INCOMPATIBLE` | same |
-//! | the vault access policy denies `backup:DeleteRecoveryPoint` and `backup:UpdateRecoveryPointLifecycle` to every principal | `VAULT_DELETION_NOT_DENIED` | `UNVERIFIABLE` (policy unread) |
+//! | the vault access policy denies `backup:DeleteRecoveryPoint`, `backup:UpdateRecoveryPointLifecycle` and `backup:PutBackupVaultAccessPolicy` to every principal | `VAULT_DELETION_NOT_DENIED` | `UNVERIFIABLE` (policy unread) |
 //! | the vault's KMS key is `Enabled` | `VAULT_KEY_NOT_USABLE` | `UNVERIFIABLE` (key state unread) |
 //! | every point is encrypted (`IsEncrypted`) | `RECOVERY_POINT_NOT_ENCRYPTED` | `UNVERIFIABLE` (not reported) |
 //! | every encrypted point uses the expected key, when one is configured (`BG_EXPECTED_KMS_KEY_ARN`) | `RECOVERY_POINT_WRONG_KEY` | — |
 //!
 //! The deletion denial is judged as AWS Config's `BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED`
-//! judges it: a statement counts only if its `Effect` is `Deny`, its `Principal` is `"*"` or
+//! judges it: the three actions that rule names must be denied (the third,
+//! `PutBackupVaultAccessPolicy`, keeps anyone from replacing the policy that denies the other
+//! two), and a statement counts only if its `Effect` is `Deny`, its `Principal` is `"*"` or
 //! `{"AWS": "*"}`, its `Action` names the action exactly or by a matching IAM wildcard
 //! (`backup:*`, `backup:DeleteRecoveryPoint*`; action names are case-insensitive), its
 //! `Resource` is `"*"` or matches every recovery point of the vault, and it has no
@@ -30,10 +32,12 @@ use crate::findings::{Finding, FindingCode};
 /// The vaults' facts by vault name (what [`crate::Evaluator::with_vaults`] takes).
 pub type VaultIndex = BTreeMap<String, VaultFacts>;
 
-/// The actions a vault access policy must deny to every principal.
-pub const DELETION_ACTIONS: [&str; 2] = [
+/// The actions a vault access policy must deny to every principal (those of AWS Config's
+/// `BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED`).
+pub const DELETION_ACTIONS: [&str; 3] = [
     "backup:DeleteRecoveryPoint",
     "backup:UpdateRecoveryPointLifecycle",
+    "backup:PutBackupVaultAccessPolicy",
 ];
 
 /// Whether `pattern` (IAM wildcards `*` and `?`) matches `text`; `ignore_case` for action
@@ -314,7 +318,7 @@ fn vault_level(table: &TableFacts, v: &VaultFacts, policy: &Policy, out: &mut Ve
                             v.name, table.name
                         ),
                         Some(format!(
-                            "Put an access policy on vault {} with a statement {{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": [\"backup:DeleteRecoveryPoint\", \"backup:UpdateRecoveryPointLifecycle\"], \"Resource\": \"*\"}} and no Condition (PutBackupVaultAccessPolicy).",
+                            "Put an access policy on vault {} with a statement {{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": [\"backup:DeleteRecoveryPoint\", \"backup:UpdateRecoveryPointLifecycle\", \"backup:PutBackupVaultAccessPolicy\"], \"Resource\": \"*\"}} and no Condition (PutBackupVaultAccessPolicy).",
                             v.name
                         )),
                     ));
@@ -478,7 +482,7 @@ mod tests {
             }),
             encryption_key_arn: Some(KEY.into()),
             access_policy: Fact::Known(Some(deny(
-                r#"["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle"]"#,
+                r#"["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle","backup:PutBackupVaultAccessPolicy"]"#,
             ))),
             key_state: Fact::Known(KeyState::Enabled),
         }
@@ -565,17 +569,27 @@ mod tests {
     #[test]
     fn deletion_denial_follows_the_config_rule() {
         let both =
-            |doc: &str, arn: Option<&str>| denied_deletion_actions(doc, arn).unwrap().len() == 2;
-        let exact = deny(r#"["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle"]"#);
+            |doc: &str, arn: Option<&str>| denied_deletion_actions(doc, arn).unwrap().len() == 3;
+        let exact = deny(
+            r#"["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle","backup:PutBackupVaultAccessPolicy"]"#,
+        );
         assert!(both(&exact, Some(VAULT_ARN)));
         assert!(both(&deny(r#""backup:*""#), None));
         assert!(both(&deny(r#""*""#), None));
         assert!(both(
-            &deny(r#"["backup:deleterecoverypoint*","backup:UpdateRecoveryPoint*"]"#),
+            &deny(r#"["backup:deleterecoverypoint*","backup:UpdateRecoveryPoint*","backup:Put*"]"#),
             None
         ));
         assert!(both(
-            &deny(r#"["backup:?eleteRecoveryPoint","backup:UpdateRecoveryPointLifecycl?"]"#),
+            &deny(
+                r#"["backup:?eleteRecoveryPoint","backup:UpdateRecoveryPointLifecycl?","backup:PutBackupVaultAccess*"]"#,
+            ),
+            None
+        ));
+        // The two point actions without the policy's own protection are not enough (Config's
+        // rule names all three).
+        assert!(!both(
+            &deny(r#"["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle"]"#),
             None
         ));
         // One action only.
