@@ -189,6 +189,33 @@ async fn a_vault_policy_without_the_deny_is_deletion_not_denied() {
     .await;
 }
 
+/// No access policy at all: `GetBackupVaultAccessPolicy` answers `ResourceNotFoundException`,
+/// which is the fact "nothing is denied", not an unreadable source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_without_an_access_policy_is_deletion_not_denied_not_unverifiable() {
+    let s = scenario(json!({"access_policy": null}), json!({}));
+    exactly(
+        s.clone(),
+        &lock_required(),
+        FindingCode::VaultDeletionNotDenied,
+        "vault:side-vault:access-policy",
+    )
+    .await;
+    let account = start(&s).await;
+    let report = verify(&account, &lock_required()).await;
+    assert!(
+        report.unread_sources().next().is_none(),
+        "{:?}",
+        report.sources
+    );
+    let orders = table_named(&report, "orders").unwrap();
+    assert!(
+        orders.findings[0].message.contains("has no access policy"),
+        "{}",
+        orders.findings[0].message
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unencrypted_point_is_recovery_point_not_encrypted() {
     let s = scenario(json!({}), json!({"encrypted": false}));
