@@ -9,6 +9,12 @@
 //! format (no shorthand left, every ARN and job id filled in), so a generator can write it
 //! directly and tests can compare against it.
 //!
+//! Vaults may carry (all optional) a Vault Lock (`"lock": {"min_retention_days",
+//! "max_retention_days", "changeable_for_days"}`), an access policy (`"access_policy":
+//! "deny-recovery-point-deletion"` or a policy document object) and a key state (`"key":
+//! {"state": "Enabled" | "Disabled" | "PendingDeletion"}`; every vault gets its own KMS key in
+//! moto, enabled by default); a point (or a shorthand override) may say `"encrypted": false`.
+//!
 //! ```json
 //! {
 //!   "name": "tiny", "now": "2026-11-25T12:00:00Z",
