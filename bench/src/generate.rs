@@ -474,7 +474,11 @@ pub fn generate(spec: &GenSpec) -> Result<Generated, ScenarioError> {
         now,
         account: ACCOUNT.into(),
         region: REGION.into(),
-        vaults: vec![VaultSpec { name: VAULT.into() }],
+        vaults: vec![VaultSpec {
+            name: VAULT.into(),
+            access_policy: Some(local_account::scenario::DENY_DELETION_POLICY.into()),
+            ..VaultSpec::default()
+        }],
         plans: vec![PlanSpec {
             name: PLAN.into(),
             rules: vec![RuleSpec {

@@ -21,6 +21,7 @@ pub(crate) const FUNCTIONS: &[(&str, &[&str])] = &[
 const SERVICE_PREFIXES: &[(&str, &str)] = &[
     ("Backup", "backup"),
     ("DynamoDB", "dynamodb"),
+    ("KMS", "kms"),
     // The call counter names the service as the SDK does, with spaces.
     ("Resource Groups Tagging API", "tag"),
     ("SNS", "sns"),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fault_proxy::FaultProxy;
 use crate::moto::{MotoError, MotoServer};
+use crate::scenario::KeyStateSpec;
 use crate::scenario::{
     ExpectedFinding, PointSpec, STATE_TABLE, Scenario, ScenarioError, SelectionSpec, TableSpec,
 };
@@ -194,6 +195,8 @@ pub struct LocalAccount {
     sqs: aws_sdk_sqs::Client,
     seed_ctx: AwsContext,
     proxy: Option<FaultProxy>,
+    /// Each vault's KMS key ARN (created in moto when the vault was seeded).
+    vault_keys: BTreeMap<String, String>,
 }
 
 impl LocalAccount {
@@ -245,6 +248,7 @@ impl LocalAccount {
             sqs,
             seed_ctx,
             proxy,
+            vault_keys: BTreeMap::new(),
         };
         account.seed_tables().await?;
         account.seed_alerts().await?;
@@ -391,13 +395,75 @@ impl LocalAccount {
 
     async fn seed_backup(&mut self) -> Result<(), AccountError> {
         let backup = self.seed_ctx.backup().clone();
+        let kms = self.seed_ctx.kms().clone();
         for v in &self.scenario.vaults {
+            let what = format!("KMS.CreateKey for vault {}", v.name);
+            let meta = kms
+                .create_key()
+                .description(format!("backup vault {} key", v.name))
+                .send()
+                .await
+                .map_err(aws_err(&what))?
+                .key_metadata
+                .ok_or_else(|| missing(&what, "KeyMetadata"))?;
+            let key = meta
+                .arn
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| missing(&what, "KeyMetadata.Arn"))?;
+            // moto's ScheduleKeyDeletion takes only the key id, not the ARN.
+            let key_id = meta.key_id;
+            match v.key.state {
+                KeyStateSpec::Enabled => {}
+                KeyStateSpec::Disabled => {
+                    kms.disable_key()
+                        .key_id(&key_id)
+                        .send()
+                        .await
+                        .map_err(aws_err(format!("KMS.DisableKey {key}")))?;
+                }
+                KeyStateSpec::PendingDeletion => {
+                    kms.schedule_key_deletion()
+                        .key_id(&key_id)
+                        .pending_window_in_days(7)
+                        .send()
+                        .await
+                        .map_err(aws_err(format!("KMS.ScheduleKeyDeletion {key}")))?;
+                }
+            }
             backup
                 .create_backup_vault()
                 .backup_vault_name(&v.name)
+                .encryption_key_arn(&key)
                 .send()
                 .await
                 .map_err(aws_err(format!("Backup.CreateBackupVault {}", v.name)))?;
+            if let Some(policy) = v.access_policy_document() {
+                backup
+                    .put_backup_vault_access_policy()
+                    .backup_vault_name(&v.name)
+                    .policy(policy)
+                    .send()
+                    .await
+                    .map_err(aws_err(format!(
+                        "Backup.PutBackupVaultAccessPolicy {}",
+                        v.name
+                    )))?;
+            }
+            if let Some(lock) = &v.lock {
+                backup
+                    .put_backup_vault_lock_configuration()
+                    .backup_vault_name(&v.name)
+                    .set_min_retention_days(lock.min_retention_days)
+                    .set_max_retention_days(lock.max_retention_days)
+                    .set_changeable_for_days(lock.changeable_for_days)
+                    .send()
+                    .await
+                    .map_err(aws_err(format!(
+                        "Backup.PutBackupVaultLockConfiguration {}",
+                        v.name
+                    )))?;
+            }
+            self.vault_keys.insert(v.name.clone(), key);
         }
         for plan in &self.scenario.plans {
             let what = format!("Backup.CreateBackupPlan {}", plan.name);
@@ -639,9 +705,21 @@ impl LocalAccount {
                 delete_at: p.delete_at,
                 move_to_cold_storage_at: days(p.move_to_cold_storage_after_days),
             }),
-            is_encrypted: Some(true),
+            is_encrypted: Some(p.encrypted.unwrap_or(true)),
+            encryption_key_arn: if p.encrypted.unwrap_or(true) {
+                p.vault
+                    .as_ref()
+                    .and_then(|v| self.vault_keys.get(v).cloned())
+            } else {
+                None
+            },
             ..Default::default()
         })
+    }
+
+    /// The KMS key ARN of the scenario's vault `vault` (created in moto when it was seeded).
+    pub fn vault_key(&self, vault: &str) -> Option<&str> {
+        self.vault_keys.get(vault).map(String::as_str)
     }
 
     fn standin_job(

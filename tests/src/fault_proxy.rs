@@ -1,7 +1,8 @@
 //! A fault-injecting HTTP proxy in front of moto (test infrastructure).
 //!
 //! It recognises the AWS operation of each request — the JSON protocols (DynamoDB, the
-//! Resource Groups Tagging API) by the `X-Amz-Target` header (`DynamoDB_20120810.PutItem`),
+//! Resource Groups Tagging API, KMS) by the `X-Amz-Target` header (`DynamoDB_20120810.PutItem`,
+//! `TrentService.DescribeKey` = `KMS.DescribeKey`),
 //! the query protocol (SNS, STS) by `Action=` in the form body — and names it as the SDK call
 //! counter does (`DynamoDB.PutItem`, `ResourceGroupsTaggingAPI.GetResources`, `SNS.Publish`,
 //! `STS.GetCallerIdentity`). A request no [`ProxyFault`] matches is forwarded to moto
@@ -12,11 +13,11 @@
 //! Error shapes (what the SDK parses and classifies; the fault matrix checks the
 //! classification through the call counter: throttling and 5xx are retried, denials are not):
 //!
-//! | fault | DynamoDB (JSON 1.0) | Tagging (JSON 1.1) | SNS / STS (query, XML) |
-//! |---|---|---|---|
-//! | throttling | 400 `ThrottlingException` (item operations: `ProvisionedThroughputExceededException`) | 400 `ThrottledException` | 400 `Throttling` |
-//! | 5xx | 500 `InternalServerError` | 500 `InternalServiceException` | 503 `ServiceUnavailable` |
-//! | denied | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 403 `AuthorizationError` (SNS) / `AccessDenied` (STS) |
+//! | fault | DynamoDB (JSON 1.0) | Tagging (JSON 1.1) | KMS (JSON 1.1) | SNS / STS (query, XML) |
+//! |---|---|---|---|---|
+//! | throttling | 400 `ThrottlingException` (item operations: `ProvisionedThroughputExceededException`) | 400 `ThrottledException` | 400 `ThrottlingException` | 400 `Throttling` |
+//! | 5xx | 500 `InternalServerError` | 500 `InternalServiceException` | 500 `KMSInternalException` | 503 `ServiceUnavailable` |
+//! | denied | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 403 `AuthorizationError` (SNS) / `AccessDenied` (STS) |
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -212,6 +213,12 @@ fn recognise(headers: &HeaderMap, body: &[u8]) -> (String, Protocol) {
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
         let service = prefix.split('_').next().unwrap_or(prefix);
+        // KMS's target prefix is its model's name, not the SDK's service id.
+        let service = if service == "TrentService" {
+            "KMS"
+        } else {
+            service
+        };
         let protocol = if service == "DynamoDB" {
             Protocol::Json10
         } else {
@@ -261,6 +268,12 @@ fn error_response(operation: &str, protocol: Protocol, error: InjectedError) -> 
         }
         (Protocol::Json10, InjectedError::Throttling) => (400, "ThrottlingException"),
         (Protocol::Json10, InjectedError::ServerError) => (500, "InternalServerError"),
+        (Protocol::Json11, InjectedError::Throttling) if service == "KMS" => {
+            (400, "ThrottlingException")
+        }
+        (Protocol::Json11, InjectedError::ServerError) if service == "KMS" => {
+            (500, "KMSInternalException")
+        }
         (Protocol::Json11, InjectedError::Throttling) => (400, "ThrottledException"),
         (Protocol::Json11, InjectedError::ServerError) => (500, "InternalServiceException"),
         (Protocol::Json10 | Protocol::Json11, InjectedError::AccessDenied) => {
@@ -519,6 +532,14 @@ mod tests {
         assert_eq!(
             recognise(&h, b"{}").0,
             "ResourceGroupsTaggingAPI.GetResources"
+        );
+        h.insert(
+            "x-amz-target",
+            HeaderValue::from_static("TrentService.DescribeKey"),
+        );
+        assert_eq!(
+            recognise(&h, b"{}"),
+            ("KMS.DescribeKey".to_string(), Protocol::Json11)
         );
         let q = HeaderMap::new();
         assert_eq!(

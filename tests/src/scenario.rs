@@ -9,6 +9,12 @@
 //! format (no shorthand left, every ARN and job id filled in), so a generator can write it
 //! directly and tests can compare against it.
 //!
+//! Vaults may carry (all optional) a Vault Lock (`"lock": {"min_retention_days",
+//! "max_retention_days", "changeable_for_days"}`), an access policy (`"access_policy":
+//! "deny-recovery-point-deletion"` or a policy document object) and a key state (`"key":
+//! {"state": "Enabled" | "Disabled" | "PendingDeletion"}`; every vault gets its own KMS key in
+//! moto, enabled by default); a point (or a shorthand override) may say `"encrypted": false`.
+//!
 //! ```json
 //! {
 //!   "name": "tiny", "now": "2026-11-25T12:00:00Z",
@@ -112,12 +118,99 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
 }
 
-/// A backup vault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A backup vault. Every vault gets its own KMS key, created in moto (enabled unless `key`
+/// says otherwise); no lock and no access policy unless given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VaultSpec {
     /// Vault name.
     pub name: String,
+    /// A Vault Lock (PutBackupVaultLockConfiguration), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<VaultLockSpec>,
+    /// The vault access policy (PutBackupVaultAccessPolicy): the string
+    /// `"deny-recovery-point-deletion"` (the template's statement without a condition: Deny
+    /// `backup:DeleteRecoveryPoint`, `backup:UpdateRecoveryPointLifecycle`,
+    /// `backup:PutBackupVaultAccessPolicy` to `*`), or a policy
+    /// document as a JSON object. Absent = no policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_policy: Option<serde_json::Value>,
+    /// The vault's KMS key.
+    #[serde(default, skip_serializing_if = "KeySpec::is_default")]
+    pub key: KeySpec,
+}
+
+/// The `access_policy` shorthand for the deny statement AWS Config's
+/// `BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED` asks for.
+pub const DENY_DELETION_POLICY: &str = "deny-recovery-point-deletion";
+
+impl VaultSpec {
+    /// The access policy document to put, if any (the shorthand expanded).
+    pub fn access_policy_document(&self) -> Option<String> {
+        match self.access_policy.as_ref()? {
+            serde_json::Value::String(s) if s == DENY_DELETION_POLICY => Some(
+                serde_json::json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "DenyManualDeletion",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": [
+                            "backup:DeleteRecoveryPoint",
+                            "backup:UpdateRecoveryPointLifecycle",
+                            "backup:PutBackupVaultAccessPolicy"
+                        ],
+                        "Resource": "*"
+                    }]
+                })
+                .to_string(),
+            ),
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+/// A Vault Lock configuration (PutBackupVaultLockConfiguration's members).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultLockSpec {
+    /// `MinRetentionDays`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retention_days: Option<i64>,
+    /// `MaxRetentionDays`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retention_days: Option<i64>,
+    /// `ChangeableForDays` (≥ 3; absent = governance mode, no lock date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changeable_for_days: Option<i64>,
+}
+
+/// The state a vault's KMS key is put in after moto creates it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStateSpec {
+    /// `Enabled`.
+    #[default]
+    Enabled,
+    /// `Disabled` (DisableKey).
+    Disabled,
+    /// `PendingDeletion` (ScheduleKeyDeletion, 7 days).
+    PendingDeletion,
+}
+
+/// A vault's KMS key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySpec {
+    /// Its state (`Enabled`, `Disabled`, `PendingDeletion`).
+    #[serde(default)]
+    pub state: KeyStateSpec,
+}
+
+impl KeySpec {
+    /// True for the default (an enabled key).
+    pub fn is_default(&self) -> bool {
+        *self == KeySpec::default()
+    }
 }
 
 /// A backup plan.
@@ -319,6 +412,9 @@ pub struct PointOverride {
     /// Minutes from creation to completion, instead of the shorthand's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_minutes: Option<i64>,
+    /// `IsEncrypted` instead of `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
 }
 
 /// One recovery point.
@@ -362,6 +458,10 @@ pub struct PointSpec {
     /// `CalculatedLifecycle.DeleteAt` (default: creation + `delete_after_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_at: Option<Timestamp>,
+    /// `IsEncrypted` (default `true`, with the vault's key as `EncryptionKeyArn`; `false`:
+    /// no key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
     /// Why the point is in the scenario.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -543,6 +643,18 @@ impl Scenario {
             return Err(self.invalid("region is empty"));
         }
         unique(self, "vault", self.vaults.iter().map(|v| v.name.as_str()))?;
+        for v in &self.vaults {
+            match &v.access_policy {
+                None | Some(serde_json::Value::Object(_)) => {}
+                Some(serde_json::Value::String(s)) if s == DENY_DELETION_POLICY => {}
+                Some(other) => {
+                    return Err(self.invalid(format!(
+                        "vault `{}`: access_policy {other} is neither \"{DENY_DELETION_POLICY}\" nor a policy document (a JSON object)",
+                        v.name
+                    )));
+                }
+            }
+        }
         unique(self, "plan", self.plans.iter().map(|p| p.name.as_str()))?;
         unique(self, "table", self.tables.iter().map(|t| t.name.as_str()))?;
         if self.table(STATE_TABLE).is_none() {
@@ -793,6 +905,7 @@ impl Scenario {
                     .move_to_cold_storage_after_days
                     .or(rule.move_to_cold_storage_after_days),
                 delete_at: None,
+                encrypted: o.encrypted,
                 note: None,
             };
             self.complete_point(&mut point)?;

@@ -26,6 +26,8 @@ COMMON_ENV = {
     "BG_EXEMPT_TAG",
     "BG_EXEMPT_REASON_TAG",
     "BG_MODE",
+    "BG_VAULT_LOCK_REQUIRED",
+    "BG_EXPECTED_KMS_KEY_ARN",
     "BG_TOPIC_ARN",
     "BG_STATE_TABLE",
 }
@@ -139,7 +141,7 @@ def test_state_table_and_topic_access_is_scoped_to_this_stack(template, resolver
         actions = resolved["Action"]
         if any(a.startswith("sns:") for a in actions):
             assert resolved["Resource"] == "<Ref AlertTopic>"
-        if any(a.startswith("kms:") for a in actions):
+        if any(a in ("kms:GenerateDataKey", "kms:Decrypt") for a in actions):
             assert resolved["Resource"] == "<GetAtt AlertsKey.Arn>"
             assert resolved["Condition"] == {
                 "StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}
@@ -185,6 +187,23 @@ def test_function_environment_is_complete_and_resolvable(template, resolver, fun
     assert resolved["BG_TOPIC_ARN"] == "<Ref AlertTopic>"
     assert resolved["BG_STATE_TABLE"] == "<Ref StateTable>"
     assert resolved["BG_VAULT_NAME"] == "<Ref BackupVault>"
+
+
+def test_verifier_reads_vault_protection_read_only_in_this_account(template, resolver):
+    """kms:DescribeKey (vault key state) alone, on this account's keys; the access policy read
+    with the recovery-point listing on this account's vaults; lock required iff the lock is on."""
+    statements = [resolver.resolve(s) for s in _statements(template, "RecoveryVerifierFunction")]
+    describe = [s for s in statements if "kms:DescribeKey" in s["Action"]]
+    assert len(describe) == 1
+    assert describe[0]["Action"] == ["kms:DescribeKey"]
+    assert describe[0]["Resource"] == "arn:aws:kms:*:123456789012:key/*"
+    policy = [s for s in statements if "backup:GetBackupVaultAccessPolicy" in s["Action"]]
+    assert len(policy) == 1
+    assert policy[0]["Resource"] == "arn:aws:backup:*:123456789012:backup-vault:*"
+    for lock, required in (("false", "false"), ("true", "true")):
+        r = cfn_template.Resolver(template, {"EnableVaultLock": lock})
+        env = r.resolve(cfn_template.function_environment(template, "RecoveryVerifierFunction"))
+        assert env["BG_VAULT_LOCK_REQUIRED"] == required
 
 
 def test_verifier_regions_default_to_the_stack_region(template):

@@ -234,3 +234,40 @@ async fn audit_reports_the_scenarios_findings_and_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("BG_TOPIC_ARN"));
 }
+
+/// Vault protection flows through `audit`: a vault whose key is pending deletion and that has
+/// no Vault Lock although `BG_VAULT_LOCK_REQUIRED=true` gives both findings on every table
+/// whose points it holds, in the text and the JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_shows_vault_protection_findings() {
+    let mut scenario = Scenario::shipped("healthy").unwrap();
+    scenario.vaults[0] = serde_json::from_value(serde_json::json!({
+        "name": "backup-guard-vault",
+        "access_policy": "deny-recovery-point-deletion",
+        "key": {"state": "PendingDeletion"}
+    }))
+    .unwrap();
+    let account = LocalAccount::start(&scenario).await.unwrap();
+    let mut env = account.env();
+    env.push(("BG_VAULT_LOCK_REQUIRED".into(), "true".into()));
+    let now = account.now().to_string();
+
+    let out = run(bg(&env).args(["audit", "--now", &now, "--format", "json"]));
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    let codes = codes_of(&v, "orders");
+    assert!(codes.contains("VAULT_KEY_NOT_USABLE"), "{codes:?}");
+    assert!(codes.contains("VAULT_NOT_LOCKED"), "{codes:?}");
+    assert_eq!(verdict_of(&v, "orders"), "non_compliant");
+
+    let out = run(bg(&env).args(["audit", "--now", &now, "--table", "orders"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("orders "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        row.contains("VAULT_KEY_NOT_USABLE") && row.contains("VAULT_NOT_LOCKED"),
+        "{row}"
+    );
+}

@@ -2,8 +2,8 @@
 //! "physical limit"), as a pure function of the inventory's shape.
 //!
 //! For T tables, R tables known to the tagging API, V vaults with R_v DynamoDB points each
-//! (inside the look-back), P plans with S_p selections each, and D tables whose creation time
-//! is needed (they miss a slot):
+//! (inside the look-back), K distinct KMS keys of the vaults with R_v > 0, P plans with S_p
+//! selections each, and D tables whose creation time is needed (they miss a slot):
 //!
 //! ```text
 //!   max(1,⌈T/100⌉)  DynamoDB.ListTables
@@ -11,6 +11,8 @@
 //! + 1               STS.GetCallerIdentity
 //! + max(1,⌈V/1000⌉) Backup.ListBackupVaults
 //! + Σ_v max(1,⌈R_v/1000⌉)          Backup.ListRecoveryPointsByBackupVault
+//! + Σ_v [R_v > 0]   Backup.GetBackupVaultAccessPolicy (vaults holding DynamoDB points)
+//! + K               KMS.DescribeKey (K = distinct keys of those vaults)
 //! + max(1,⌈P/1000⌉) Backup.ListBackupPlans + P Backup.GetBackupPlan
 //! + Σ_p max(1,⌈S_p/1000⌉) Backup.ListBackupSelections + Σ_p S_p Backup.GetBackupSelection
 //! + jobs: 1 if ≤ 1000 DynamoDB jobs in 30 days, else 1 + Σ_{FAILED,ABORTED,EXPIRED,PARTIAL} max(1,⌈J_s/1000⌉)
@@ -42,6 +44,9 @@ pub struct InventoryShape {
     pub tag_pairs: u64,
     /// DynamoDB recovery points inside the look-back, per vault (one entry per vault).
     pub points_per_vault: Vec<u64>,
+    /// Distinct KMS keys of the vaults holding DynamoDB points (one `DescribeKey` each).
+    #[serde(default)]
+    pub vault_keys: u64,
     /// Selections per plan (one entry per plan).
     pub selections_per_plan: Vec<u64>,
     /// True if every DynamoDB backup job of the last 30 days fits in one page.
@@ -80,6 +85,11 @@ pub fn minimal_calls_by_operation(shape: &InventoryShape) -> BTreeMap<&'static s
             .map(|r| pages(*r, BACKUP_PAGE))
             .sum(),
     );
+    m.insert(
+        "Backup.GetBackupVaultAccessPolicy",
+        shape.points_per_vault.iter().filter(|r| **r > 0).count() as u64,
+    );
+    m.insert("KMS.DescribeKey", shape.vault_keys);
     m.insert("Backup.ListBackupPlans", pages(plans, BACKUP_PAGE));
     m.insert("Backup.GetBackupPlan", plans);
     m.insert(
@@ -145,18 +155,23 @@ mod tests {
             tagged_tables: 120,
             tag_pairs: 240,
             points_per_vault: vec![2500, 0],
+            vault_keys: 1,
             selections_per_plan: vec![2, 1],
             jobs_fit_one_page: true,
             failed_jobs_per_state: [0; 4],
             described_tables: 3,
         };
         // 3 ListTables + 2 GetResources + 1 STS + 1 vaults + (3 + 1) points
+        // + 1 access policy (one vault holds points) + 1 DescribeKey
         // + 1 plans + 2 GetBackupPlan + 2 ListBackupSelections + 3 GetBackupSelection
         // + 1 jobs + 3 DescribeTable
         assert_eq!(
             minimal_calls(&shape),
-            3 + 2 + 1 + 1 + 4 + 1 + 2 + 2 + 3 + 1 + 3
+            3 + 2 + 1 + 1 + 4 + 1 + 1 + 1 + 2 + 2 + 3 + 1 + 3
         );
+        let by_op = minimal_calls_by_operation(&shape);
+        assert_eq!(by_op["Backup.GetBackupVaultAccessPolicy"], 1);
+        assert_eq!(by_op["KMS.DescribeKey"], 1);
         let big_jobs = InventoryShape {
             jobs_fit_one_page: false,
             failed_jobs_per_state: [1200, 0, 3, 0],
@@ -172,6 +187,7 @@ mod tests {
             tagged_tables: 10_000,
             tag_pairs: 30_000,
             points_per_vault: vec![60_000],
+            vault_keys: 1,
             selections_per_plan: vec![1],
             jobs_fit_one_page: false,
             failed_jobs_per_state: [10, 0, 0, 0],

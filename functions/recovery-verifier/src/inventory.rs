@@ -15,6 +15,8 @@
 //! | plans, selections | `ListBackupPlans`/`GetBackupPlan`, `ListBackupSelections`/`GetBackupSelection` | every table's coverage is unknown |
 //! | vault list | `ListBackupVaults` | every table's recovery points are unknown |
 //! | each vault | `ListRecoveryPointsByBackupVault` | every table's recovery points are unknown |
+//! | access policy of a vault holding points | `GetBackupVaultAccessPolicy` (no policy = a fact) | its tables' deletion denial is unknown |
+//! | key of a vault holding points | `KMS.DescribeKey`, once per distinct key | its tables' key state is unknown |
 //! | jobs | `ListBackupJobs` | every table's failed jobs are unknown |
 //! | creation time of a table | `DescribeTable` (only where needed) | that table's missed slots are unknown |
 //!
@@ -26,16 +28,24 @@
 //! `ListBackupVaults` counts every resource type and is eventually consistent), so no such
 //! proof is attempted. The same holds for a vault whose listing returned a point without a
 //! resource ARN: that point could be any table's.
+//!
+//! Vault protection (see `policy::vault`) needs two reads beyond the listings, and only for
+//! vaults that hold DynamoDB points in the look-back: the vault's access policy (one
+//! `GetBackupVaultAccessPolicy` per such vault) and its key's state (one `KMS.DescribeKey` per
+//! distinct key of such vaults). The lock fields and the key ARN come with `ListBackupVaults`,
+//! the points' `IsEncrypted`/`EncryptionKeyArn` with their listing.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use awsio::AwsContext;
 use awsio::inventory::{self, Identity, JobListing, RecentJobs, VaultPoints};
+use awsio::vault::VaultListing;
 use futures::{StreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
-use policy::facts::{BackupSetup, Fact, JobFacts, RecoveryPointFacts};
+use policy::facts::{BackupSetup, Fact, JobFacts, KeyState, RecoveryPointFacts, VaultFacts};
 use policy::report::Unreachable;
+use policy::vault::VaultIndex;
 use serde::Serialize;
 
 /// Tags per table name.
@@ -62,6 +72,10 @@ pub enum Source {
     VaultList,
     /// The DynamoDB recovery points of one vault.
     Vault(String),
+    /// The access policy of one vault holding DynamoDB points.
+    VaultAccessPolicy(String),
+    /// The state of one vault key (its ARN).
+    VaultKey(String),
     /// Recent backup jobs.
     Jobs,
     /// The creation time of one table.
@@ -84,6 +98,10 @@ impl Source {
             Source::Vault(v) => {
                 format!("Backup.ListRecoveryPointsByBackupVault vault={v} region={region}")
             }
+            Source::VaultAccessPolicy(v) => {
+                format!("Backup.GetBackupVaultAccessPolicy vault={v} region={region}")
+            }
+            Source::VaultKey(k) => format!("KMS.DescribeKey key={k} region={region}"),
             Source::Jobs => format!("Backup.ListBackupJobs region={region}"),
             Source::CreationTime(t) => format!("DynamoDB.DescribeTable table={t} region={region}"),
         }
@@ -149,6 +167,10 @@ pub struct Inventory {
     pub setup: BackupSetup,
     /// Recovery points per table.
     pub points: PointIndex,
+    /// What protects each vault holding DynamoDB points (lock, access policy, key state).
+    pub vaults: VaultIndex,
+    /// Distinct keys of those vaults (one `KMS.DescribeKey` each).
+    pub vault_keys: u64,
     /// Failed backup jobs of the last 30 days.
     pub jobs: Fact<Vec<JobFacts>>,
     /// Every source read, in a fixed order, with its completeness.
@@ -298,7 +320,12 @@ pub async fn read_inventory(
         Source::Selections,
         setup.selections.unknown_reason().map(str::to_string),
     ));
+    let (vaults, protection) = match vaults {
+        Ok((reads, protection)) => (Ok(reads), protection),
+        Err(e) => (Err(e), VaultProtection::default()),
+    };
     let (points, points_per_vault) = index_points(vaults, &mut sources);
+    sources.extend(protection.sources);
     let (jobs, jobs_fit_one_page, failed_jobs_per_state) = match jobs {
         Ok(j) => {
             sources.push(read(Source::Jobs, None));
@@ -318,6 +345,8 @@ pub async fn read_inventory(
         tags,
         setup,
         points,
+        vaults: protection.vaults,
+        vault_keys: protection.keys,
         jobs,
         sources,
         tagged_tables,
@@ -358,28 +387,137 @@ fn tags_read(
 /// One vault's listing: its points, or why it was not read completely.
 type VaultRead = (String, Result<VaultPoints, String>);
 
-/// The vault list, then every vault's DynamoDB points (bounded concurrency; vaults not started
-/// before the deadline count as unread).
+/// What protects the vaults holding DynamoDB points, and the completeness of those reads.
+#[derive(Debug, Default)]
+struct VaultProtection {
+    vaults: VaultIndex,
+    keys: u64,
+    sources: Vec<SourceRead>,
+}
+
+/// One vault's reads: its listing, its points, and (if it holds any) its access policy.
+type VaultFullRead = (
+    VaultListing,
+    Result<VaultPoints, String>,
+    Option<Result<Option<String>, String>>,
+);
+
+/// The vault list, then every vault's DynamoDB points and, for a vault holding some, its
+/// access policy (bounded concurrency; vaults not started before the deadline count as
+/// unread), then the state of every distinct key of those vaults.
 async fn read_vaults(
     ctx: &AwsContext,
     opts: &ReadOptions,
-) -> Result<Vec<VaultRead>, awsio::AwsCallError> {
-    let vaults = inventory::list_vault_names(ctx.backup()).await?;
-    let mut reads: Vec<VaultRead> = stream::iter(vaults.items)
+) -> Result<(Vec<VaultRead>, VaultProtection), awsio::AwsCallError> {
+    let vaults = awsio::vault::list_vaults(ctx.backup()).await?;
+    let mut reads: Vec<VaultFullRead> = stream::iter(vaults.items)
         .map(|v| async move {
             if opts.out_of_time() {
-                return (v, Err(deadline_reason()));
+                return (v, Err(deadline_reason()), None);
             }
-            let r = inventory::vault_recovery_points(ctx.backup(), &v, opts.points_after)
+            let r = inventory::vault_recovery_points(ctx.backup(), &v.name, opts.points_after)
                 .await
                 .map_err(|e| short_reason(&e));
-            (v, r)
+            let holds_points = r
+                .as_ref()
+                .is_ok_and(|p| !p.points.is_empty() || !p.malformed.is_empty());
+            let policy = if !holds_points {
+                None
+            } else if opts.out_of_time() {
+                Some(Err(deadline_reason()))
+            } else {
+                Some(
+                    awsio::vault::vault_access_policy(ctx.backup(), &v.name)
+                        .await
+                        .map_err(|e| short_reason(&e)),
+                )
+            };
+            (v, r, policy)
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
         .await;
-    reads.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(reads)
+    reads.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let protection = read_protection(ctx, opts, &reads).await;
+    let reads = reads.into_iter().map(|(v, r, _)| (v.name, r)).collect();
+    Ok((reads, protection))
+}
+
+/// The vault facts of every vault that holds points, with one `DescribeKey` per distinct key.
+async fn read_protection(
+    ctx: &AwsContext,
+    opts: &ReadOptions,
+    reads: &[VaultFullRead],
+) -> VaultProtection {
+    let keys: std::collections::BTreeSet<String> = reads
+        .iter()
+        .filter(|(_, _, policy)| policy.is_some())
+        .filter_map(|(v, _, _)| v.encryption_key_arn.clone())
+        .collect();
+    let states: BTreeMap<String, Result<KeyState, String>> = stream::iter(keys)
+        .map(|k| async move {
+            if opts.out_of_time() {
+                return (k, Err(deadline_reason()));
+            }
+            let r = awsio::vault::key_state(ctx.kms(), &k)
+                .await
+                .map_err(|e| short_reason(&e));
+            (k, r)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    vault_protection(reads, &states)
+}
+
+/// Builds the vault facts (and the sources' completeness) from the reads.
+fn vault_protection(
+    reads: &[VaultFullRead],
+    states: &BTreeMap<String, Result<KeyState, String>>,
+) -> VaultProtection {
+    let mut out = VaultProtection {
+        keys: states.len() as u64,
+        ..VaultProtection::default()
+    };
+    for (v, _, policy) in reads {
+        let Some(policy) = policy else { continue };
+        out.sources.push(SourceRead {
+            source: Source::VaultAccessPolicy(v.name.clone()),
+            unread: policy.as_ref().err().cloned(),
+        });
+        let key_state = match &v.encryption_key_arn {
+            None => Fact::unknown(format!(
+                "ListBackupVaults names no EncryptionKeyArn for vault {}",
+                v.name
+            )),
+            Some(k) => match states.get(k) {
+                Some(Ok(state)) => Fact::Known(state.clone()),
+                Some(Err(reason)) => Fact::unknown(format!("key {k}: {reason}")),
+                None => Fact::unknown(format!("key {k} was not read")),
+            },
+        };
+        out.vaults.insert(
+            v.name.clone(),
+            VaultFacts {
+                name: v.name.clone(),
+                arn: v.arn.clone(),
+                lock: Fact::Known(v.lock.clone()),
+                encryption_key_arn: v.encryption_key_arn.clone(),
+                access_policy: match policy {
+                    Ok(p) => Fact::Known(p.clone()),
+                    Err(reason) => Fact::unknown(reason.clone()),
+                },
+                key_state,
+            },
+        );
+    }
+    for (k, r) in states {
+        out.sources.push(SourceRead {
+            source: Source::VaultKey(k.clone()),
+            unread: r.as_ref().err().cloned(),
+        });
+    }
+    out
 }
 
 /// Groups the points by table and records each vault's completeness in `sources`.
@@ -496,6 +634,8 @@ mod tests {
             move_to_cold_storage_after_days: None,
             delete_at: None,
             created_by: None,
+            is_encrypted: Some(true),
+            encryption_key_arn: None,
         }
     }
 

@@ -52,6 +52,7 @@ pub use verify::{RegionReport, VerifyOptions, verify_region};
 pub const AWS_OPERATIONS: &[&str] = &[
     "Backup.GetBackupPlan",
     "Backup.GetBackupSelection",
+    "Backup.GetBackupVaultAccessPolicy",
     "Backup.ListBackupJobs",
     "Backup.ListBackupPlans",
     "Backup.ListBackupSelections",
@@ -62,6 +63,7 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "DynamoDB.GetItem",
     "DynamoDB.ListTables",
     "DynamoDB.PutItem",
+    "KMS.DescribeKey",
     "Resource Groups Tagging API.GetResources",
     "SNS.Publish",
     "STS.GetCallerIdentity",

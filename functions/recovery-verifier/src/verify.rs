@@ -244,7 +244,7 @@ async fn verify_inventory(
             inventory.table_names.len()
         ));
     }
-    let evaluator = Evaluator::new(&inventory.setup, policy);
+    let evaluator = Evaluator::new(&inventory.setup, policy).with_vaults(&inventory.vaults);
     let judge = |t: &TableFacts| {
         evaluator.evaluate_table(
             t,
@@ -281,6 +281,7 @@ async fn verify_inventory(
         tagged_tables: inventory.tagged_tables,
         tag_pairs: inventory.tag_pairs,
         points_per_vault: inventory.points_per_vault.clone(),
+        vault_keys: inventory.vault_keys,
         selections_per_plan: selections_per_plan(&inventory.setup),
         jobs_fit_one_page: inventory.jobs_fit_one_page,
         failed_jobs_per_state: inventory.failed_jobs_per_state,

@@ -1,7 +1,7 @@
 //! Building SDK clients: one place for region, credentials, retries, timeouts and endpoints.
 //!
 //! Endpoints come only from the standard `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`
-//! variables (`_BACKUP`, `_DYNAMODB`, `_SNS`, `_RESOURCE_GROUPS_TAGGING_API`, `_STS`), resolved by
+//! variables (`_BACKUP`, `_DYNAMODB`, `_KMS`, `_SNS`, `_RESOURCE_GROUPS_TAGGING_API`, `_STS`), resolved by
 //! `aws-config` itself, so the same binaries run against AWS or the local account.
 
 use std::sync::OnceLock;
@@ -68,7 +68,7 @@ pub const MIN_TIMEOUT: Duration = Duration::from_millis(10);
 ///
 /// Each client is built on first use (then shared by every later call): a binary that never
 /// asks for, say, the STS client does not contain its code (table-guard uses three of the
-/// five), which keeps the Lambda bootstraps small.
+/// six), which keeps the Lambda bootstraps small.
 #[derive(Clone, Debug)]
 pub struct AwsContext {
     /// The resolved SDK configuration (region, credentials, endpoints).
@@ -82,6 +82,7 @@ pub struct AwsContext {
     sns: OnceLock<aws_sdk_sns::Client>,
     tagging: OnceLock<aws_sdk_resourcegroupstagging::Client>,
     sts: OnceLock<aws_sdk_sts::Client>,
+    kms: OnceLock<aws_sdk_kms::Client>,
     /// Counts every attempt of every client of this context.
     pub calls: CallCounter,
 }
@@ -141,6 +142,7 @@ impl AwsContext {
             sns: OnceLock::new(),
             tagging: OnceLock::new(),
             sts: OnceLock::new(),
+            kms: OnceLock::new(),
             calls: CallCounter::new(),
         }
     }
@@ -194,6 +196,7 @@ impl AwsContext {
             sns: OnceLock::new(),
             tagging: OnceLock::new(),
             sts: OnceLock::new(),
+            kms: OnceLock::new(),
             calls: self.calls.clone(),
         }
     }
@@ -229,6 +232,11 @@ impl AwsContext {
     /// STS (caller identity: account and partition).
     pub fn sts(&self) -> &aws_sdk_sts::Client {
         client!(self, sts, aws_sdk_sts)
+    }
+
+    /// KMS (the state of each vault key).
+    pub fn kms(&self) -> &aws_sdk_kms::Client {
+        client!(self, kms, aws_sdk_kms)
     }
 
     /// The region these clients talk to, if one was configured.

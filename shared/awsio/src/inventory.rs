@@ -307,6 +307,8 @@ pub fn recovery_point_facts(
             .and_then(|c| c.delete_at())
             .and_then(timestamp),
         created_by: p.created_by().and_then(created_by_facts).map(Arc::new),
+        is_encrypted: Some(p.is_encrypted()),
+        encryption_key_arn: p.encryption_key_arn().map(str::to_string),
     })
 }
 
@@ -572,6 +574,8 @@ mod tests {
             move_to_cold_storage_after_days: None,
             delete_at: None,
             created_by: None,
+            is_encrypted: Some(true),
+            encryption_key_arn: None,
         };
         let g = group_by_resource(vec![
             point("p2", "t1", "2026-11-15T00:00:00Z"),

@@ -10,6 +10,7 @@
 //! - [`convert`]: SDK ↔ `jiff` timestamps.
 //! - [`publisher`]: alerts and digests to SNS (text, JSON and filterable attributes).
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
+//! - [`vault`]: what protects a vault's points (lock fields, access policy, key state).
 //!
 //! Readers and writers (inventory, tagging, alert publishing, state store) translate between
 //! SDK types and the plain structs of the `policy` crate; no compliance decision is made here.
@@ -26,6 +27,7 @@ pub mod inventory;
 pub mod publisher;
 pub mod restore;
 pub mod table;
+pub mod vault;
 
 pub use budget::Budget;
 pub use config::{AwsContext, ClientSettings};

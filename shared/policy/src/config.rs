@@ -17,6 +17,8 @@
 //! | `BG_EXEMPT_TAG` | `backup-policy=exempt` | `key=value` |
 //! | `BG_EXEMPT_REASON_TAG` | `exempt-reason` | a tag key |
 //! | `BG_MODE` | `enforce` | `enforce` or `report-only` |
+//! | `BG_VAULT_LOCK_REQUIRED` | `false` | `true` or `false` |
+//! | `BG_EXPECTED_KMS_KEY_ARN` | (any key) | a KMS key ARN, or empty for any key |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -152,8 +154,12 @@ pub mod vars {
     pub const EXEMPT_REASON_TAG: &str = "BG_EXEMPT_REASON_TAG";
     /// `enforce` (remediate and alert) or `report-only`.
     pub const MODE: &str = "BG_MODE";
+    /// `true`: every vault holding a table's points must have a Vault Lock.
+    pub const VAULT_LOCK_REQUIRED: &str = "BG_VAULT_LOCK_REQUIRED";
+    /// The KMS key ARN every recovery point must be encrypted with (empty: any key).
+    pub const EXPECTED_KMS_KEY_ARN: &str = "BG_EXPECTED_KMS_KEY_ARN";
     /// All of the above.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 14] = [
         SCHEDULE,
         TIMEZONE,
         START_WINDOW_MINUTES,
@@ -166,6 +172,8 @@ pub mod vars {
         EXEMPT_TAG,
         EXEMPT_REASON_TAG,
         MODE,
+        VAULT_LOCK_REQUIRED,
+        EXPECTED_KMS_KEY_ARN,
     ];
 }
 
@@ -319,6 +327,13 @@ pub struct PolicyDoc {
     /// `enforce`: the guard adds the backup tag where that fixes coverage, then alerts;
     /// `report-only`: it only says what it would do.
     pub mode: Mode,
+    /// Whether every vault holding a table's points must have a Vault Lock (older documents
+    /// without the field: no).
+    #[serde(default)]
+    pub vault_lock_required: bool,
+    /// The KMS key every recovery point must be encrypted with; `None` = any key.
+    #[serde(default)]
+    pub expected_kms_key_arn: Option<String>,
 }
 
 /// The backup policy. Build with [`Policy::default`] (the policy document), [`Policy::from_env`]
@@ -351,6 +366,12 @@ pub struct Policy {
     pub exempt_reason_tag: String,
     /// Enforce or report only.
     pub mode: Mode,
+    /// Whether every vault holding a table's points must have a Vault Lock
+    /// (`BG_VAULT_LOCK_REQUIRED`; the template sets it when it enables the lock).
+    pub vault_lock_required: bool,
+    /// The KMS key ARN every recovery point must be encrypted with
+    /// (`BG_EXPECTED_KMS_KEY_ARN`); `None` = any key.
+    pub expected_kms_key_arn: Option<String>,
 }
 
 impl fmt::Debug for Policy {
@@ -369,6 +390,8 @@ impl fmt::Debug for Policy {
             .field("exempt_tag", &self.exempt_tag)
             .field("exempt_reason_tag", &self.exempt_reason_tag)
             .field("mode", &self.mode)
+            .field("vault_lock_required", &self.vault_lock_required)
+            .field("expected_kms_key_arn", &self.expected_kms_key_arn)
             .finish()
     }
 }
@@ -405,6 +428,8 @@ impl Default for Policy {
             exempt_tag: TagPair::new(DEFAULT_BACKUP_TAG_KEY, DEFAULT_EXEMPT_TAG_VALUE),
             exempt_reason_tag: DEFAULT_EXEMPT_REASON_TAG.to_string(),
             mode: Mode::Enforce,
+            vault_lock_required: false,
+            expected_kms_key_arn: None,
         }
     }
 }
@@ -573,6 +598,28 @@ impl Policy {
                 }
             };
         }
+        if let Some(v) = get(vars::VAULT_LOCK_REQUIRED) {
+            p.vault_lock_required = match v.trim() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        vars::VAULT_LOCK_REQUIRED,
+                        v,
+                        "not a boolean",
+                        "true or false",
+                    ));
+                }
+            };
+        }
+        if let Some(v) = get(vars::EXPECTED_KMS_KEY_ARN) {
+            let v = v.trim();
+            p.expected_kms_key_arn = if v.is_empty() {
+                None
+            } else {
+                Some(v.to_string())
+            };
+        }
         p.validate()?;
         Ok(p)
     }
@@ -600,6 +647,9 @@ impl Policy {
         range(vars::RETENTION_DAYS, self.retention_days, RETENTION_DAYS)?;
         if let Some(v) = &self.vault_name {
             check_vault_name(vars::VAULT_NAME, v)?;
+        }
+        if let Some(k) = &self.expected_kms_key_arn {
+            check_kms_key_arn(vars::EXPECTED_KMS_KEY_ARN, k)?;
         }
         let shown = self.backup_tag.to_string();
         check_tag_key(vars::BACKUP_TAG, &self.backup_tag.key, &shown)?;
@@ -652,6 +702,8 @@ impl Policy {
             exempt_tag: self.exempt_tag.clone(),
             exempt_reason_tag: self.exempt_reason_tag.clone(),
             mode: self.mode,
+            vault_lock_required: self.vault_lock_required,
+            expected_kms_key_arn: self.expected_kms_key_arn.clone(),
         }
     }
 }
@@ -698,6 +750,14 @@ impl Policy {
             (vars::EXEMPT_TAG, self.exempt_tag.to_string()),
             (vars::EXEMPT_REASON_TAG, self.exempt_reason_tag.clone()),
             (vars::MODE, self.mode.as_str().to_string()),
+            (
+                vars::VAULT_LOCK_REQUIRED,
+                self.vault_lock_required.to_string(),
+            ),
+            (
+                vars::EXPECTED_KMS_KEY_ARN,
+                self.expected_kms_key_arn.clone().unwrap_or_default(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -721,6 +781,8 @@ impl TryFrom<PolicyDoc> for Policy {
         p.exempt_tag = doc.exempt_tag;
         p.exempt_reason_tag = doc.exempt_reason_tag;
         p.mode = doc.mode;
+        p.vault_lock_required = doc.vault_lock_required;
+        p.expected_kms_key_arn = doc.expected_kms_key_arn;
         p.validate()?;
         Ok(p)
     }
@@ -845,6 +907,32 @@ fn parse_required_tags(var: &str, value: &str) -> Result<Vec<RequiredTag>, Confi
     Ok(out)
 }
 
+/// A KMS key ARN: `arn:<partition>:kms:<region>:<12-digit account>:key/<id>` (an alias ARN
+/// names no key of a recovery point, so it is refused).
+fn check_kms_key_arn(var: &str, arn: &str) -> Result<(), ConfigError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "kms"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("key/")
+            .is_some_and(|id| !id.is_empty() && !id.contains(char::is_whitespace));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            var,
+            arn,
+            "not a KMS key ARN",
+            "arn:<partition>:kms:<region>:<account>:key/<key id> (or empty for any key)",
+        ))
+    }
+}
+
 fn check_vault_name(var: &str, name: &str) -> Result<(), ConfigError> {
     let len = name.chars().count();
     if (2..=50).contains(&len)
@@ -887,6 +975,42 @@ mod readme_tests {
         assert_eq!(setting(&vars, "A").as_deref(), Some("y"));
         assert_eq!(setting(&vars, "B"), None);
         assert_eq!(setting(&vars, "C"), None);
+    }
+
+    #[test]
+    fn vault_options_parse_round_trip_and_name_bad_values() {
+        let pairs = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let p = Policy::from_vars(pairs(&[
+            (vars::VAULT_LOCK_REQUIRED, " true "),
+            (vars::EXPECTED_KMS_KEY_ARN, key),
+        ]))
+        .unwrap();
+        assert!(p.vault_lock_required);
+        assert_eq!(p.expected_kms_key_arn.as_deref(), Some(key));
+        let back = Policy::from_vars(p.to_vars()).unwrap();
+        assert_eq!(back, p);
+        let doc: Policy = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(doc, p);
+        let err = Policy::from_vars(pairs(&[(vars::VAULT_LOCK_REQUIRED, "yes")])).unwrap_err();
+        assert!(err.to_string().contains("BG_VAULT_LOCK_REQUIRED"), "{err}");
+        for bad in [
+            "alias/aws/backup",
+            "arn:aws:kms:eu-west-1:123456789012:alias/x",
+            "arn:aws:kms:eu-west-1:12:key/x",
+        ] {
+            let err = Policy::from_vars(pairs(&[(vars::EXPECTED_KMS_KEY_ARN, bad)])).unwrap_err();
+            assert!(
+                err.to_string().contains("BG_EXPECTED_KMS_KEY_ARN"),
+                "{bad}: {err}"
+            );
+        }
+        let empty = Policy::from_vars(pairs(&[(vars::EXPECTED_KMS_KEY_ARN, " ")])).unwrap();
+        assert_eq!(empty.expected_kms_key_arn, None);
     }
 
     /// The crate README's variable table is the one place people read the configuration:

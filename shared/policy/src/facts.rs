@@ -344,6 +344,13 @@ pub struct RecoveryPointFacts {
     /// `CreatedBy`; `None` means an on-demand (manual) backup. Shared: every point a rule made
     /// has the same creator, and an account holds tens of thousands of points.
     pub created_by: Option<Arc<CreatedBy>>,
+    /// `IsEncrypted`: whether the point is encrypted; `None` = the response did not say (the
+    /// vault checks then call the point's encryption unverifiable).
+    #[serde(default)]
+    pub is_encrypted: Option<bool>,
+    /// `EncryptionKeyArn`: the KMS key that protects the point, if the response named one.
+    #[serde(default)]
+    pub encryption_key_arn: Option<String>,
 }
 
 /// The two recovery-point ARN forms.
@@ -495,4 +502,113 @@ pub struct JobFacts {
     pub status_message: Option<String>,
     /// `CreatedBy.BackupPlanId`; `None` for on-demand jobs.
     pub plan_id: Option<String>,
+}
+
+/// A backup vault's Vault Lock settings, as `ListBackupVaults` returns them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultLock {
+    /// `Locked`: a Vault Lock configuration is in place (in its grace time or permanent).
+    pub locked: bool,
+    /// `MinRetentionDays` of the lock, if set.
+    #[serde(default)]
+    pub min_retention_days: Option<i64>,
+    /// `MaxRetentionDays` of the lock, if set.
+    #[serde(default)]
+    pub max_retention_days: Option<i64>,
+    /// `LockDate`: when the lock becomes immutable (`None`: not set or already immutable).
+    #[serde(default)]
+    pub lock_date: Option<Timestamp>,
+}
+
+/// The state of a KMS key (`DescribeKey` `KeyMetadata.KeyState`), or that the key does not
+/// exist (`NotFoundException`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyState {
+    /// `Enabled`: the key can decrypt (the only usable state).
+    Enabled,
+    /// `Disabled`: nothing encrypted under the key can be decrypted until it is enabled.
+    Disabled,
+    /// `PendingDeletion`: the key will be deleted at the end of its waiting period.
+    PendingDeletion,
+    /// `PendingImport`: the key has no key material.
+    PendingImport,
+    /// `PendingReplicaDeletion`: a multi-Region replica being deleted.
+    PendingReplicaDeletion,
+    /// `Unavailable`: the key's custom key store is disconnected.
+    Unavailable,
+    /// `Creating`: the key is being created.
+    Creating,
+    /// `Updating`: a multi-Region key's primary is being updated.
+    Updating,
+    /// The key does not exist (`DescribeKey` answered `NotFoundException`).
+    NotFound,
+    /// A state this version does not know.
+    Other(String),
+}
+
+impl KeyState {
+    /// Parses the API word (`Enabled`, `PendingDeletion` …); unknown words become
+    /// [`KeyState::Other`].
+    pub fn from_api(s: &str) -> Self {
+        match s.trim() {
+            "Enabled" => KeyState::Enabled,
+            "Disabled" => KeyState::Disabled,
+            "PendingDeletion" => KeyState::PendingDeletion,
+            "PendingImport" => KeyState::PendingImport,
+            "PendingReplicaDeletion" => KeyState::PendingReplicaDeletion,
+            "Unavailable" => KeyState::Unavailable,
+            "Creating" => KeyState::Creating,
+            "Updating" => KeyState::Updating,
+            other => KeyState::Other(other.to_string()),
+        }
+    }
+
+    /// The API word (`PendingDeletion`; `NotFound` for a key that does not exist).
+    pub fn as_api(&self) -> &str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+            KeyState::PendingImport => "PendingImport",
+            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
+            KeyState::Unavailable => "Unavailable",
+            KeyState::Creating => "Creating",
+            KeyState::Updating => "Updating",
+            KeyState::NotFound => "NotFound",
+            KeyState::Other(s) => s,
+        }
+    }
+
+    /// True only for `Enabled`: every other state leaves the vault's points undecryptable now
+    /// or soon.
+    pub fn is_usable(&self) -> bool {
+        matches!(self, KeyState::Enabled)
+    }
+}
+
+impl fmt::Display for KeyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_api())
+    }
+}
+
+/// What the vault checks ([`crate::vault`]) know about one backup vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultFacts {
+    /// `BackupVaultName`.
+    pub name: String,
+    /// `BackupVaultArn`, if the listing gave one (the region and account of its points).
+    #[serde(default)]
+    pub arn: Option<String>,
+    /// The Vault Lock fields (`Locked`, `MinRetentionDays`, `MaxRetentionDays`, `LockDate`).
+    pub lock: Fact<VaultLock>,
+    /// `EncryptionKeyArn`: the vault's KMS key, if it has one.
+    #[serde(default)]
+    pub encryption_key_arn: Option<String>,
+    /// The vault access policy document (`GetBackupVaultAccessPolicy` `Policy`); `Known(None)`
+    /// = the vault has no access policy (`ResourceNotFoundException`).
+    pub access_policy: Fact<Option<String>>,
+    /// The state of the vault's key (`DescribeKey`); unknown also when the vault names no key.
+    pub key_state: Fact<KeyState>,
 }

@@ -39,11 +39,27 @@ pub enum FindingCode {
     ExemptWithoutReason,
     /// The table is protected but its first required backup is still to come.
     PendingFirstBackup,
+    /// A vault holding the table's points has no Vault Lock although the policy requires one.
+    VaultNotLocked,
+    /// A vault holding the table's points is locked with a `MinRetentionDays` above or a
+    /// `MaxRetentionDays` below the policy's retention.
+    VaultLockRetentionIncompatible,
+    /// A vault holding the table's points does not deny `backup:DeleteRecoveryPoint`,
+    /// `backup:UpdateRecoveryPointLifecycle` and `backup:PutBackupVaultAccessPolicy` to every
+    /// principal in its access policy.
+    VaultDeletionNotDenied,
+    /// A recovery point of the table is not encrypted.
+    RecoveryPointNotEncrypted,
+    /// A recovery point of the table is encrypted with another key than the expected one.
+    RecoveryPointWrongKey,
+    /// The KMS key of a vault holding the table's points is not enabled (disabled, pending
+    /// deletion, deleted, …): its points cannot be restored.
+    VaultKeyNotUsable,
 }
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 15] = [
+    pub const ALL: [FindingCode; 21] = [
         FindingCode::NotCovered,
         FindingCode::PlanDrift,
         FindingCode::MissedSlot,
@@ -59,6 +75,12 @@ impl FindingCode {
         FindingCode::Exempt,
         FindingCode::ExemptWithoutReason,
         FindingCode::PendingFirstBackup,
+        FindingCode::VaultNotLocked,
+        FindingCode::VaultLockRetentionIncompatible,
+        FindingCode::VaultDeletionNotDenied,
+        FindingCode::RecoveryPointNotEncrypted,
+        FindingCode::RecoveryPointWrongKey,
+        FindingCode::VaultKeyNotUsable,
     ];
 
     /// The stable string (`"NOT_COVERED"`, ...), identical to the serde form.
@@ -79,6 +101,12 @@ impl FindingCode {
             FindingCode::Exempt => "EXEMPT",
             FindingCode::ExemptWithoutReason => "EXEMPT_WITHOUT_REASON",
             FindingCode::PendingFirstBackup => "PENDING_FIRST_BACKUP",
+            FindingCode::VaultNotLocked => "VAULT_NOT_LOCKED",
+            FindingCode::VaultLockRetentionIncompatible => "VAULT_LOCK_RETENTION_INCOMPATIBLE",
+            FindingCode::VaultDeletionNotDenied => "VAULT_DELETION_NOT_DENIED",
+            FindingCode::RecoveryPointNotEncrypted => "RECOVERY_POINT_NOT_ENCRYPTED",
+            FindingCode::RecoveryPointWrongKey => "RECOVERY_POINT_WRONG_KEY",
+            FindingCode::VaultKeyNotUsable => "VAULT_KEY_NOT_USABLE",
         }
     }
 
@@ -87,10 +115,18 @@ impl FindingCode {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    /// The default severity of the code.
+    /// The default severity of the code: `CRITICAL` when the table's data is unprotected
+    /// (not covered; a vault key that can no longer decrypt its points), `HIGH` when the
+    /// policy is violated (vault lock, deletion denial, an unencrypted point), `WARNING` when
+    /// backups are not at risk yet (a point under another key than the expected one).
     pub fn severity(self) -> Severity {
         match self {
-            FindingCode::NotCovered => Severity::Critical,
+            FindingCode::NotCovered | FindingCode::VaultKeyNotUsable => Severity::Critical,
+            FindingCode::VaultNotLocked
+            | FindingCode::VaultLockRetentionIncompatible
+            | FindingCode::VaultDeletionNotDenied
+            | FindingCode::RecoveryPointNotEncrypted => Severity::High,
+            FindingCode::RecoveryPointWrongKey => Severity::Warning,
             FindingCode::PlanDrift
             | FindingCode::MissedSlot
             | FindingCode::RetentionTooShort

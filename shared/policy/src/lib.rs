@@ -171,6 +171,7 @@ pub mod retention;
 pub mod schedule;
 pub mod selection;
 pub mod slots;
+pub mod vault;
 
 pub use arn::{TableArn, TableArnError};
 pub use config::{ConfigError, Mode, Policy, RequiredTag, SelectionMode, TagPair};
@@ -179,8 +180,8 @@ pub use evaluate::{
     evaluate_table, needs_creation_time, remediation_tag,
 };
 pub use facts::{
-    BackupSetup, CreatedBy, Fact, JobFacts, JobState, PlanFacts, PointStatus, RecoveryPointFacts,
-    RuleFacts, SelectionFacts, TableFacts, TagCondition,
+    BackupSetup, CreatedBy, Fact, JobFacts, JobState, KeyState, PlanFacts, PointStatus,
+    RecoveryPointFacts, RuleFacts, SelectionFacts, TableFacts, TagCondition, VaultFacts, VaultLock,
 };
 pub use findings::{Finding, FindingCode, Severity};
 pub use report::RunReport;

@@ -26,6 +26,10 @@ pub const OPERATIONS: &[&str] = &[
     "ListRecoveryPointsByResource",
     "DescribeRecoveryPoint",
     "ListBackupJobs",
+    "GetBackupVaultAccessPolicy",
+    "PutBackupVaultAccessPolicy",
+    "DeleteBackupVaultAccessPolicy",
+    "PutBackupVaultLockConfiguration",
 ];
 
 /// The error a fault with `fail_always` returns on every matching call.

@@ -11,7 +11,11 @@
 //! |---|---|
 //! | CreateBackupVault | `PUT /backup-vaults/{name}` |
 //! | DescribeBackupVault | `GET /backup-vaults/{name}` |
-//! | ListBackupVaults | `GET /backup-vaults?vaultType&nextToken&maxResults` |
+//! | ListBackupVaults | `GET /backup-vaults?vaultType&nextToken&maxResults` (with `Locked`, `MinRetentionDays`, `MaxRetentionDays`, `LockDate`, as DescribeBackupVault) |
+//! | GetBackupVaultAccessPolicy | `GET /backup-vaults/{name}/access-policy` (`ResourceNotFoundException` when the vault has none) |
+//! | PutBackupVaultAccessPolicy | `PUT /backup-vaults/{name}/access-policy` (`Policy` must be a JSON document with a `Statement`) |
+//! | DeleteBackupVaultAccessPolicy | `DELETE /backup-vaults/{name}/access-policy` |
+//! | PutBackupVaultLockConfiguration | `PUT /backup-vaults/{name}/vault-lock` (`LockDate` = now + `ChangeableForDays`) |
 //! | CreateBackupPlan | `PUT /backup/plans` |
 //! | ListBackupPlans | `GET /backup/plans?includeDeleted&nextToken&maxResults` |
 //! | GetBackupPlan | `GET /backup/plans/{id}?versionId&MaxScheduledRunsPreview` (0..=10 as in AWS; only 0 is served, no preview) |

@@ -159,6 +159,42 @@ async fn list_backup_vaults(State(st): S, Query(q): Q) -> ApiResult {
     )))
 }
 
+async fn get_backup_vault_access_policy(State(st): S, Path(name): Path<String>) -> ApiResult {
+    st.enter("GetBackupVaultAccessPolicy", Some(&name)).await?;
+    Ok(Json(lock(&st.store).get_backup_vault_access_policy(&name)?))
+}
+
+async fn put_backup_vault_access_policy(
+    State(st): S,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    st.enter("PutBackupVaultAccessPolicy", Some(&name)).await?;
+    lock(&st.store).put_backup_vault_access_policy(&name, &body)?;
+    Ok(StatusCode::OK)
+}
+
+async fn delete_backup_vault_access_policy(
+    State(st): S,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.enter("DeleteBackupVaultAccessPolicy", Some(&name))
+        .await?;
+    lock(&st.store).delete_backup_vault_access_policy(&name)?;
+    Ok(StatusCode::OK)
+}
+
+async fn put_backup_vault_lock_configuration(
+    State(st): S,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    st.enter("PutBackupVaultLockConfiguration", Some(&name))
+        .await?;
+    lock(&st.store).put_backup_vault_lock_configuration(&name, &body, Timestamp::now())?;
+    Ok(StatusCode::OK)
+}
+
 // ---- plans ----------------------------------------------------------------------------
 
 async fn create_backup_plan(State(st): S, body: Bytes) -> ApiResult {
@@ -435,6 +471,26 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/backup-vaults/{name}/",
             put(create_backup_vault).get(describe_backup_vault),
+        )
+        .route(
+            "/backup-vaults/{name}/access-policy",
+            get(get_backup_vault_access_policy)
+                .put(put_backup_vault_access_policy)
+                .delete(delete_backup_vault_access_policy),
+        )
+        .route(
+            "/backup-vaults/{name}/access-policy/",
+            get(get_backup_vault_access_policy)
+                .put(put_backup_vault_access_policy)
+                .delete(delete_backup_vault_access_policy),
+        )
+        .route(
+            "/backup-vaults/{name}/vault-lock",
+            put(put_backup_vault_lock_configuration),
+        )
+        .route(
+            "/backup-vaults/{name}/vault-lock/",
+            put(put_backup_vault_lock_configuration),
         )
         .route(
             "/backup-vaults/{name}/recovery-points",

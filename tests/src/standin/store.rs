@@ -177,6 +177,33 @@ struct Vault {
     creation_date: Timestamp,
     creator_request_id: Option<String>,
     encryption_key_arn: String,
+    /// `Policy` of PutBackupVaultAccessPolicy (the document as given).
+    access_policy: Option<String>,
+    /// The Vault Lock configuration, if one was put.
+    lock: Option<VaultLockConfig>,
+}
+
+/// A vault's lock as PutBackupVaultLockConfiguration set it.
+#[derive(Debug, Clone)]
+struct VaultLockConfig {
+    min_retention_days: Option<i64>,
+    max_retention_days: Option<i64>,
+    /// Creation of the lock + `ChangeableForDays` (none: governance mode, no lock date).
+    lock_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutAccessPolicyBody {
+    policy: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutLockBody {
+    min_retention_days: Option<i64>,
+    max_retention_days: Option<i64>,
+    changeable_for_days: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -394,7 +421,20 @@ impl Store {
             v.creator_request_id.as_ref().map(|s| json!(s)),
         );
         m.insert("NumberOfRecoveryPoints".into(), json!(count));
-        m.insert("Locked".into(), json!(false));
+        m.insert("Locked".into(), json!(v.lock.is_some()));
+        if let Some(l) = &v.lock {
+            push_opt(
+                &mut m,
+                "MinRetentionDays",
+                l.min_retention_days.map(|d| json!(d)),
+            );
+            push_opt(
+                &mut m,
+                "MaxRetentionDays",
+                l.max_retention_days.map(|d| json!(d)),
+            );
+            push_opt(&mut m, "LockDate", l.lock_date.map(ts_json));
+        }
         Value::Object(m)
     }
 
@@ -436,6 +476,8 @@ impl Store {
                     self.region, self.account_id
                 )
             }),
+            access_policy: None,
+            lock: None,
         };
         let out = json!({
             "BackupVaultName": vault.name,
@@ -449,6 +491,105 @@ impl Store {
     /// DescribeBackupVault.
     pub fn describe_backup_vault(&self, name: &str) -> Result<Value, ApiError> {
         Ok(self.vault_json(self.vault(name)?))
+    }
+
+    fn vault_mut(&mut self, name: &str) -> Result<&mut Vault, ApiError> {
+        self.vaults
+            .get_mut(name)
+            .ok_or_else(|| ApiError::not_found(format!("Backup vault {name} does not exist")))
+    }
+
+    /// GetBackupVaultAccessPolicy: `ResourceNotFoundException` when the vault has no policy,
+    /// as AWS answers.
+    pub fn get_backup_vault_access_policy(&self, name: &str) -> Result<Value, ApiError> {
+        let v = self.vault(name)?;
+        let policy = v.access_policy.as_ref().ok_or_else(|| {
+            ApiError::not_found(format!("Backup vault {name} has no access policy"))
+        })?;
+        Ok(json!({
+            "BackupVaultName": v.name,
+            "BackupVaultArn": v.arn,
+            "Policy": policy,
+        }))
+    }
+
+    /// PutBackupVaultAccessPolicy: the `Policy` must be a JSON object with a `Statement`.
+    pub fn put_backup_vault_access_policy(
+        &mut self,
+        name: &str,
+        body: &[u8],
+    ) -> Result<(), ApiError> {
+        let input: PutAccessPolicyBody = parse_body(body)?;
+        self.vault(name)?;
+        let policy = input
+            .policy
+            .ok_or_else(|| ApiError::missing_parameter("Policy"))?;
+        let doc: Value = serde_json::from_str(&policy).map_err(|e| {
+            ApiError::invalid_parameter(format!("Policy is not a valid JSON policy document: {e}"))
+        })?;
+        if doc.get("Statement").is_none() {
+            return Err(ApiError::invalid_parameter(
+                "Policy is not a valid policy document: it has no Statement",
+            ));
+        }
+        self.vault_mut(name)?.access_policy = Some(policy);
+        Ok(())
+    }
+
+    /// DeleteBackupVaultAccessPolicy (a vault without a policy: nothing to do, as in AWS).
+    pub fn delete_backup_vault_access_policy(&mut self, name: &str) -> Result<(), ApiError> {
+        self.vault_mut(name)?.access_policy = None;
+        Ok(())
+    }
+
+    /// PutBackupVaultLockConfiguration: `MinRetentionDays` ≥ 1, `MaxRetentionDays` ≤ 36500,
+    /// min ≤ max, `ChangeableForDays` ≥ 3 when given (then `LockDate` = now + it).
+    pub fn put_backup_vault_lock_configuration(
+        &mut self,
+        name: &str,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        let input: PutLockBody = parse_body(body)?;
+        self.vault(name)?;
+        if input.min_retention_days.is_some_and(|d| d < 1) {
+            return Err(ApiError::invalid_parameter(
+                "MinRetentionDays must be at least 1",
+            ));
+        }
+        if input
+            .max_retention_days
+            .is_some_and(|d| !(1..=36500).contains(&d))
+        {
+            return Err(ApiError::invalid_parameter(
+                "MaxRetentionDays must be between 1 and 36500",
+            ));
+        }
+        if let (Some(min), Some(max)) = (input.min_retention_days, input.max_retention_days)
+            && min > max
+        {
+            return Err(ApiError::invalid_parameter(
+                "MinRetentionDays must not exceed MaxRetentionDays",
+            ));
+        }
+        if input.changeable_for_days.is_some_and(|d| d < 3) {
+            return Err(ApiError::invalid_parameter(
+                "ChangeableForDays must be at least 3",
+            ));
+        }
+        let lock_date =
+            match input.changeable_for_days {
+                Some(d) => Some(add_days(now, d).ok_or_else(|| {
+                    ApiError::invalid_parameter("ChangeableForDays is out of range")
+                })?),
+                None => None,
+            };
+        self.vault_mut(name)?.lock = Some(VaultLockConfig {
+            min_retention_days: input.min_retention_days,
+            max_retention_days: input.max_retention_days,
+            lock_date,
+        });
+        Ok(())
     }
 
     /// ListBackupVaults (`vaultType` filter).

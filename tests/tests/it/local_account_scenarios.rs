@@ -93,6 +93,8 @@ fn findings_of(s: &Scenario) -> BTreeSet<ExpectedFinding> {
                 move_to_cold_storage_after_days: p.move_to_cold_storage_after_days,
                 delete_at: p.delete_at,
                 created_by: created_by(&p.plan, &p.rule).map(Into::into),
+                is_encrypted: Some(true),
+                encryption_key_arn: None,
             })
             .collect(),
     );

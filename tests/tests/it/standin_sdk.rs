@@ -968,3 +968,142 @@ async fn the_vault_reader_shares_one_creator_per_rule() {
     assert_eq!(a[0].rule_cron.as_deref(), Some("cron(0 0 15,25 * ? *)"));
     assert_eq!(b[0].plan_id, "bbbbbbbb-0000-4000-8000-00000000000b");
 }
+
+#[tokio::test]
+async fn vault_access_policy_and_lock_read_back_through_the_sdk() {
+    use aws_sdk_backup::operation::get_backup_vault_access_policy::GetBackupVaultAccessPolicyError;
+    use aws_sdk_backup::operation::put_backup_vault_access_policy::PutBackupVaultAccessPolicyError;
+    use aws_sdk_backup::operation::put_backup_vault_lock_configuration::PutBackupVaultLockConfigurationError;
+    let s = StandIn::start().await.unwrap();
+    let c = client(&s);
+    vault(&c, "locked").await;
+
+    // No policy yet: ResourceNotFoundException, the modelled variant.
+    let e = c
+        .get_backup_vault_access_policy()
+        .backup_vault_name("locked")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(GetBackupVaultAccessPolicyError::ResourceNotFoundException(
+                _
+            ))
+        ),
+        "{e:?}"
+    );
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"backup:DeleteRecoveryPoint","Resource":"*"}]}"#;
+    c.put_backup_vault_access_policy()
+        .backup_vault_name("locked")
+        .policy(doc)
+        .send()
+        .await
+        .unwrap();
+    let got = c
+        .get_backup_vault_access_policy()
+        .backup_vault_name("locked")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.policy(), Some(doc));
+    assert_eq!(got.backup_vault_name(), Some("locked"));
+    assert_eq!(
+        got.backup_vault_arn(),
+        Some("arn:aws:backup:us-east-1:123456789012:backup-vault:locked")
+    );
+    // Not a policy document: InvalidParameterValueException; an unknown vault: not found.
+    let e = c
+        .put_backup_vault_access_policy()
+        .backup_vault_name("locked")
+        .policy("{not json")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(PutBackupVaultAccessPolicyError::InvalidParameterValueException(_))
+        ),
+        "{e:?}"
+    );
+    let e = c
+        .put_backup_vault_access_policy()
+        .backup_vault_name("nope")
+        .policy(doc)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(PutBackupVaultAccessPolicyError::ResourceNotFoundException(
+                _
+            ))
+        ),
+        "{e:?}"
+    );
+    c.delete_backup_vault_access_policy()
+        .backup_vault_name("locked")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        c.get_backup_vault_access_policy()
+            .backup_vault_name("locked")
+            .send()
+            .await
+            .is_err()
+    );
+
+    // Unlocked until PutBackupVaultLockConfiguration; then Locked with the bounds and a
+    // LockDate ChangeableForDays from now, in both the list and the description.
+    let before = c.list_backup_vaults().send().await.unwrap();
+    assert_eq!(before.backup_vault_list()[0].locked(), Some(false));
+    assert_eq!(before.backup_vault_list()[0].max_retention_days(), None);
+    let e = c
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name("locked")
+        .min_retention_days(100)
+        .max_retention_days(30)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(PutBackupVaultLockConfigurationError::InvalidParameterValueException(_))
+        ),
+        "{e:?}"
+    );
+    let now = Timestamp::now();
+    c.put_backup_vault_lock_configuration()
+        .backup_vault_name("locked")
+        .min_retention_days(7)
+        .max_retention_days(30)
+        .changeable_for_days(3)
+        .send()
+        .await
+        .unwrap();
+    let listed = c.list_backup_vaults().send().await.unwrap();
+    let v = &listed.backup_vault_list()[0];
+    assert_eq!(v.locked(), Some(true));
+    assert_eq!(v.min_retention_days(), Some(7));
+    assert_eq!(v.max_retention_days(), Some(30));
+    let lock_date = v.lock_date().unwrap().secs();
+    let expected = now.as_second() + 3 * 24 * 3600;
+    assert!(
+        (lock_date - expected).abs() < 60,
+        "{lock_date} vs {expected}"
+    );
+    let d = c
+        .describe_backup_vault()
+        .backup_vault_name("locked")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.locked(), Some(true));
+    assert_eq!(d.max_retention_days(), Some(30));
+    assert_eq!(d.lock_date().map(|t| t.secs()), Some(lock_date));
+}

@@ -35,7 +35,7 @@ const HANG_LANES: usize = 0;
 const SEEDED_PER_TABLE: usize = 60;
 
 const INVARIANTS: &[&str] = &[
-    "no table is `compliant` whose judgement needed the faulted fact (STS, ListTables, tags: every table; plans, selections, vaults, recovery points, jobs: every table but the exempt ones, which are judged on their tags alone; DescribeTable: the tables whose creation time the fault-free run read; state table and SNS: none)",
+    "no table is `compliant` whose judgement needed the faulted fact (STS, ListTables, tags: every table; plans, selections, vaults, recovery points, jobs: every table but the exempt ones, which are judged on their tags alone; a vault's access policy and key: every non-exempt table with points in a vault; DescribeTable: the tables whose creation time the fault-free run read; state table and SNS: none)",
     "no open finding of the seeded previous state (every table has some) is resolved, or dropped from the saved state, for a table whose verdict needed the faulted fact, is unverifiable, or is missing from the report",
     "the run published its digest (the SQS subscriber received it) or returned Err; being killed at the deadline is neither",
     "the EMF lines count the unverifiable tables as the report does (and a failed region as failed)",
@@ -138,9 +138,20 @@ enum Ran {
 /// The tables whose verdict needs the fact `operation` reads.
 /// The tables whose verdict needs what `operation` reads. An exempt table (in the fault-free
 /// run) is judged on its tags alone: it needs the identity, the table list and the tags only.
-fn dependents(operation: &str, all: &BTreeSet<String>, baseline: &Baseline) -> BTreeSet<String> {
+///
+/// A vault's access policy and key state matter only to the tables with points in a vault
+/// (`with_points`: points inside the verifier's look-back).
+fn dependents(
+    operation: &str,
+    all: &BTreeSet<String>,
+    baseline: &Baseline,
+    with_points: &BTreeSet<String>,
+) -> BTreeSet<String> {
     match operation {
         "DynamoDB.DescribeTable" => baseline.described.clone(),
+        "Backup.GetBackupVaultAccessPolicy" | "KMS.DescribeKey" => {
+            with_points.difference(&baseline.exempt).cloned().collect()
+        }
         "DynamoDB.GetItem" | "DynamoDB.PutItem" | "DynamoDB.DeleteItem" | "SNS.Publish" => {
             BTreeSet::new()
         }
@@ -226,7 +237,18 @@ async fn run_cell(
         .iter()
         .map(|t| t.name.clone())
         .collect();
-    let needs = operation.map_or_else(BTreeSet::new, |op| dependents(op, &all, baseline));
+    // The verifier lists points from now − 90 days − 7 days (its look-back).
+    let points_after = acct.now() - jiff::SignedDuration::from_hours(24 * (90 + 7));
+    let with_points: BTreeSet<String> = acct
+        .scenario()
+        .recovery_points
+        .iter()
+        .filter(|p| p.created > points_after)
+        .map(|p| p.table.clone())
+        .collect();
+    let needs = operation.map_or_else(BTreeSet::new, |op| {
+        dependents(op, &all, baseline, &with_points)
+    });
     let alerts = acct.receive_alerts().await.unwrap();
     let region = acct.scenario().region.clone();
     let mut run_baseline = Baseline::default();

@@ -19,6 +19,7 @@ mod common;
 mod fault_matrix;
 mod finding_state_local_account;
 mod template_plan;
+mod vault_protection;
 mod verifier_local_account;
 mod verifier_scale;
 mod work_deadline;

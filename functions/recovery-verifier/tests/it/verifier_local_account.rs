@@ -491,6 +491,7 @@ async fn an_unreadable_vault_never_turns_a_violation_into_compliant_or_resolved(
     let mut scenario = Scenario::shipped("healthy").unwrap();
     scenario.vaults.push(local_account::scenario::VaultSpec {
         name: "side-vault".into(),
+        ..Default::default()
     });
     let created = scenario
         .now

@@ -1,6 +1,7 @@
-//! A generated account of 2,000 compliant tables (the `healthy` scenario's plan and selection,
-//! same scenario struct as the files): the verifier's counted calls stay within 1.1× of the
-//! minimal formula, and far below a naive per-table scan.
+//! A generated account of 2,000 compliant tables (the `healthy` scenario's plan, selection and
+//! protected vault, same scenario struct as the files): the verifier's counted calls stay
+//! within 1.1× of the minimal formula (vault-protection reads included, exactly their terms),
+//! and far below a naive per-table scan.
 
 use jiff::{SignedDuration, Timestamp};
 use local_account::Scenario;
@@ -74,6 +75,13 @@ async fn two_thousand_tables_stay_within_ten_percent_of_the_formula() {
         calls(&ctx)
     );
     assert!(counted >= formula, "the formula is a lower bound");
+    // The vault-protection reads cost exactly their terms: one access policy per vault holding
+    // points, one DescribeKey per distinct key — not per table.
+    let by_op = recovery_verifier::calls::minimal_calls_by_operation(&shape);
+    for op in ["Backup.GetBackupVaultAccessPolicy", "KMS.DescribeKey"] {
+        assert_eq!(by_op.get(op), Some(&1), "{op}");
+        assert_eq!(calls(&ctx).get(op), Some(&1), "{op}");
+    }
     assert!(ratio <= 1.1, "counted {counted} vs formula {formula}");
     assert!(naive_calls(&shape) >= 30 * counted);
 }

@@ -44,6 +44,8 @@ pub struct Evaluator<'a> {
     setup: &'a BackupSetup,
     policy: &'a Policy,
     conformance: BTreeMap<String, PlanConformance>,
+    /// The vaults' facts, when the vault checks ([`crate::vault`]) are to run.
+    vaults: Option<&'a crate::vault::VaultIndex>,
     /// Fire times in `[now − retention, now]` for the last `now` seen.
     fires: Mutex<Option<(Timestamp, Vec<Timestamp>)>>,
 }
@@ -55,8 +57,17 @@ impl<'a> Evaluator<'a> {
             setup,
             policy,
             conformance: plan_conformance(setup, policy),
+            vaults: None,
             fires: Mutex::new(None),
         }
+    }
+
+    /// Also checks the protection of every vault holding a table's points (Vault Lock,
+    /// deletion denial, key state, point encryption: [`crate::vault`]) against `vaults`.
+    /// Without it (the table guard, plan checks) no vault check runs.
+    pub fn with_vaults(mut self, vaults: &'a crate::vault::VaultIndex) -> Self {
+        self.vaults = Some(vaults);
+        self
     }
 
     /// The required slots of a table created at `created` (see [`required_slots`]), from
@@ -187,6 +198,10 @@ fn evaluate_table_with(
             }
             for p in &mine {
                 point_findings(table, p, counts(p), evaluator, now, &mut ev.findings);
+            }
+            if let Some(vaults) = evaluator.vaults {
+                ev.findings
+                    .extend(crate::vault::vault_findings(table, &mine, vaults, policy));
             }
         }
     }

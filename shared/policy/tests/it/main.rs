@@ -24,3 +24,4 @@ mod plan_document;
 mod policy_evaluate;
 mod policy_props;
 mod policy_rules;
+mod vault_props;

@@ -88,7 +88,7 @@ pub fn shape_of(s: &Scenario, described_tables: u64) -> InventoryShape {
     let jobs_after = s.now - SignedDuration::from_hours(24 * 30);
     let mut vaults: Vec<&str> = s.vaults.iter().map(|v| v.name.as_str()).collect();
     vaults.sort();
-    let points_per_vault = vaults
+    let points_per_vault: Vec<u64> = vaults
         .iter()
         .map(|v| {
             s.recovery_points
@@ -97,6 +97,8 @@ pub fn shape_of(s: &Scenario, described_tables: u64) -> InventoryShape {
                 .count() as u64
         })
         .collect();
+    // Every scenario vault has a key of its own: one DescribeKey per vault holding points.
+    let vault_keys = points_per_vault.iter().filter(|n| **n > 0).count() as u64;
     let selections_per_plan = s
         .plans
         .iter()
@@ -121,6 +123,7 @@ pub fn shape_of(s: &Scenario, described_tables: u64) -> InventoryShape {
         tagged_tables: s.tables.iter().filter(|t| !t.tags.is_empty()).count() as u64,
         tag_pairs: s.tables.iter().map(|t| t.tags.len() as u64).sum(),
         points_per_vault,
+        vault_keys,
         selections_per_plan,
         jobs_fit_one_page: recent_jobs.len() <= 1000,
         failed_jobs_per_state: failed,

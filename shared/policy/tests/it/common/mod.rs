@@ -139,6 +139,8 @@ pub fn point(table: &str, created: Timestamp) -> RecoveryPointFacts {
         move_to_cold_storage_after_days: None,
         delete_at: Some(created + days(90)),
         created_by: Some(created_by_good().into()),
+        is_encrypted: Some(true),
+        encryption_key_arn: None,
     }
 }
 
