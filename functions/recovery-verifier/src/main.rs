@@ -1,6 +1,9 @@
 //! recovery-verifier Lambda entry point: wiring only (the policy and settings from the
 //! environment, clients per region built once, the runtime loop). Everything else is in the
 //! `recovery_verifier` library.
+// The runtime future nests the whole run future (regions, inventory, digest, state): computing
+// its layout needs more than the default query depth.
+#![recursion_limit = "256"]
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use recovery_verifier::{Deps, handler};

@@ -305,7 +305,7 @@ async fn an_unreadable_access_policy_or_key_is_unverifiable_never_compliant() {
 async fn the_digest_names_a_vault_finding_on_its_table() {
     let account = start(&scenario(json!({"key": {"state": "Disabled"}}), json!({}))).await;
     let deps = deps(&account).await;
-    let outcome = recovery_verifier::run(event(at_now(&account)), &deps)
+    let outcome = recovery_verifier::run(at_now(&account), &deps, no_deadline())
         .await
         .unwrap();
     let text = &outcome.digest.text;
