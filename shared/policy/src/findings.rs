@@ -39,11 +39,18 @@ pub enum FindingCode {
     ExemptWithoutReason,
     /// The table is protected but its first required backup is still to come.
     PendingFirstBackup,
+    // ---- restore testing (see `crate::restore`) ----
+    /// No successful, validated restore test of the table within the allowed age.
+    RestoreNotTested,
+    /// The table's last restore test failed (the job failed or its validation did).
+    RestoreTestFailed,
+    /// The table's last successful restore test took longer than the restore time target.
+    RestoreTimeOverTarget,
 }
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 15] = [
+    pub const ALL: [FindingCode; 18] = [
         FindingCode::NotCovered,
         FindingCode::PlanDrift,
         FindingCode::MissedSlot,
@@ -59,6 +66,9 @@ impl FindingCode {
         FindingCode::Exempt,
         FindingCode::ExemptWithoutReason,
         FindingCode::PendingFirstBackup,
+        FindingCode::RestoreNotTested,
+        FindingCode::RestoreTestFailed,
+        FindingCode::RestoreTimeOverTarget,
     ];
 
     /// The stable string (`"NOT_COVERED"`, ...), identical to the serde form.
@@ -79,6 +89,9 @@ impl FindingCode {
             FindingCode::Exempt => "EXEMPT",
             FindingCode::ExemptWithoutReason => "EXEMPT_WITHOUT_REASON",
             FindingCode::PendingFirstBackup => "PENDING_FIRST_BACKUP",
+            FindingCode::RestoreNotTested => "RESTORE_NOT_TESTED",
+            FindingCode::RestoreTestFailed => "RESTORE_TEST_FAILED",
+            FindingCode::RestoreTimeOverTarget => "RESTORE_TIME_OVER_TARGET",
         }
     }
 
@@ -95,14 +108,17 @@ impl FindingCode {
             | FindingCode::MissedSlot
             | FindingCode::RetentionTooShort
             | FindingCode::BadRecoveryPoint
-            | FindingCode::ExemptWithoutReason => Severity::High,
+            | FindingCode::ExemptWithoutReason
+            | FindingCode::RestoreTestFailed => Severity::High,
             FindingCode::RetentionTooLong
             | FindingCode::ColdStorageDrift
             | FindingCode::UnmanagedBackup
             | FindingCode::BackupJobFailed
             | FindingCode::MissingTag
             | FindingCode::TagValueNotAllowed
-            | FindingCode::Unverifiable => Severity::Warning,
+            | FindingCode::Unverifiable
+            | FindingCode::RestoreNotTested
+            | FindingCode::RestoreTimeOverTarget => Severity::Warning,
             FindingCode::Exempt | FindingCode::PendingFirstBackup => Severity::Info,
         }
     }
