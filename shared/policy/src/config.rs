@@ -351,6 +351,9 @@ pub struct Policy {
     pub exempt_reason_tag: String,
     /// Enforce or report only.
     pub mode: Mode,
+    /// Restore testing: the plan whose restores are validated and judged, and the readiness
+    /// thresholds (`BG_RESTORE_*`, see [`crate::restore`]).
+    pub restore_testing: crate::restore::RestoreTestingOptions,
 }
 
 impl fmt::Debug for Policy {
@@ -369,6 +372,7 @@ impl fmt::Debug for Policy {
             .field("exempt_tag", &self.exempt_tag)
             .field("exempt_reason_tag", &self.exempt_reason_tag)
             .field("mode", &self.mode)
+            .field("restore_testing", &self.restore_testing)
             .finish()
     }
 }
@@ -405,6 +409,7 @@ impl Default for Policy {
             exempt_tag: TagPair::new(DEFAULT_BACKUP_TAG_KEY, DEFAULT_EXEMPT_TAG_VALUE),
             exempt_reason_tag: DEFAULT_EXEMPT_REASON_TAG.to_string(),
             mode: Mode::Enforce,
+            restore_testing: crate::restore::RestoreTestingOptions::default(),
         }
     }
 }
@@ -476,6 +481,7 @@ impl Policy {
         Self::from_vars(
             vars::ALL
                 .iter()
+                .chain(crate::restore::VARS.iter())
                 .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v))),
         )
     }
@@ -487,7 +493,9 @@ impl Policy {
     ) -> Result<Self, ConfigError> {
         let given: BTreeMap<String, String> = vars
             .into_iter()
-            .filter(|(k, _)| vars::ALL.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                vars::ALL.contains(&k.as_str()) || crate::restore::VARS.contains(&k.as_str())
+            })
             .collect();
         let get = |name: &str| given.get(name).map(String::as_str);
         let mut p = Policy::default();
@@ -574,6 +582,7 @@ impl Policy {
             };
         }
         p.validate()?;
+        p.restore_testing = crate::restore::RestoreTestingOptions::from_lookup(get)?;
         Ok(p)
     }
 
@@ -700,6 +709,7 @@ impl Policy {
             (vars::MODE, self.mode.as_str().to_string()),
         ]
         .into_iter()
+        .chain(self.restore_testing.to_vars())
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }

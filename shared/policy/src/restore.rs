@@ -12,7 +12,128 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::config::ConfigError;
 use crate::findings::{Finding, FindingCode};
+
+/// `BG_RESTORE_TESTING_PLAN_ARN`: the restore testing plan whose jobs are validated and
+/// judged (unset = restore testing not configured: no validation, no readiness findings).
+pub const VAR_PLAN_ARN: &str = "BG_RESTORE_TESTING_PLAN_ARN";
+/// `BG_RESTORE_TEST_MAX_AGE_DAYS`: the oldest a table's last successful restore test may be.
+pub const VAR_MAX_AGE_DAYS: &str = "BG_RESTORE_TEST_MAX_AGE_DAYS";
+/// `BG_RESTORE_TIME_TARGET_MINUTES`: the longest a restore may take (unset = not checked).
+pub const VAR_TIME_TARGET_MINUTES: &str = "BG_RESTORE_TIME_TARGET_MINUTES";
+/// The restore-testing variables, in the order of the README's table.
+pub const VARS: [&str; 3] = [VAR_PLAN_ARN, VAR_MAX_AGE_DAYS, VAR_TIME_TARGET_MINUTES];
+/// Default of [`VAR_MAX_AGE_DAYS`]: a monthly test (on the 25th) plus a few days' slack.
+pub const DEFAULT_MAX_AGE_DAYS: u32 = 35;
+/// Largest accepted [`VAR_MAX_AGE_DAYS`].
+pub const MAX_MAX_AGE_DAYS: u32 = 3650;
+/// Largest accepted [`VAR_TIME_TARGET_MINUTES`] (a year).
+pub const MAX_TIME_TARGET_MINUTES: u32 = 525_600;
+
+/// The restore-testing options of the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreTestingOptions {
+    /// The restore testing plan's ARN ([`VAR_PLAN_ARN`]); `None` = not configured.
+    pub plan_arn: Option<String>,
+    /// [`VAR_MAX_AGE_DAYS`], default [`DEFAULT_MAX_AGE_DAYS`].
+    pub max_age_days: u32,
+    /// [`VAR_TIME_TARGET_MINUTES`]; `None` = not checked.
+    pub time_target_minutes: Option<u32>,
+}
+
+impl Default for RestoreTestingOptions {
+    fn default() -> Self {
+        RestoreTestingOptions {
+            plan_arn: None,
+            max_age_days: DEFAULT_MAX_AGE_DAYS,
+            time_target_minutes: None,
+        }
+    }
+}
+
+/// True for `arn:<partition>:backup:<region>:<12 digits>:restore-testing-plan:<name>`.
+pub fn is_restore_testing_plan_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    parts.len() == 7
+        && parts[0] == "arn"
+        && crate::names::PARTITIONS.contains(&parts[1])
+        && parts[2] == "backup"
+        && crate::names::is_region_name(parts[3])
+        && crate::names::is_account_id(parts[4])
+        && parts[5] == "restore-testing-plan"
+        && !parts[6].is_empty()
+}
+
+fn parse_u32(var: &str, v: &str, max: u32, accepted: &str) -> Result<u32, ConfigError> {
+    match v.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            var: var.to_string(),
+            value: v.to_string(),
+            problem: format!("not a whole number from 1 to {max}"),
+            accepted: accepted.to_string(),
+        }),
+    }
+}
+
+impl RestoreTestingOptions {
+    /// True when a restore testing plan is configured.
+    pub fn enabled(&self) -> bool {
+        self.plan_arn.is_some()
+    }
+
+    /// The readiness thresholds.
+    pub fn readiness(&self) -> ReadinessOptions {
+        ReadinessOptions {
+            max_age_days: self.max_age_days,
+            time_target_minutes: self.time_target_minutes,
+        }
+    }
+
+    /// Reads the options through `get` (a variable's value; blank = unset).
+    pub fn from_lookup<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ConfigError> {
+        let mut o = RestoreTestingOptions::default();
+        let given = |name: &str| get(name).map(str::trim).filter(|v| !v.is_empty());
+        if let Some(v) = given(VAR_PLAN_ARN) {
+            if !is_restore_testing_plan_arn(v) {
+                return Err(ConfigError::Invalid {
+                    var: VAR_PLAN_ARN.to_string(),
+                    value: v.to_string(),
+                    problem: "not a restore testing plan ARN".to_string(),
+                    accepted: "arn:<partition>:backup:<region>:<account>:restore-testing-plan:<name>, or unset".to_string(),
+                });
+            }
+            o.plan_arn = Some(v.to_string());
+        }
+        if let Some(v) = given(VAR_MAX_AGE_DAYS) {
+            o.max_age_days = parse_u32(VAR_MAX_AGE_DAYS, v, MAX_MAX_AGE_DAYS, "days, such as 35")?;
+        }
+        if let Some(v) = given(VAR_TIME_TARGET_MINUTES) {
+            o.time_target_minutes = Some(parse_u32(
+                VAR_TIME_TARGET_MINUTES,
+                v,
+                MAX_TIME_TARGET_MINUTES,
+                "minutes, such as 60, or unset for no target",
+            )?);
+        }
+        Ok(o)
+    }
+
+    /// The variables that configure exactly these options (blank = unset).
+    pub fn to_vars(&self) -> [(&'static str, String); 3] {
+        [
+            (VAR_PLAN_ARN, self.plan_arn.clone().unwrap_or_default()),
+            (VAR_MAX_AGE_DAYS, self.max_age_days.to_string()),
+            (
+                VAR_TIME_TARGET_MINUTES,
+                self.time_target_minutes
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
+            ),
+        ]
+    }
+}
 
 /// The longest `ValidationStatusMessage` table-guard sends. The AWS Backup API documents no
 /// maximum for the member; the message is cut (with `…`) to this many characters so a table
@@ -272,8 +393,17 @@ pub struct RestoreJobFacts {
     pub created: Option<Timestamp>,
     /// `CompletionDate`.
     pub completed: Option<Timestamp>,
-    /// `CreatedBy.RestoreTestingPlanArn`.
+    /// `CreatedBy.RestoreTestingPlanArn`: set for jobs a restore testing plan started.
     pub plan_arn: Option<String>,
+    /// `CreatedResourceArn`: the table the restore created.
+    #[serde(default)]
+    pub created_resource_arn: Option<String>,
+    /// `RecoveryPointArn`: the point restored.
+    #[serde(default)]
+    pub recovery_point_arn: Option<String>,
+    /// `ResourceType` (`DynamoDB`).
+    #[serde(default)]
+    pub resource_type: Option<String>,
 }
 
 impl RestoreJobFacts {
@@ -583,6 +713,9 @@ mod tests {
             created: Some(c),
             completed: Some(c.checked_add(SignedDuration::from_mins(minutes)).unwrap()),
             plan_arn: Some("arn:plan".into()),
+            created_resource_arn: None,
+            recovery_point_arn: None,
+            resource_type: Some("DynamoDB".into()),
         }
     }
 
@@ -593,6 +726,37 @@ mod tests {
 
     fn codes(r: &TableReadiness) -> Vec<FindingCode> {
         r.findings.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn options_read_validate_and_round_trip() {
+        let plan = "arn:aws:backup:us-east-1:123456789012:restore-testing-plan:bg-abc";
+        let vars = [
+            (VAR_PLAN_ARN, plan),
+            (VAR_MAX_AGE_DAYS, "40"),
+            (VAR_TIME_TARGET_MINUTES, " 90 "),
+        ];
+        let get = |n: &str| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        let o = RestoreTestingOptions::from_lookup(get).unwrap();
+        assert_eq!(o.plan_arn.as_deref(), Some(plan));
+        assert_eq!((o.max_age_days, o.time_target_minutes), (40, Some(90)));
+        let back = o.to_vars();
+        let get2 = |n: &str| back.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str());
+        assert_eq!(RestoreTestingOptions::from_lookup(get2).unwrap(), o);
+        let d = RestoreTestingOptions::from_lookup(|_| None).unwrap();
+        assert!(!d.enabled());
+        assert_eq!(d.max_age_days, DEFAULT_MAX_AGE_DAYS);
+        let e = RestoreTestingOptions::from_lookup(|n| {
+            (n == VAR_PLAN_ARN).then_some("arn:aws:backup:us-east-1:123456789012:backup-plan:x")
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains(VAR_PLAN_ARN), "{e}");
+        let e = RestoreTestingOptions::from_lookup(|n| (n == VAR_MAX_AGE_DAYS).then_some("0"))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("BG_RESTORE_TEST_MAX_AGE_DAYS=\"0\""),
+            "{e}"
+        );
     }
 
     #[test]

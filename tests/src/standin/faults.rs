@@ -26,6 +26,13 @@ pub const OPERATIONS: &[&str] = &[
     "ListRecoveryPointsByResource",
     "DescribeRecoveryPoint",
     "ListBackupJobs",
+    "ListRestoreJobs",
+    "DescribeRestoreJob",
+    "PutRestoreValidationResult",
+    "ListRestoreTestingPlans",
+    "GetRestoreTestingPlan",
+    "ListRestoreTestingSelections",
+    "GetRestoreTestingSelection",
 ];
 
 /// The error a fault with `fail_always` returns on every matching call.
