@@ -12,6 +12,7 @@
 //!   clients, with an SNS alert topic read back through a subscribed SQS queue.
 //! - [`fault_proxy`]: a fault-injecting HTTP proxy in front of moto (throttling, 5xx,
 //!   denials, hangs, second-page failures per operation).
+//! - [`restore_fixture`]: restore tests: shaped tables, restore jobs, restore job events.
 //! - [`matrix`]: the fault matrix's cells, fault kinds, violations and the rendering of
 //!   `docs/FAULT_MATRIX.md`.
 
@@ -20,6 +21,7 @@ pub mod fault_proxy;
 pub mod http;
 pub mod matrix;
 pub mod moto;
+pub mod restore_fixture;
 pub mod scenario;
 pub mod standin;
 

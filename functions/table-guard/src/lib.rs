@@ -22,6 +22,8 @@
 //! - [`outcome`]: the structured result.
 //! - [`settings`]: [`Settings`] from the environment, [`ConfigError`], the timings.
 //! - [`cache`]: [`SetupCache`], the backup setup reused across warm invocations.
+//! - [`restore_alert`]: the alert about a restore test (validation FAILED, job failed, not
+//!   validated).
 //! - [`handler`]: the I/O shell ([`handler::Deps`], [`handler::handle`]), one function
 //!   per step.
 
@@ -31,6 +33,7 @@ pub mod decide;
 pub mod event;
 pub mod handler;
 pub mod outcome;
+pub mod restore_alert;
 pub mod settings;
 
 pub use cache::SetupCache;
@@ -38,7 +41,7 @@ pub use event::{
     Disposition, EventError, ParsedEvent, TableEventName, TableRef, parse_event, parse_event_str,
 };
 pub use handler::{Deps, GuardError, handler, run, run_parsed};
-pub use outcome::{Action, AlertStatus, GuardOutcome, Handling};
+pub use outcome::{Action, AlertStatus, GuardOutcome, Handling, RestoreCheck};
 pub use settings::{ConfigError, Settings};
 
 /// Every AWS operation this function calls, as the call counter names them
@@ -46,15 +49,18 @@ pub use settings::{ConfigError, Settings};
 /// the fault matrix injects a fault into, one operation at a time; the fault-matrix tests prove
 /// it complete (no call outside it) and current (every entry is called).
 pub const AWS_OPERATIONS: &[&str] = &[
+    "Backup.DescribeRestoreJob",
     "Backup.GetBackupPlan",
     "Backup.GetBackupSelection",
     "Backup.ListBackupPlans",
     "Backup.ListBackupSelections",
+    "Backup.PutRestoreValidationResult",
     "DynamoDB.DeleteItem",
     "DynamoDB.DescribeTable",
     "DynamoDB.GetItem",
     "DynamoDB.ListTagsOfResource",
     "DynamoDB.PutItem",
+    "DynamoDB.Scan",
     "DynamoDB.TagResource",
     "DynamoDB.UpdateItem",
     "SNS.Publish",

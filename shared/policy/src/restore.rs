@@ -479,7 +479,7 @@ pub fn table_readiness(
         .filter(|j| j.source_arn.as_deref() == Some(table_arn))
         .collect();
     // Newest first; jobs without a creation date last.
-    mine.sort_by(|a, b| b.created.cmp(&a.created));
+    mine.sort_by_key(|j| std::cmp::Reverse(j.created));
     let last_test = mine.iter().find(|j| j.has_ended()).map(|j| (*j).clone());
     let last_success = mine
         .iter()
@@ -770,7 +770,7 @@ mod tests {
             "COMPLETED",
             Some("SUCCESSFUL"),
         );
-        let r = table_readiness(ARN, "orders", &[ok.clone()], due, now, OPTS);
+        let r = table_readiness(ARN, "orders", std::slice::from_ref(&ok), due, now, OPTS);
         assert!(r.findings.is_empty(), "{:?}", r.findings);
         assert_eq!(r.last_success_minutes, Some(20));
 
@@ -804,7 +804,7 @@ mod tests {
             "COMPLETED",
             Some("SUCCESSFUL"),
         );
-        let r = table_readiness(ARN, "orders", &[slow.clone()], due, now, OPTS);
+        let r = table_readiness(ARN, "orders", std::slice::from_ref(&slow), due, now, OPTS);
         assert_eq!(codes(&r), vec![FindingCode::RestoreTimeOverTarget]);
         let unchecked = ReadinessOptions {
             time_target_minutes: None,

@@ -189,6 +189,8 @@ fn describe(o: &GuardOutcome) -> String {
                 Action::TagFailed { .. } => "tag failed",
                 Action::WouldAddTag { .. } => "would add tag",
                 Action::TagNotOverwritten { .. } => "tag not overwritten",
+                Action::ValidationRecorded { .. } => "validation reported",
+                Action::ValidationNotRecorded { .. } => "validation not reported",
             }
             .to_string(),
         );
