@@ -20,6 +20,8 @@ pub mod attributes {
     pub const REGION: &str = "region";
     /// The guard's mode when it handled the event: `enforce` or `report-only`.
     pub const MODE: &str = "mode";
+    /// The restore job a restore-test alert is about.
+    pub const RESTORE_JOB: &str = "restore_job";
 }
 
 /// A few words for the subject: what happened.

@@ -149,6 +149,10 @@ pub fn compose(outcome: &GuardOutcome, check: &RestoreCheck, severity: Severity)
         ));
     }
     attrs.push((
+        attributes::RESTORE_JOB.to_string(),
+        AttributeValue::String(check.restore_job_id.clone()),
+    ));
+    attrs.push((
         attributes::MODE.to_string(),
         AttributeValue::String(outcome.mode.clone()),
     ));
