@@ -13,6 +13,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
+use crate::evaluate::{TableEvaluation, Verdict, with_findings};
+use crate::facts::{Fact, RecoveryPointFacts};
 use crate::findings::{Finding, FindingCode};
 
 /// `BG_RESTORE_TESTING_PLAN_ARN`: the restore testing plan whose jobs are validated and
@@ -578,6 +580,49 @@ pub fn table_readiness(
         last_success_minutes,
         last_test,
         findings,
+    }
+}
+
+/// The subject of the `UNVERIFIABLE` finding when the restore jobs could not be listed.
+pub const SUBJECT_RESTORE_JOBS: &str = "restore-jobs";
+
+/// A table's evaluation with its restore readiness added (restore testing configured):
+/// the readiness findings of [`table_readiness`] from `jobs` (the restore testing plan's jobs
+/// of the account), due once the table has a recovery point older than the window; an
+/// unreadable job list is `UNVERIFIABLE` (never compliant). Exempt tables are left alone.
+/// Returns the evaluation and the readiness (`None` when the jobs are unknown or the table
+/// is exempt).
+pub fn apply_readiness(
+    ev: TableEvaluation,
+    jobs: &Fact<Vec<RestoreJobFacts>>,
+    points: &Fact<Vec<RecoveryPointFacts>>,
+    now: Timestamp,
+    options: ReadinessOptions,
+) -> (TableEvaluation, Option<TableReadiness>) {
+    if ev.verdict == Verdict::Exempt {
+        return (ev, None);
+    }
+    let (arn, name) = (ev.table.arn.clone(), ev.table.name.clone());
+    match jobs {
+        Fact::Unknown { reason } => {
+            let f = Finding::new(
+                FindingCode::Unverifiable,
+                &arn,
+                &name,
+                Some(SUBJECT_RESTORE_JOBS.to_string()),
+                format!("The restore tests of {name} are unknown: {reason}"),
+                Some("Let the verifier read Backup.ListRestoreJobs (IAM, throttling) and run it again".to_string()),
+            );
+            (with_findings(ev, vec![f]), None)
+        }
+        Fact::Known(jobs) => {
+            let due_since = points
+                .known()
+                .and_then(|p| p.iter().map(|p| p.created).min());
+            let r = table_readiness(&arn, &name, jobs, due_since, now, options);
+            let ev = with_findings(ev, r.findings.clone());
+            (ev, Some(r))
+        }
     }
 }
 
