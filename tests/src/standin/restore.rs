@@ -609,7 +609,7 @@ impl RestoreStore {
             .map(|((_, n), s)| (n.clone(), s))
             .collect();
         let items = range_after(&mine, &page.after).map(|(k, s)| {
-            let v = json!({
+            let mut v = json!({
                 "CreationTime": s.creation_time.map(super::time::to_json_number),
                 "IamRoleArn": s.iam_role_arn,
                 "ProtectedResourceType": s.protected_resource_type,
@@ -617,6 +617,9 @@ impl RestoreStore {
                 "RestoreTestingSelectionName": s.restore_testing_selection_name,
                 "ValidationWindowHours": s.validation_window_hours,
             });
+            if let Value::Object(m) = &mut v {
+                m.retain(|_, x| !x.is_null());
+            }
             (k.clone(), v)
         });
         let (list, next) = take_page(items, page.max);

@@ -13,4 +13,5 @@ mod local_account_readback;
 mod local_account_scenarios;
 mod local_account_throttling;
 mod standin_faults;
+mod standin_restore;
 mod standin_sdk;

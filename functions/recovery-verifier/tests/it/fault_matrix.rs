@@ -55,6 +55,13 @@ fn scenario() -> Scenario {
     job["id"] = json!("5A2F3E4D-6C7B-4A89-9FAE-1B2C3D4E5F60");
     job["table"] = json!("orders");
     v["backup_jobs"].as_array_mut().unwrap().push(job);
+    // Restore testing configured, with two restore jobs (a second page at one per page).
+    v["restore_testing"] = json!({
+        "jobs": [
+            {"id": "RT-FM-1", "table": "orders", "validation": "SUCCESSFUL", "created": "2026-11-25T06:00:00Z"},
+            {"id": "RT-FM-2", "table": "customers", "validation": "SUCCESSFUL", "created": "2026-11-25T06:30:00Z"}
+        ]
+    });
     Scenario::from_json(&v.to_string(), "fault-matrix").unwrap()
 }
 
@@ -68,8 +75,10 @@ fn settings() -> ClientSettings {
 
 async fn deps(acct: &LocalAccount) -> Deps {
     let region = acct.scenario().region.clone();
+    let mut policy = Policy::default();
+    policy.restore_testing = acct.restore_testing().unwrap();
     Deps {
-        policy: Policy::default(),
+        policy,
         topic_arn: acct.topic_arn().to_string(),
         state_table: STATE_TABLE.to_string(),
         home: acct.context_with(&settings()).await,
