@@ -379,7 +379,7 @@ impl fmt::Debug for Policy {
 
 impl PartialEq for Policy {
     fn eq(&self, other: &Self) -> bool {
-        self.to_doc() == other.to_doc()
+        self.to_doc() == other.to_doc() && self.restore_testing == other.restore_testing
     }
 }
 
