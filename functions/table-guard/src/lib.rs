@@ -5,7 +5,9 @@
 //! `RestoreTableToPointInTime`, `ImportTable`) or its tags change (`TagResource`,
 //! `UntagResource`), it checks the table against the backup policy, adds the backup tag when
 //! that is what makes a conforming plan cover the table (mode `enforce`), and alerts on what a
-//! human must fix.
+//! human must fix. It also validates AWS Backup's restore tests: on a `Restore Job State
+//! Change` event of the restore testing plan it compares the restored table with its source
+//! and reports the result with `PutRestoreValidationResult` ([`handler::restore`]).
 //!
 //! Pipeline ([`handler::handle`], within the invocation's deadline): [`event::parse_event`] →
 //! claim the event id in the ledger (a lease ending just past the deadline; a finished

@@ -58,6 +58,9 @@
 //! - `POST /_standin/faults` — one [`Fault`] (replaces a fault with the same `operation` and
 //!   `vault`); `GET` lists them; `DELETE` clears them. → `{"faults": [...]}`. A fault with
 //!   `next_token_only` and `page_size` fails only second and later pages of a list call.
+//! - `POST /_standin/restore-jobs` — JSON array of [`restore::RestoreJob`]
+//!   (`RestoreJobsListMember` shape); `GET` returns every job with its validation;
+//!   `POST /_standin/restore-testing` — `{"Plans": [...], "Selections": [...]}`.
 //! - `GET /_standin/calls` — `{"ListBackupPlans": 3, ...}`: calls per operation, including
 //!   failed and injected ones; `DELETE` resets the counts.
 //! - `POST /_standin/reset` — forgets all state, counts and faults.
