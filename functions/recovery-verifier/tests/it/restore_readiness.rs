@@ -97,3 +97,33 @@ async fn an_unreadable_restore_job_list_is_unverifiable_never_compliant() {
             .is_some_and(|r| r.contains("ListRestoreJobs"))
     }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nightly_digest_names_each_restore_finding() {
+    let account = start(&Scenario::shipped("restore-readiness").unwrap()).await;
+    let deps = deps(&account).await;
+    let outcome = recovery_verifier::run(event(at_now(&account)), &deps)
+        .await
+        .unwrap();
+    for code in [
+        "RESTORE_NOT_TESTED",
+        "RESTORE_TEST_FAILED",
+        "RESTORE_TIME_OVER_TARGET",
+    ] {
+        assert!(
+            outcome.digest.text.contains(code),
+            "{code}: {}",
+            outcome.digest.text
+        );
+    }
+    let alerts = account.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "one digest");
+    assert!(
+        alerts[0]
+            .subject
+            .as_deref()
+            .is_some_and(|s| s.contains("3 of 6 tables non-compliant")),
+        "{:?}",
+        alerts[0].subject
+    );
+}
