@@ -524,6 +524,7 @@ pub fn generate(spec: &GenSpec) -> Result<Generated, ScenarioError> {
         tables,
         recovery_points: Vec::new(),
         backup_jobs: Vec::new(),
+        restore_testing: None,
         expectations,
     };
     scenario.validate()?;

@@ -570,9 +570,115 @@ impl LocalAccount {
                 what: format!("{n} backup jobs"),
                 source,
             })?;
+        self.seed_restore_testing()?;
         // Seeding calls are not the product's: start every count from zero.
         self.standin.reset_calls();
         Ok(())
+    }
+
+    /// The scenario's restore testing plan, its selection and its restore jobs, into the
+    /// stand-in (each job restores `<table>` into `<table>-restore-<job id>`).
+    fn seed_restore_testing(&self) -> Result<(), AccountError> {
+        use crate::standin::restore as rt;
+        let Some(spec) = &self.scenario.restore_testing else {
+            return Ok(());
+        };
+        let s = &self.scenario;
+        let plan_arn = self.standin.restore_testing_plan_arn(&spec.plan);
+        let seed = rt::RestoreTestingSeed {
+            plans: vec![rt::RestoreTestingPlan {
+                creation_time: Some(s.now - SignedDuration::from_hours(24 * 200)),
+                creator_request_id: None,
+                last_execution_time: None,
+                last_update_time: None,
+                recovery_point_selection: rt::RecoveryPointSelection {
+                    algorithm: Some("LATEST_WITHIN_WINDOW".into()),
+                    exclude_vaults: None,
+                    include_vaults: Some(vec!["*".into()]),
+                    recovery_point_types: Some(vec!["SNAPSHOT".into()]),
+                    selection_window_days: Some(7),
+                },
+                restore_testing_plan_arn: None,
+                restore_testing_plan_name: spec.plan.clone(),
+                schedule_expression: "cron(0 6 25 * ? *)".into(),
+                schedule_expression_timezone: Some("UTC".into()),
+                start_window_hours: Some(1),
+            }],
+            selections: vec![rt::RestoreTestingSelection {
+                creation_time: None,
+                creator_request_id: None,
+                iam_role_arn: format!(
+                    "arn:aws:iam::{}:role/backup-guard-restore-testing",
+                    s.account
+                ),
+                protected_resource_arns: Some(vec!["*".into()]),
+                protected_resource_conditions: None,
+                protected_resource_type: "DynamoDB".into(),
+                restore_metadata_overrides: None,
+                restore_testing_plan_name: spec.plan.clone(),
+                restore_testing_selection_name: "dynamodb_tables".into(),
+                validation_window_hours: Some(4),
+            }],
+        };
+        self.standin
+            .add_restore_testing(seed)
+            .map_err(|source| AccountError::StandInSeed {
+                what: "the restore testing plan".into(),
+                source,
+            })?;
+        let jobs: Vec<rt::RestoreJob> = spec
+            .jobs
+            .iter()
+            .map(|j| {
+                let id = j.id.clone().unwrap_or_else(|| {
+                    crate::scenario::job_id(&s.table_arn(&j.table), j.created, "restore")
+                });
+                let minutes = j.minutes.unwrap_or(20);
+                rt::RestoreJob {
+                    account_id: Some(s.account.clone()),
+                    restore_job_id: Some(id.clone()),
+                    source_resource_arn: Some(s.table_arn(&j.table)),
+                    creation_date: j.created,
+                    completion_date: (j.status != "RUNNING" && j.status != "PENDING")
+                        .then(|| j.created + SignedDuration::from_mins(minutes)),
+                    status: j.status.clone(),
+                    status_message: j.status_message.clone(),
+                    created_resource_arn: (j.status == "COMPLETED").then(|| {
+                        s.table_arn(&format!("{}-restore-{}", j.table, id.to_lowercase()))
+                    }),
+                    resource_type: Some("DynamoDB".into()),
+                    created_by: Some(rt::RestoreJobCreator {
+                        restore_testing_plan_arn: Some(plan_arn.clone()),
+                    }),
+                    validation_status: j.validation.clone(),
+                    validation_status_message: j.validation_message.clone(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let n = jobs.len();
+        self.standin
+            .add_restore_jobs(jobs)
+            .map_err(|source| AccountError::StandInSeed {
+                what: format!("{n} restore jobs"),
+                source,
+            })?;
+        Ok(())
+    }
+
+    /// The restore testing options the scenario configures (its plan's ARN in the stand-in,
+    /// and its thresholds), `None` when it configures no restore testing.
+    pub fn restore_testing(&self) -> Option<policy::restore::RestoreTestingOptions> {
+        let spec = self.scenario.restore_testing.as_ref()?;
+        let mut o = policy::restore::RestoreTestingOptions {
+            plan_arn: Some(self.standin.restore_testing_plan_arn(&spec.plan)),
+            ..Default::default()
+        };
+        if let Some(d) = spec.max_age_days {
+            o.max_age_days = d;
+        }
+        o.time_target_minutes = spec.time_target_minutes;
+        Some(o)
     }
 
     async fn seed_selection(&self, sel: &SelectionSpec) -> Result<String, AccountError> {

@@ -14,6 +14,7 @@
 //!   denials, hangs, second-page failures per operation).
 //! - [`model_check`]: checks the stand-in's requests and responses against AWS's own AWS Backup
 //!   API model (botocore's `service-2.json`, installed by `make venv`).
+//! - [`restore_fixture`]: restore tests: shaped tables, restore jobs, restore job events.
 //! - [`matrix`]: the fault matrix's cells, fault kinds, violations and the rendering of
 //!   `docs/FAULT_MATRIX.md`.
 
@@ -23,6 +24,7 @@ pub mod http;
 pub mod matrix;
 pub mod model_check;
 pub mod moto;
+pub mod restore_fixture;
 pub mod scenario;
 pub mod standin;
 

@@ -94,6 +94,7 @@ pub fn is_paginated(operation: &str) -> bool {
             | "Backup.ListBackupVaults"
             | "Backup.ListRecoveryPointsByBackupVault"
             | "Backup.ListBackupJobs"
+            | "Backup.ListRestoreJobs"
     )
 }
 

@@ -113,9 +113,71 @@ pub struct Scenario {
     /// Backup jobs listed one by one (failed jobs, ...).
     #[serde(default)]
     pub backup_jobs: Vec<JobSpec>,
+    /// Restore testing: the restore testing plan and its restore-job history (absent =
+    /// restore testing not configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_testing: Option<RestoreTestingSpec>,
     /// The findings the scenario is built to produce, and only those.
     #[serde(default)]
     pub expectations: Vec<Expectation>,
+}
+
+/// Restore testing of the scenario: the plan (seeded into the stand-in, its ARN configured as
+/// `BG_RESTORE_TESTING_PLAN_ARN`), the readiness options, and the plan's restore jobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreTestingSpec {
+    /// The restore testing plan's name (letters, digits, underscores).
+    #[serde(default = "default_restore_plan")]
+    pub plan: String,
+    /// `BG_RESTORE_TEST_MAX_AGE_DAYS` (default: the policy's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
+    /// `BG_RESTORE_TIME_TARGET_MINUTES` (default: not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_target_minutes: Option<u32>,
+    /// The plan's restore jobs.
+    #[serde(default)]
+    pub jobs: Vec<RestoreJobSpec>,
+}
+
+fn default_restore_plan() -> String {
+    "backup_guard_restore_test".to_string()
+}
+
+fn default_restore_status() -> String {
+    "COMPLETED".to_string()
+}
+
+/// One restore job of the restore testing plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreJobSpec {
+    /// `RestoreJobId`; generated deterministically if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The table restored (its `SourceResourceArn`).
+    pub table: String,
+    /// `Status` (default `COMPLETED`).
+    #[serde(default = "default_restore_status")]
+    pub status: String,
+    /// `ValidationStatus` (`SUCCESSFUL`, `FAILED`, `TIMED_OUT`, `VALIDATING`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<String>,
+    /// `ValidationStatusMessage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_message: Option<String>,
+    /// `StatusMessage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    /// `CreationDate`.
+    pub created: Timestamp,
+    /// How long the restore took (`CompletionDate` − `CreationDate`), minutes; default 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<i64>,
+    /// Why the job is in the scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A backup vault. Every vault gets its own KMS key, created in moto (enabled unless `key`
@@ -748,6 +810,26 @@ impl Scenario {
                     "backup job of `{}` at {}: an on-demand job needs a vault",
                     j.table, j.created
                 )));
+            }
+        }
+        if let Some(rt) = &self.restore_testing {
+            if rt.plan.is_empty()
+                || !rt
+                    .plan
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(self.invalid(format!(
+                    "restore testing plan name {:?} may hold only letters, digits and underscores",
+                    rt.plan
+                )));
+            }
+            for j in &rt.jobs {
+                if self.table(&j.table).is_none() {
+                    return Err(
+                        self.invalid(format!("restore job names unknown table `{}`", j.table))
+                    );
+                }
             }
         }
         for e in &self.expectations {

@@ -28,6 +28,9 @@ COMMON_ENV = {
     "BG_MODE",
     "BG_VAULT_LOCK_REQUIRED",
     "BG_EXPECTED_KMS_KEY_ARN",
+    "BG_RESTORE_TESTING_PLAN_ARN",
+    "BG_RESTORE_TEST_MAX_AGE_DAYS",
+    "BG_RESTORE_TIME_TARGET_MINUTES",
     "BG_TOPIC_ARN",
     "BG_STATE_TABLE",
 }
@@ -572,7 +575,11 @@ def test_table_events_rule_matches_the_events_the_guard_handles(template):
 
 
 def test_rules_may_invoke_their_function_and_write_their_dlq(template):
-    rules = {"TableEventsRule": "TableGuardFunction", "VerifierScheduleRule": "RecoveryVerifierFunction"}
+    rules = {
+        "TableEventsRule": "TableGuardFunction",
+        "RestoreJobEventsRule": "TableGuardFunction",
+        "VerifierScheduleRule": "RecoveryVerifierFunction",
+    }
     permissions = _resources_of_type(template, "AWS::Lambda::Permission").values()
     for rule, function in rules.items():
         assert any(
@@ -644,3 +651,116 @@ def test_outputs(template):
     assert template["Outputs"]["BackupPlanId"]["Value"] == {
         "Fn::GetAtt": ["BackupPlan", "BackupPlanId"]
     }
+
+
+# --------------------------------------------------------------------------------------
+# (d) restore testing: plan, selection, role, the restore-job rule and its events
+# --------------------------------------------------------------------------------------
+
+import json as _json  # noqa: E402
+
+import event_pattern  # noqa: E402
+
+EVENTS_DIR = REPO_ROOT / "events"
+
+
+def _sample(name):
+    return _json.loads((EVENTS_DIR / name).read_text(encoding="utf-8"))
+
+
+def test_restore_testing_plan_restores_the_vaults_latest_point_after_the_25th(template, resolver):
+    plan = resolver.resolve(template["Resources"]["RestoreTestingPlan"]["Properties"])
+    assert plan["ScheduleExpression"] == "cron(0 6 25 * ? *)"
+    # The policy's zone: the same parameter the backup rule uses.
+    assert template["Resources"]["RestoreTestingPlan"]["Properties"]["ScheduleExpressionTimezone"] == {
+        "Ref": "ScheduleTimezone"
+    }
+    selection = plan["RecoveryPointSelection"]
+    assert selection["Algorithm"] == "LATEST_WITHIN_WINDOW"
+    assert selection["IncludeVaults"] == ["<GetAtt BackupVault.BackupVaultArn>"]
+    assert selection["RecoveryPointTypes"] == ["SNAPSHOT"]
+    assert int(selection["SelectionWindowDays"]) >= 1
+    # Restore testing names allow only letters, digits and underscores.
+    assert "-" not in plan["RestoreTestingPlanName"].replace("<Ref AWS::StackName>", "stack")
+    # The restore test starts after the 25th's backup could have completed
+    # (00:00 + start window 60 + completion window 180 minutes).
+    rule = resolver.resolve(template["Resources"]["BackupPlan"]["Properties"])["BackupPlan"][
+        "BackupPlanRule"
+    ][0]
+    done_by = (int(rule["StartWindowMinutes"]) + int(rule["CompletionWindowMinutes"])) / 60
+    assert 6 > done_by
+
+
+def test_restore_testing_selection_tests_every_dynamodb_table(template, resolver):
+    sel = resolver.resolve(template["Resources"]["RestoreTestingSelection"]["Properties"])
+    assert sel["ProtectedResourceType"] == "DynamoDB"
+    assert sel["ProtectedResourceArns"] == ["*"]
+    assert sel["RestoreTestingPlanName"] == "<Ref RestoreTestingPlan>"
+    assert sel["IamRoleArn"] == "<GetAtt RestoreTestingRole.Arn>"
+    assert int(sel["ValidationWindowHours"]) >= 1
+    assert template["Resources"]["RestoreTestingSelection"]["Properties"][
+        "ValidationWindowHours"
+    ] == {"Ref": "RestoreValidationWindowHours"}
+
+
+def test_restore_testing_role_may_only_restore_dynamodb_tables(template, resolver):
+    role = resolver.resolve(template["Resources"]["RestoreTestingRole"]["Properties"])
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "backup.amazonaws.com"}
+    assert "ManagedPolicyArns" not in role, "no broad managed policy: only DynamoDB restores"
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in s["Action"]}
+    assert {a.split(":")[0] for a in actions} == {"dynamodb", "kms"}
+    assert "dynamodb:RestoreTableFromAwsBackup" in actions
+    assert not {"dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:CreateTable"} & actions
+    for s in statements:
+        assert s["Effect"] == "Allow"
+        assert s["Resource"] != "*", s["Sid"]
+        if any(a.startswith("kms:") for a in s["Action"]):
+            assert s["Resource"] == "<GetAtt BackupVaultKey.Arn>"
+
+
+def test_restore_job_rule_takes_ended_dynamodb_restores_to_the_guard(template):
+    rule = template["Resources"]["RestoreJobEventsRule"]["Properties"]
+    assert rule["EventPattern"]["source"] == ["aws.backup"]
+    assert rule["EventPattern"]["detail-type"] == ["Restore Job State Change"]
+    (target,) = rule["Targets"]
+    table_target = template["Resources"]["TableEventsRule"]["Properties"]["Targets"][0]
+    assert target["Arn"] == {"Fn::GetAtt": ["TableGuardFunction", "Arn"]}
+    assert target["DeadLetterConfig"] == table_target["DeadLetterConfig"]
+    assert target["RetryPolicy"] == table_target["RetryPolicy"]
+
+
+def test_event_patterns_route_each_sample_to_its_rule_only(template):
+    restore_rule = template["Resources"]["RestoreJobEventsRule"]["Properties"]["EventPattern"]
+    table_rule = template["Resources"]["TableEventsRule"]["Properties"]["EventPattern"]
+    restore = _sample("restore-job-completed.json")
+    assert event_pattern.matches(restore_rule, restore)
+    assert not event_pattern.matches(table_rule, restore)
+    samples = sorted(p.name for p in EVENTS_DIR.glob("*.json") if p.name != "restore-job-completed.json")
+    assert len(samples) >= 8
+    for name in samples:
+        ev = _sample(name)
+        assert event_pattern.matches(table_rule, ev), name
+        assert not event_pattern.matches(restore_rule, ev), name
+    # The rule takes the failures the guard alerts on, not jobs still running or other
+    # resource types.
+    for status, matched in [("FAILED", True), ("ABORTED", True), ("RUNNING", False), ("PENDING", False)]:
+        ev = _sample("restore-job-completed.json")
+        ev["detail"]["status"] = status
+        assert event_pattern.matches(restore_rule, ev) is matched, status
+    ev = _sample("restore-job-completed.json")
+    ev["detail"]["resourceType"] = "EC2"
+    assert not event_pattern.matches(restore_rule, ev)
+
+
+def test_event_pattern_matcher_refuses_what_it_cannot_judge():
+    import pytest as _pytest
+
+    assert event_pattern.matches({"a": [{"prefix": "x"}]}, {"a": "xyz"})
+    assert event_pattern.matches({"a": [{"anything-but": ["b"]}]}, {"a": "c"})
+    assert not event_pattern.matches({"a": [{"exists": True}]}, {})
+    assert event_pattern.matches({"a": ["v"]}, {"a": ["u", "v"]})
+    assert not event_pattern.matches({"a": {"b": ["v"]}}, {"a": "v"})
+    with _pytest.raises(event_pattern.UnsupportedPattern):
+        event_pattern.matches({"a": [{"numeric": [">", 1]}]}, {"a": 2})

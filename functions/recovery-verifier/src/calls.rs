@@ -17,7 +17,13 @@
 //! + Σ_p max(1,⌈S_p/1000⌉) Backup.ListBackupSelections + Σ_p S_p Backup.GetBackupSelection
 //! + jobs: 1 if ≤ 1000 DynamoDB jobs in 30 days, else 1 + Σ_{FAILED,ABORTED,EXPIRED,PARTIAL} max(1,⌈J_s/1000⌉)
 //! + D               DynamoDB.DescribeTable
+//! + restore testing configured: max(1,⌈J_r/1000⌉) Backup.ListRestoreJobs (J_r = the
+//!   restore testing plan's DynamoDB restore jobs of the last BG_RESTORE_TEST_MAX_AGE_DAYS)
 //! ```
+//!
+//! Restore jobs are one account-wide listing filtered by the plan (`ByRestoreTestingPlanArn`,
+//! `ByResourceType`, `ByCreatedAfter`) rather than `ListRestoreJobsByProtectedResource` per
+//! table: a monthly test makes about one job per table, so 2,000 tables cost 2 calls, not 2,000.
 //!
 //! The digest `SNS.Publish` and the state-table reads/writes are not inventory and are not
 //! included (the run reports them separately).
@@ -56,6 +62,10 @@ pub struct InventoryShape {
     pub failed_jobs_per_state: [u64; 4],
     /// Tables whose creation time had to be read.
     pub described_tables: u64,
+    /// Restore jobs of the restore testing plan listed; `None` when restore testing is not
+    /// configured (no `ListRestoreJobs`).
+    #[serde(default)]
+    pub restore_jobs: Option<u64>,
 }
 
 /// `max(1, ⌈n / page⌉)`: pages of a listing (an empty listing still costs one call).
@@ -117,6 +127,9 @@ pub fn minimal_calls_by_operation(shape: &InventoryShape) -> BTreeMap<&'static s
         },
     );
     m.insert("DynamoDB.DescribeTable", shape.described_tables);
+    if let Some(j) = shape.restore_jobs {
+        m.insert("Backup.ListRestoreJobs", pages(j, BACKUP_PAGE));
+    }
     m.retain(|_, v| *v > 0);
     m
 }
@@ -160,6 +173,7 @@ mod tests {
             jobs_fit_one_page: true,
             failed_jobs_per_state: [0; 4],
             described_tables: 3,
+            restore_jobs: None,
         };
         // 3 ListTables + 2 GetResources + 1 STS + 1 vaults + (3 + 1) points
         // + 1 access policy (one vault holds points) + 1 DescribeKey
@@ -178,6 +192,11 @@ mod tests {
             ..shape.clone()
         };
         assert_eq!(minimal_calls(&big_jobs), minimal_calls(&shape) + 5);
+        let restore_tested = InventoryShape {
+            restore_jobs: Some(2000),
+            ..shape.clone()
+        };
+        assert_eq!(minimal_calls(&restore_tested), minimal_calls(&shape) + 2);
     }
 
     #[test]
@@ -192,6 +211,7 @@ mod tests {
             jobs_fit_one_page: false,
             failed_jobs_per_state: [10, 0, 0, 0],
             described_tables: 10,
+            restore_jobs: Some(10_000),
         };
         assert!(naive_calls(&shape) >= 50 * minimal_calls(&shape));
     }

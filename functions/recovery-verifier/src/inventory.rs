@@ -18,6 +18,7 @@
 //! | access policy of a vault holding points | `GetBackupVaultAccessPolicy` (no policy = a fact) | its tables' deletion denial is unknown |
 //! | key of a vault holding points | `KMS.DescribeKey`, once per distinct key | its tables' key state is unknown |
 //! | jobs | `ListBackupJobs` | every table's failed jobs are unknown |
+//! | restore jobs (restore testing configured) | `ListRestoreJobs` by the plan | every table's restore readiness is `UNVERIFIABLE` |
 //! | creation time of a table | `DescribeTable` (only where needed) | that table's missed slots are unknown |
 //!
 //! An unread vault makes *every* table's points unknown, not only the tables a plan or a
@@ -80,6 +81,8 @@ pub enum Source {
     Jobs,
     /// The creation time of one table.
     CreationTime(String),
+    /// The restore testing plan's restore jobs (read only when restore testing is configured).
+    RestoreJobs,
 }
 
 impl Source {
@@ -104,6 +107,7 @@ impl Source {
             Source::VaultKey(k) => format!("KMS.DescribeKey key={k} region={region}"),
             Source::Jobs => format!("Backup.ListBackupJobs region={region}"),
             Source::CreationTime(t) => format!("DynamoDB.DescribeTable table={t} region={region}"),
+            Source::RestoreJobs => format!("Backup.ListRestoreJobs region={region}"),
         }
     }
 }
@@ -185,6 +189,11 @@ pub struct Inventory {
     pub jobs_fit_one_page: bool,
     /// Failed jobs per failure state (`awsio::inventory::FAILURE_STATES` order).
     pub failed_jobs_per_state: [u64; 4],
+    /// The restore testing plan's restore jobs of the window, or why unknown; `None` when
+    /// restore testing is not configured (nothing read, nothing judged).
+    pub restore_jobs: Option<Fact<Vec<policy::restore::RestoreJobFacts>>>,
+    /// Restore jobs listed (for the call formula; `None` when not configured).
+    pub restore_jobs_listed: Option<u64>,
 }
 
 impl Inventory {
@@ -251,7 +260,7 @@ pub fn deadline_reason() -> String {
 }
 
 /// When and how widely to read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// Recovery points created after this instant are listed.
     pub points_after: Timestamp,
@@ -261,6 +270,9 @@ pub struct ReadOptions {
     pub deadline: Option<Instant>,
     /// Concurrent vault reads.
     pub concurrency: usize,
+    /// The restore testing plan whose jobs are read, and from when (`None`: restore testing
+    /// not configured, `ListRestoreJobs` is not called).
+    pub restore_jobs: Option<(String, Timestamp)>,
 }
 
 impl ReadOptions {
@@ -289,12 +301,21 @@ pub async fn read_inventory(
         let tags = inventory::table_tags(ctx.tagging(), &region, &id.account).await;
         Ok::<_, awsio::AwsCallError>((id, tags))
     };
-    let (id_tags, tables, setup, vaults, jobs) = tokio::join!(
+    let restore_jobs = async {
+        match &opts.restore_jobs {
+            None => None,
+            Some((plan, after)) => {
+                Some(awsio::restore_jobs::list_restore_jobs(ctx.backup(), Some(plan), *after).await)
+            }
+        }
+    };
+    let (id_tags, tables, setup, vaults, jobs, restore_jobs) = tokio::join!(
         identity_and_tags,
         inventory::list_table_names(ctx.dynamodb()),
         awsio::backup_setup::read_backup_setup(ctx.backup()),
         read_vaults(ctx, opts),
         inventory::recent_failed_jobs(ctx.backup(), opts.jobs_after),
+        restore_jobs,
     );
     let (identity, tags) = id_tags.map_err(|e| RegionFailure {
         account: None,
@@ -338,6 +359,24 @@ pub async fn read_inventory(
             (unknown, true, [0; 4])
         }
     };
+    let (restore_jobs, restore_jobs_listed) = match restore_jobs {
+        None => (None, None),
+        Some(Ok((jobs, _pages))) => {
+            sources.push(read(Source::RestoreJobs, None));
+            let n = jobs.len() as u64;
+            (Some(Fact::Known(jobs)), Some(n))
+        }
+        Some(Err(e)) => {
+            let reason = short_reason(&e);
+            sources.push(read(Source::RestoreJobs, Some(reason.clone())));
+            (
+                Some(Fact::unknown(format!(
+                    "the restore testing plan's restore jobs could not be read: {reason}"
+                ))),
+                Some(0),
+            )
+        }
+    };
     Ok(Inventory {
         region,
         identity,
@@ -354,6 +393,8 @@ pub async fn read_inventory(
         points_per_vault,
         jobs_fit_one_page,
         failed_jobs_per_state,
+        restore_jobs,
+        restore_jobs_listed,
     })
 }
 

@@ -58,6 +58,7 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "Backup.ListBackupSelections",
     "Backup.ListBackupVaults",
     "Backup.ListRecoveryPointsByBackupVault",
+    "Backup.ListRestoreJobs",
     "DynamoDB.DeleteItem",
     "DynamoDB.DescribeTable",
     "DynamoDB.GetItem",

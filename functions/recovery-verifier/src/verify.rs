@@ -208,6 +208,11 @@ fn read_options(policy: &Policy, now: Timestamp, opts: &VerifyOptions) -> ReadOp
         jobs_after: now.checked_sub(JOB_LOOKBACK).unwrap_or(Timestamp::MIN),
         deadline: opts.deadline,
         concurrency: opts.concurrency,
+        restore_jobs: policy.restore_testing.plan_arn.clone().map(|p| {
+            let window =
+                SignedDuration::from_hours(24 * i64::from(policy.restore_testing.max_age_days));
+            (p, now.checked_sub(window).unwrap_or(Timestamp::MIN))
+        }),
     }
 }
 
@@ -273,6 +278,16 @@ async fn verify_inventory(
             ),
         };
     }
+    if let Some(jobs) = &inventory.restore_jobs {
+        let options = policy.restore_testing.readiness();
+        evaluations = evaluations
+            .into_iter()
+            .map(|ev| {
+                let points = inventory.points.for_table(&ev.table.arn);
+                policy::restore::apply_readiness(ev, jobs, &points, now, options).0
+            })
+            .collect();
+    }
     evaluations.sort_by(|a, b| a.table.name.cmp(&b.table.name));
     let mut sources = inventory.sources.clone();
     sources.extend(creation.sources.iter().cloned());
@@ -286,6 +301,7 @@ async fn verify_inventory(
         jobs_fit_one_page: inventory.jobs_fit_one_page,
         failed_jobs_per_state: inventory.failed_jobs_per_state,
         described_tables: creation.described.len() as u64,
+        restore_jobs: inventory.restore_jobs_listed,
     };
     Verified {
         account: Some(inventory.identity.account.clone()),

@@ -20,6 +20,8 @@ pub mod attributes {
     pub const REGION: &str = "region";
     /// The guard's mode when it handled the event: `enforce` or `report-only`.
     pub const MODE: &str = "mode";
+    /// The restore job a restore-test alert is about.
+    pub const RESTORE_JOB: &str = "restore_job";
 }
 
 /// A few words for the subject: what happened.
@@ -34,6 +36,8 @@ fn headline(outcome: &GuardOutcome) -> String {
             Action::WouldAddTag { .. } => "not protected (report-only: tag not added)".to_string(),
             Action::TagNotOverwritten { key, .. } => format!("not protected, {key} tag conflicts"),
             Action::TagFailed { .. } => "not protected, tagging failed".to_string(),
+            Action::ValidationRecorded { status, .. } => format!("restore validation {status}"),
+            Action::ValidationNotRecorded { .. } => "restore validation not recorded".to_string(),
         };
     }
     let codes: Vec<&str> = outcome
@@ -153,6 +157,12 @@ pub fn text(outcome: &GuardOutcome, severity: Severity) -> String {
     out
 }
 
+/// One line of "What was done" for an action of the outcome (also used by the restore
+/// alert).
+pub fn action_text(outcome: &GuardOutcome, a: &Action) -> String {
+    action_line(outcome, a)
+}
+
 /// One line of "What was done" for an action of the outcome.
 fn action_line(outcome: &GuardOutcome, a: &Action) -> String {
     match a {
@@ -184,6 +194,18 @@ fn action_line(outcome: &GuardOutcome, a: &Action) -> String {
         Action::TagFailed { key, value, error } => {
             format!("tried to add tag {key}={value} and failed: {error}")
         }
+        Action::ValidationRecorded {
+            restore_job_id,
+            status,
+            ..
+        } => format!("reported validation {status} for restore job {restore_job_id}"),
+        Action::ValidationNotRecorded {
+            restore_job_id,
+            status,
+            error,
+        } => format!(
+            "tried to report validation {status} for restore job {restore_job_id} and failed: {error}"
+        ),
     }
 }
 
@@ -225,7 +247,10 @@ pub fn human_todo(outcome: &GuardOutcome) -> Vec<String> {
                     "add tag {key}={value} to the table in its CloudFormation template, so a stack update does not remove it"
                 ))
             }
-            Action::TagAdded { .. } => {}
+            Action::TagAdded { .. } | Action::ValidationRecorded { .. } => {}
+            Action::ValidationNotRecorded { .. } => todo.push(
+                "report the validation of the restore job yourself (aws backup put-restore-validation-result) before its validation window ends".to_string(),
+            ),
         }
     }
     for f in &outcome.findings {
@@ -260,6 +285,9 @@ pub fn human_todo(outcome: &GuardOutcome) -> Vec<String> {
 /// The whole alert for an outcome: subject, text body, JSON document (the outcome itself)
 /// and the message attributes that SNS filter policies match on.
 pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
+    if let Some(check) = &outcome.restore {
+        return crate::restore_alert::compose(outcome, check, severity);
+    }
     let subject = subject(outcome, severity);
     let text = text(outcome, severity);
     let codes: Vec<String> = outcome

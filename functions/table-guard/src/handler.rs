@@ -1,5 +1,6 @@
 //! The handler: parse → claim the event → gather facts → evaluate (`policy`) → act → alert →
-//! record.
+//! record. A restore job event (AWS Backup's `Restore Job State Change`) takes the same
+//! steps in [`restore`] (validate the restored table, report it, alert when it failed).
 //!
 //! [`run`] is what the Lambda runtime, the CLI (`check-event --live`) and the tests call,
 //! with the invocation's [`Budget`] (its deadline). Its steps are functions of their own:
@@ -65,12 +66,17 @@ use policy::evaluate::{Coverage, Evaluator, TableEvaluation};
 use policy::facts::{BackupSetup, Fact, TableFacts};
 
 use crate::decide::{self, TagDecision};
-use crate::event::{Disposition, EventError, ParsedEvent, TableEvent, TableEventName, parse_event};
+use crate::event::{
+    Disposition, EventError, GuardEvent, ParsedEvent, TableEvent, TableEventName, parse_guard_event,
+};
 use crate::outcome::{Action, AlertStatus, GuardOutcome, Handling};
 use crate::settings::{LEDGER_TTL, RETURN_SLACK};
 
 pub use crate::cache::SetupCache;
 pub use crate::settings::{ConfigError, Settings};
+
+pub mod restore;
+pub use restore::run_restore;
 
 /// Everything the handler needs, built once per Lambda instance and shared by its
 /// invocations: the SDK clients with their call counter, the backup policy, the settings and
@@ -225,14 +231,17 @@ pub async fn run(
     deps: &Deps,
     budget: Budget,
 ) -> Result<GuardOutcome, GuardError> {
-    let parsed = match parse_event(&event) {
+    let parsed = match parse_guard_event(&event) {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(field = %e.field, problem = %e.problem, "unusable event");
             return Err(e.into());
         }
     };
-    run_parsed(parsed, deps, budget).await
+    match parsed {
+        GuardEvent::Table(parsed) => run_parsed(parsed, deps, budget).await,
+        GuardEvent::RestoreJob(job) => run_restore(job, deps, budget).await,
+    }
 }
 
 /// Handles an already parsed event within `budget`: the claim/budget wrapper around the

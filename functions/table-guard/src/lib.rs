@@ -5,7 +5,9 @@
 //! `RestoreTableToPointInTime`, `ImportTable`) or its tags change (`TagResource`,
 //! `UntagResource`), it checks the table against the backup policy, adds the backup tag when
 //! that is what makes a conforming plan cover the table (mode `enforce`), and alerts on what a
-//! human must fix.
+//! human must fix. It also validates AWS Backup's restore tests: on a `Restore Job State
+//! Change` event of the restore testing plan it compares the restored table with its source
+//! and reports the result with `PutRestoreValidationResult` ([`handler::restore`]).
 //!
 //! Pipeline ([`handler::handle`], within the invocation's deadline): [`event::parse_event`] →
 //! claim the event id in the ledger (a lease ending just past the deadline; a finished
@@ -22,6 +24,8 @@
 //! - [`outcome`]: the structured result.
 //! - [`settings`]: [`Settings`] from the environment, [`ConfigError`], the timings.
 //! - [`cache`]: [`SetupCache`], the backup setup reused across warm invocations.
+//! - [`restore_alert`]: the alert about a restore test (validation FAILED, job failed, not
+//!   validated).
 //! - [`handler`]: the I/O shell ([`handler::Deps`], [`handler::handle`]), one function
 //!   per step.
 
@@ -31,6 +35,7 @@ pub mod decide;
 pub mod event;
 pub mod handler;
 pub mod outcome;
+pub mod restore_alert;
 pub mod settings;
 
 pub use cache::SetupCache;
@@ -38,7 +43,7 @@ pub use event::{
     Disposition, EventError, ParsedEvent, TableEventName, TableRef, parse_event, parse_event_str,
 };
 pub use handler::{Deps, GuardError, handler, run, run_parsed};
-pub use outcome::{Action, AlertStatus, GuardOutcome, Handling};
+pub use outcome::{Action, AlertStatus, GuardOutcome, Handling, RestoreCheck};
 pub use settings::{ConfigError, Settings};
 
 /// Every AWS operation this function calls, as the call counter names them
@@ -46,15 +51,18 @@ pub use settings::{ConfigError, Settings};
 /// the fault matrix injects a fault into, one operation at a time; the fault-matrix tests prove
 /// it complete (no call outside it) and current (every entry is called).
 pub const AWS_OPERATIONS: &[&str] = &[
+    "Backup.DescribeRestoreJob",
     "Backup.GetBackupPlan",
     "Backup.GetBackupSelection",
     "Backup.ListBackupPlans",
     "Backup.ListBackupSelections",
+    "Backup.PutRestoreValidationResult",
     "DynamoDB.DeleteItem",
     "DynamoDB.DescribeTable",
     "DynamoDB.GetItem",
     "DynamoDB.ListTagsOfResource",
     "DynamoDB.PutItem",
+    "DynamoDB.Scan",
     "DynamoDB.TagResource",
     "DynamoDB.UpdateItem",
     "SNS.Publish",

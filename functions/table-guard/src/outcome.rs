@@ -73,13 +73,57 @@ pub enum Action {
         /// Why `TagResource` failed (or that it did not answer before the deadline).
         error: String,
     },
+    /// The restore validation was reported (`PutRestoreValidationResult`).
+    ValidationRecorded {
+        /// The restore job.
+        restore_job_id: String,
+        /// `SUCCESSFUL` or `FAILED`.
+        status: String,
+        /// The `ValidationStatusMessage` sent.
+        message: String,
+    },
+    /// Reporting the restore validation failed.
+    ValidationNotRecorded {
+        /// The restore job.
+        restore_job_id: String,
+        /// The status that was to be reported.
+        status: String,
+        /// Why `PutRestoreValidationResult` failed.
+        error: String,
+    },
 }
 
 impl Action {
-    /// True if the action changed the account.
+    /// True if the action changed the account (a tag added, a validation reported): a retry
+    /// after an unsent alert then re-sends that alert instead of acting again.
     pub fn changed_something(&self) -> bool {
-        matches!(self, Action::TagAdded { .. })
+        matches!(
+            self,
+            Action::TagAdded { .. } | Action::ValidationRecorded { .. }
+        )
     }
+}
+
+/// What table-guard found about one restore job of the restore testing plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreCheck {
+    /// `RestoreJobId`.
+    pub restore_job_id: String,
+    /// The job's status (`COMPLETED`, `FAILED`, `ABORTED`), from `DescribeRestoreJob` when
+    /// read, else the event's.
+    pub job_status: String,
+    /// AWS's `StatusMessage` of the job.
+    pub status_message: Option<String>,
+    /// `CreatedBy.RestoreTestingPlanArn` of the job.
+    pub plan_arn: Option<String>,
+    /// The table the recovery point is a backup of (`SourceResourceArn`).
+    pub source_table_arn: Option<String>,
+    /// The table the restore created (`CreatedResourceArn`).
+    pub restored_table_arn: Option<String>,
+    /// The comparison's verdict, when the tables could be compared.
+    pub validation: Option<policy::restore::Validation>,
+    /// Why the restore could not be validated (a fact that could not be read).
+    pub problem: Option<String>,
 }
 
 /// What became of the alert for the event.
@@ -137,6 +181,9 @@ pub struct GuardOutcome {
     pub notes: Vec<String>,
     /// AWS calls (attempts) this invocation made before recording its outcome, by operation.
     pub api_calls: BTreeMap<String, u64>,
+    /// For a restore job event: the job and its validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreCheck>,
 }
 
 impl GuardOutcome {
@@ -165,6 +212,7 @@ impl GuardOutcome {
             alert: AlertStatus::NotNeeded,
             notes: Vec::new(),
             api_calls: BTreeMap::new(),
+            restore: None,
         }
     }
 

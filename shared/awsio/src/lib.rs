@@ -11,6 +11,7 @@
 //! - [`publisher`]: alerts and digests to SNS (text, JSON and filterable attributes).
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
 //! - [`vault`]: what protects a vault's points (lock fields, access policy, key state).
+//! - [`restore_jobs`]: restore testing: restore jobs, validation results, restored-table shapes.
 //!
 //! Readers and writers (inventory, tagging, alert publishing, state store) translate between
 //! SDK types and the plain structs of the `policy` crate; no compliance decision is made here.
@@ -26,6 +27,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod publisher;
 pub mod restore;
+pub mod restore_jobs;
 pub mod table;
 pub mod vault;
 

@@ -372,6 +372,9 @@ pub struct Policy {
     /// The KMS key ARN every recovery point must be encrypted with
     /// (`BG_EXPECTED_KMS_KEY_ARN`); `None` = any key.
     pub expected_kms_key_arn: Option<String>,
+    /// Restore testing: the plan whose restores are validated and judged, and the readiness
+    /// thresholds (`BG_RESTORE_*`, see [`crate::restore`]).
+    pub restore_testing: crate::restore::RestoreTestingOptions,
 }
 
 impl fmt::Debug for Policy {
@@ -392,13 +395,14 @@ impl fmt::Debug for Policy {
             .field("mode", &self.mode)
             .field("vault_lock_required", &self.vault_lock_required)
             .field("expected_kms_key_arn", &self.expected_kms_key_arn)
+            .field("restore_testing", &self.restore_testing)
             .finish()
     }
 }
 
 impl PartialEq for Policy {
     fn eq(&self, other: &Self) -> bool {
-        self.to_doc() == other.to_doc()
+        self.to_doc() == other.to_doc() && self.restore_testing == other.restore_testing
     }
 }
 
@@ -430,6 +434,7 @@ impl Default for Policy {
             mode: Mode::Enforce,
             vault_lock_required: false,
             expected_kms_key_arn: None,
+            restore_testing: crate::restore::RestoreTestingOptions::default(),
         }
     }
 }
@@ -501,6 +506,7 @@ impl Policy {
         Self::from_vars(
             vars::ALL
                 .iter()
+                .chain(crate::restore::VARS.iter())
                 .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v))),
         )
     }
@@ -512,7 +518,9 @@ impl Policy {
     ) -> Result<Self, ConfigError> {
         let given: BTreeMap<String, String> = vars
             .into_iter()
-            .filter(|(k, _)| vars::ALL.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                vars::ALL.contains(&k.as_str()) || crate::restore::VARS.contains(&k.as_str())
+            })
             .collect();
         let get = |name: &str| given.get(name).map(String::as_str);
         let mut p = Policy::default();
@@ -621,6 +629,7 @@ impl Policy {
             };
         }
         p.validate()?;
+        p.restore_testing = crate::restore::RestoreTestingOptions::from_lookup(get)?;
         Ok(p)
     }
 
@@ -760,6 +769,7 @@ impl Policy {
             ),
         ]
         .into_iter()
+        .chain(self.restore_testing.to_vars())
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }

@@ -55,11 +55,18 @@ pub enum FindingCode {
     /// The KMS key of a vault holding the table's points is not enabled (disabled, pending
     /// deletion, deleted, …): its points cannot be restored.
     VaultKeyNotUsable,
+    // ---- restore testing (see `crate::restore`) ----
+    /// No successful, validated restore test of the table within the allowed age.
+    RestoreNotTested,
+    /// The table's last restore test failed (the job failed or its validation did).
+    RestoreTestFailed,
+    /// The table's last successful restore test took longer than the restore time target.
+    RestoreTimeOverTarget,
 }
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 21] = [
+    pub const ALL: [FindingCode; 24] = [
         FindingCode::NotCovered,
         FindingCode::PlanDrift,
         FindingCode::MissedSlot,
@@ -81,6 +88,9 @@ impl FindingCode {
         FindingCode::RecoveryPointNotEncrypted,
         FindingCode::RecoveryPointWrongKey,
         FindingCode::VaultKeyNotUsable,
+        FindingCode::RestoreNotTested,
+        FindingCode::RestoreTestFailed,
+        FindingCode::RestoreTimeOverTarget,
     ];
 
     /// The stable string (`"NOT_COVERED"`, ...), identical to the serde form.
@@ -107,6 +117,9 @@ impl FindingCode {
             FindingCode::RecoveryPointNotEncrypted => "RECOVERY_POINT_NOT_ENCRYPTED",
             FindingCode::RecoveryPointWrongKey => "RECOVERY_POINT_WRONG_KEY",
             FindingCode::VaultKeyNotUsable => "VAULT_KEY_NOT_USABLE",
+            FindingCode::RestoreNotTested => "RESTORE_NOT_TESTED",
+            FindingCode::RestoreTestFailed => "RESTORE_TEST_FAILED",
+            FindingCode::RestoreTimeOverTarget => "RESTORE_TIME_OVER_TARGET",
         }
     }
 
@@ -131,14 +144,17 @@ impl FindingCode {
             | FindingCode::MissedSlot
             | FindingCode::RetentionTooShort
             | FindingCode::BadRecoveryPoint
-            | FindingCode::ExemptWithoutReason => Severity::High,
+            | FindingCode::ExemptWithoutReason
+            | FindingCode::RestoreTestFailed => Severity::High,
             FindingCode::RetentionTooLong
             | FindingCode::ColdStorageDrift
             | FindingCode::UnmanagedBackup
             | FindingCode::BackupJobFailed
             | FindingCode::MissingTag
             | FindingCode::TagValueNotAllowed
-            | FindingCode::Unverifiable => Severity::Warning,
+            | FindingCode::Unverifiable
+            | FindingCode::RestoreNotTested
+            | FindingCode::RestoreTimeOverTarget => Severity::Warning,
             FindingCode::Exempt | FindingCode::PendingFirstBackup => Severity::Info,
         }
     }

@@ -167,6 +167,7 @@ pub mod findings;
 pub mod json_path;
 pub mod names;
 pub mod report;
+pub mod restore;
 pub mod retention;
 pub mod schedule;
 pub mod selection;

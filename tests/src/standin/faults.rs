@@ -30,6 +30,13 @@ pub const OPERATIONS: &[&str] = &[
     "PutBackupVaultAccessPolicy",
     "DeleteBackupVaultAccessPolicy",
     "PutBackupVaultLockConfiguration",
+    "ListRestoreJobs",
+    "DescribeRestoreJob",
+    "PutRestoreValidationResult",
+    "ListRestoreTestingPlans",
+    "GetRestoreTestingPlan",
+    "ListRestoreTestingSelections",
+    "GetRestoreTestingSelection",
 ];
 
 /// The error a fault with `fail_always` returns on every matching call.

@@ -29,6 +29,7 @@
 //! | ListRecoveryPointsByResource | `GET /resources/{resourceArn}/recovery-points?managedByAWSBackupOnly&nextToken&maxResults` |
 //! | DescribeRecoveryPoint | `GET /backup-vaults/{name}/recovery-points/{recoveryPointArn}` |
 //! | ListBackupJobs | `GET /backup-jobs?state&resourceType&resourceArn&backupVaultName&createdAfter&createdBefore&completeAfter&completeBefore&accountId&parentJobId&messageCategory&nextToken&maxResults` |
+//! | restore testing and restore jobs | see [`restore`] (`ListRestoreJobs`, `DescribeRestoreJob`, `PutRestoreValidationResult`, `Get`/`ListRestoreTesting{Plans,Selections}`) |
 //!
 //! Semantics worth knowing:
 //! - `maxResults` must be 1..=1000 (else `InvalidParameterValueException`); without it a
@@ -61,6 +62,9 @@
 //! - `POST /_standin/faults` — one [`Fault`] (replaces a fault with the same `operation` and
 //!   `vault`); `GET` lists them; `DELETE` clears them. → `{"faults": [...]}`. A fault with
 //!   `next_token_only` and `page_size` fails only second and later pages of a list call.
+//! - `POST /_standin/restore-jobs` — JSON array of [`restore::RestoreJob`]
+//!   (`RestoreJobsListMember` shape); `GET` returns every job with its validation;
+//!   `POST /_standin/restore-testing` — `{"Plans": [...], "Selections": [...]}`.
 //! - `GET /_standin/calls` — `{"ListBackupPlans": 3, ...}`: calls per operation, including
 //!   failed and injected ones; `DELETE` resets the counts.
 //! - `POST /_standin/reset` — forgets all state, counts and faults.
@@ -72,6 +76,7 @@ pub mod admin;
 pub mod error;
 pub mod faults;
 pub mod model;
+pub mod restore;
 pub mod server;
 pub mod store;
 pub mod time;
@@ -201,9 +206,33 @@ impl StandIn {
         lock(&self.shared.store).add_backup_jobs(jobs)
     }
 
+    /// Seeds restore jobs (all or none); returns how many were added.
+    pub fn add_restore_jobs(&self, jobs: Vec<restore::RestoreJob>) -> Result<usize, StandInError> {
+        lock(&self.shared.restore).add_jobs(jobs)
+    }
+
+    /// Every restore job, newest first, with the validations put so far.
+    pub fn restore_jobs(&self) -> Vec<restore::RestoreJob> {
+        lock(&self.shared.restore).jobs()
+    }
+
+    /// Seeds restore testing plans and selections (all or none).
+    pub fn add_restore_testing(
+        &self,
+        seed: restore::RestoreTestingSeed,
+    ) -> Result<usize, StandInError> {
+        lock(&self.shared.restore).add_testing(seed, jiff::Timestamp::now())
+    }
+
+    /// The ARN the stand-in gives the restore testing plan `name`.
+    pub fn restore_testing_plan_arn(&self, name: &str) -> String {
+        lock(&self.shared.restore).plan_arn(name)
+    }
+
     /// Forgets all state, counts and faults.
     pub fn reset(&self) {
         lock(&self.shared.store).reset();
+        lock(&self.shared.restore).reset();
         self.reset_calls();
         self.clear_faults();
     }

@@ -31,6 +31,8 @@ pub struct Shared {
     pub calls: Mutex<BTreeMap<String, u64>>,
     /// Active faults.
     pub faults: Mutex<FaultSet>,
+    /// Restore testing plans, selections and restore jobs.
+    pub restore: Mutex<super::restore::RestoreStore>,
     requests: AtomicU64,
 }
 
@@ -46,12 +48,17 @@ impl Shared {
             store: Mutex::new(Store::new(region, account_id)),
             calls: Mutex::new(BTreeMap::new()),
             faults: Mutex::new(FaultSet::default()),
+            restore: Mutex::new(super::restore::RestoreStore::new(region, account_id)),
             requests: AtomicU64::new(0),
         }
     }
 
     /// Counts a call, applies the faults' latency and returns an injected error if any.
-    async fn enter(&self, operation: &'static str, vault: Option<&str>) -> Result<(), ApiError> {
+    pub(super) async fn enter(
+        &self,
+        operation: &'static str,
+        vault: Option<&str>,
+    ) -> Result<(), ApiError> {
         *lock(&self.calls).entry(operation.to_string()).or_insert(0) += 1;
         let decision = lock(&self.faults).decide(operation, vault);
         Self::apply(decision).await.map(|_| ())
@@ -59,7 +66,7 @@ impl Shared {
 
     /// [`Shared::enter`] for a list call: faults see whether it carries a `nextToken`, and the
     /// page is read from `q` with a fault's `page_size` applied.
-    async fn enter_list(
+    pub(super) async fn enter_list(
         &self,
         operation: &'static str,
         vault: Option<&str>,
@@ -445,6 +452,7 @@ async fn admin_reset_calls(State(st): S) -> Json<Value> {
 
 async fn admin_reset(State(st): S) -> Json<Value> {
     lock(&st.store).reset();
+    lock(&st.restore).reset();
     lock(&st.calls).clear();
     lock(&st.faults).clear();
     Json(json!({}))
@@ -460,7 +468,7 @@ async fn add_request_id(State(st): S, mut response: Response) -> Response {
 
 /// The stand-in's router over `shared`.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    super::restore::routes(Router::new())
         // vaults
         .route("/backup-vaults", get(list_backup_vaults))
         .route("/backup-vaults/", get(list_backup_vaults))

@@ -67,7 +67,7 @@ impl Page {
     }
 }
 
-fn encode_token(key: &str) -> String {
+pub(super) fn encode_token(key: &str) -> String {
     let mut out = String::from(TOKEN_PREFIX);
     for b in key.as_bytes() {
         out.push_str(&format!("{b:02x}"));
@@ -88,7 +88,7 @@ fn decode_token(token: &str) -> Option<String> {
 }
 
 /// Takes one page from items in key order, already filtered and positioned after the token.
-fn take_page<T>(
+pub(super) fn take_page<T>(
     mut items: impl Iterator<Item = (String, T)>,
     max: usize,
 ) -> (Vec<T>, Option<String>) {
@@ -105,7 +105,7 @@ fn take_page<T>(
     (out, None)
 }
 
-fn range_after<'a, V>(
+pub(super) fn range_after<'a, V>(
     map: &'a BTreeMap<String, V>,
     after: &Option<String>,
 ) -> impl Iterator<Item = (&'a String, &'a V)> {
@@ -116,7 +116,7 @@ fn range_after<'a, V>(
     map.range((lower, Bound::Unbounded))
 }
 
-fn newest_first_key(ts: Timestamp, id: &str) -> String {
+pub(super) fn newest_first_key(ts: Timestamp, id: &str) -> String {
     format!("{:040}|{id}", KEY_OFFSET - ts.as_nanosecond())
 }
 
@@ -146,7 +146,7 @@ fn ts_json(ts: Timestamp) -> Value {
     Value::Number(to_json_number(ts))
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Value {
+pub(super) fn to_value<T: serde::Serialize>(v: &T) -> Value {
     // Serialising our own plain structs into a Value cannot fail (string keys only).
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -332,11 +332,11 @@ pub struct JobFilter {
     pub message_category: Option<String>,
 }
 
-fn within(ts: Timestamp, after: Option<Timestamp>, before: Option<Timestamp>) -> bool {
+pub(super) fn within(ts: Timestamp, after: Option<Timestamp>, before: Option<Timestamp>) -> bool {
     after.is_none_or(|a| ts > a) && before.is_none_or(|b| ts < b)
 }
 
-fn opt_eq(want: &Option<String>, have: Option<&str>) -> bool {
+pub(super) fn opt_eq(want: &Option<String>, have: Option<&str>) -> bool {
     want.as_deref().is_none_or(|w| have == Some(w))
 }
 
@@ -1316,7 +1316,7 @@ fn plan_ref_json(plan: &Plan, _now: Timestamp) -> Value {
     Value::Object(m)
 }
 
-fn listing(member: &str, list: Vec<Value>, next: Option<String>) -> Value {
+pub(super) fn listing(member: &str, list: Vec<Value>, next: Option<String>) -> Value {
     let mut m = Map::new();
     m.insert(member.to_string(), Value::Array(list));
     push_opt(&mut m, "NextToken", next.map(Value::String));

@@ -14,4 +14,5 @@ mod local_account_scenarios;
 mod local_account_throttling;
 mod standin_faults;
 mod standin_model;
+mod standin_restore;
 mod standin_sdk;

@@ -61,6 +61,20 @@ fn scenario() -> Scenario {
     job["id"] = json!("5A2F3E4D-6C7B-4A89-9FAE-1B2C3D4E5F60");
     job["table"] = json!("orders");
     v["backup_jobs"].as_array_mut().unwrap().push(job);
+    // Restore testing configured: every table passed a restore test on the 25th (so the
+    // fault-free verdicts are audit-finding's), one job per table (second pages at one per
+    // page).
+    let jobs: Vec<Value> = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({"id": format!("RT-FM-{i:02}"), "table": t["name"], "validation": "SUCCESSFUL",
+                   "created": "2026-11-25T06:00:00Z"})
+        })
+        .collect();
+    v["restore_testing"] = json!({ "jobs": jobs });
     Scenario::from_json(&v.to_string(), "fault-matrix").unwrap()
 }
 
@@ -74,8 +88,10 @@ fn settings() -> ClientSettings {
 
 async fn deps(acct: &LocalAccount) -> Deps {
     let region = acct.scenario().region.clone();
+    let mut policy = Policy::default();
+    policy.restore_testing = acct.restore_testing().unwrap();
     Deps {
-        policy: Policy::default(),
+        policy,
         topic_arn: acct.topic_arn().to_string(),
         state_table: STATE_TABLE.to_string(),
         home: acct.context_with(&settings()).await,

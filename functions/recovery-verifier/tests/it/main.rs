@@ -18,6 +18,7 @@
 mod common;
 mod fault_matrix;
 mod finding_state_local_account;
+mod restore_readiness;
 mod template_plan;
 mod vault_protection;
 mod verifier_local_account;

@@ -1,7 +1,8 @@
 //! A generated account of 2,000 compliant tables (the `healthy` scenario's plan, selection and
 //! protected vault, same scenario struct as the files): the verifier's counted calls stay
-//! within 1.1× of the minimal formula (vault-protection reads included, exactly their terms),
-//! and far below a naive per-table scan.
+//! within 1.1× of the minimal formula (vault-protection reads and the restore testing plan's
+//! one ListRestoreJobs listing included, exactly their terms), and far below a naive
+//! per-table scan.
 
 use jiff::{SignedDuration, Timestamp};
 use local_account::Scenario;
@@ -29,6 +30,21 @@ fn generated() -> Scenario {
         }))
         .unwrap()
     }));
+    // Every generated table passed its restore test on the 25th: 2,000 more restore jobs
+    // of the plan (with healthy's, 3 pages of ListRestoreJobs).
+    if let Some(rt) = s.restore_testing.as_mut() {
+        rt.jobs.extend((0..TABLES).map(|i| {
+            serde_json::from_value(json!({
+                "id": format!("RT-GEN-{i:04}"),
+                "table": format!("gen-{i:04}"),
+                "validation": "SUCCESSFUL",
+                "created": (Timestamp::from_second(1_795_586_400).unwrap()
+                    + SignedDuration::from_secs(i as i64))
+                .to_string()
+            }))
+            .unwrap()
+        }));
+    }
     s.expectations.clear();
     s
 }
@@ -37,13 +53,10 @@ fn generated() -> Scenario {
 async fn two_thousand_tables_stay_within_ten_percent_of_the_formula() {
     let account = start(&generated()).await;
     let ctx = account.context().await;
-    let report = verify_region(
-        &ctx,
-        &policy::Policy::default(),
-        account.now(),
-        &VerifyOptions::default(),
-    )
-    .await;
+    // Restore testing configured: the extended formula (one ListRestoreJobs listing).
+    let mut policy = policy::Policy::default();
+    policy.restore_testing = account.restore_testing().unwrap();
+    let report = verify_region(&ctx, &policy, account.now(), &VerifyOptions::default()).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.report.tables.len(), account.scenario().tables.len());
     assert!(report.report.tables.len() >= TABLES);
@@ -74,6 +87,8 @@ async fn two_thousand_tables_stay_within_ten_percent_of_the_formula() {
         naive_calls(&shape),
         calls(&ctx)
     );
+    assert_eq!(shape.restore_jobs, Some(TABLES as u64 + 7));
+    assert_eq!(calls(&ctx).get("Backup.ListRestoreJobs"), Some(&3));
     assert!(counted >= formula, "the formula is a lower bound");
     // The vault-protection reads cost exactly their terms: one access policy per vault holding
     // points, one DescribeKey per distinct key — not per table.

@@ -1,4 +1,6 @@
-//! Parsing the CloudTrail "AWS API Call via CloudTrail" events EventBridge delivers.
+//! Parsing the CloudTrail "AWS API Call via CloudTrail" events EventBridge delivers, and
+//! AWS Backup's "Restore Job State Change" events ([`restore`]; [`parse_guard_event`] takes
+//! either).
 //!
 //! Pure: no I/O. The envelope is `aws_lambda_events`' [`EventBridgeEvent`](aws_lambda_events::event::eventbridge::EventBridgeEvent); the CloudTrail
 //! `detail` is our own [`CloudTrailDetail`], which declares only the fields the guard reads
@@ -47,6 +49,7 @@
 use policy::names;
 
 mod parse;
+pub mod restore;
 mod table;
 mod types;
 mod wire;
@@ -57,6 +60,10 @@ mod fuzz;
 mod tests;
 
 pub use parse::{parse_event, parse_event_str};
+pub use restore::{
+    GuardEvent, RestoreAction, RestoreJobEvent, parse_guard_event, parse_guard_event_str,
+    parse_restore_event,
+};
 pub use table::TableRef;
 pub use types::{Actor, Disposition, EventError, ParsedEvent, TableEvent, TableEventName};
 pub use wire::{

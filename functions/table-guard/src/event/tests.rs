@@ -139,11 +139,11 @@ fn every_sample_file_parses() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let parsed = parse_event_str(&text);
+        let parsed = super::parse_guard_event_str(&text);
         assert!(parsed.is_ok(), "{}: {parsed:?}", path.display());
         n += 1;
     }
-    assert!(n >= 8, "only {n} samples");
+    assert!(n >= 9, "only {n} samples");
 }
 
 #[test]

@@ -16,6 +16,7 @@ use awsio::table::Backoff;
 use local_account::LocalAccount;
 use local_account::fault_proxy::{InjectedError, ProxyFault};
 use local_account::matrix::{self, Cell, FaultKind, Matrix};
+use local_account::restore_fixture::{self, Shape};
 use local_account::{Scenario, TableSpec};
 use policy::config::Policy;
 use serde_json::{Value, json};
@@ -52,6 +53,10 @@ enum Setup {
     /// A table moto does not know: `ListTagsOfResource` says not found, `DescribeTable`
     /// confirms.
     Ghost,
+    /// A restore test's `Restore Job State Change` event: the restored table lacks the
+    /// source's index, so the validation is FAILED and an alert is due (a fault makes it
+    /// unverifiable, which alerts too).
+    RestoreTest,
 }
 
 fn setup_for(operation: &str) -> Setup {
@@ -59,6 +64,9 @@ fn setup_for(operation: &str) -> Setup {
         "DynamoDB.GetItem" => Setup::Redelivery,
         "DynamoDB.DeleteItem" => Setup::AlertWithoutChange,
         "DynamoDB.DescribeTable" => Setup::Ghost,
+        "Backup.DescribeRestoreJob" | "Backup.PutRestoreValidationResult" | "DynamoDB.Scan" => {
+            Setup::RestoreTest
+        }
         _ => Setup::Standard,
     }
 }
@@ -103,8 +111,14 @@ fn settings() -> ClientSettings {
 }
 
 async fn deps(acct: &LocalAccount) -> Deps {
-    let policy =
-        Policy::from_vars([("BG_SELECTION_MODE".to_string(), "tagged".to_string())]).unwrap();
+    let plan = acct
+        .standin()
+        .restore_testing_plan_arn(restore_fixture::PLAN_NAME);
+    let policy = Policy::from_vars([
+        ("BG_SELECTION_MODE".to_string(), "tagged".to_string()),
+        ("BG_RESTORE_TESTING_PLAN_ARN".to_string(), plan),
+    ])
+    .unwrap();
     let mut s = Settings::from_vars(&acct.env()).unwrap();
     s.tag_read = Backoff {
         attempts: 2,
@@ -144,6 +158,37 @@ fn event(acct: &LocalAccount, table: &str, id: &str, tags: &[(&str, &str)]) -> V
             .collect::<Vec<_>>()
     );
     v
+}
+
+/// A restore test for cell `table`: source `table` (an index, an item), restored
+/// `table-r` (no index), the plan's COMPLETED job `JOB-<table>` in the stand-in, and its event.
+async fn restore_event(acct: &LocalAccount, table: &str, id: &str) -> Value {
+    let plan = restore_fixture::seed_plan(acct);
+    let restored = format!("{table}-r");
+    let with_gsi = Shape {
+        gsi: Some("by-customer"),
+        item: true,
+    };
+    let without = Shape {
+        gsi: None,
+        item: true,
+    };
+    restore_fixture::create_shaped_table(acct, table, with_gsi)
+        .await
+        .unwrap();
+    restore_fixture::create_shaped_table(acct, &restored, without)
+        .await
+        .unwrap();
+    let job = restore_fixture::restore_job(
+        acct,
+        &format!("JOB-{table}"),
+        table,
+        &restored,
+        "COMPLETED",
+        Some(&plan),
+    );
+    acct.standin().add_restore_jobs(vec![job.clone()]).unwrap();
+    restore_fixture::restore_event(acct, id, &job)
 }
 
 /// Creates `table` in moto (past the proxy) with `tags`.
@@ -191,9 +236,19 @@ fn describe(o: &GuardOutcome) -> String {
                 Action::TagFailed { .. } => "tag failed",
                 Action::WouldAddTag { .. } => "would add tag",
                 Action::TagNotOverwritten { .. } => "tag not overwritten",
+                Action::ValidationRecorded { .. } => "validation reported",
+                Action::ValidationNotRecorded { .. } => "validation not reported",
             }
             .to_string(),
         );
+    }
+    if let Some(r) = &o.restore {
+        if let Some(v) = &r.validation {
+            parts.push(format!("restore {}", v.status.as_str()));
+        }
+        if r.problem.is_some() {
+            parts.push("restore not validated".into());
+        }
     }
     match &o.handling {
         table_guard::Handling::Duplicate { .. } => parts.push("duplicate".into()),
@@ -219,12 +274,16 @@ struct Run {
     counted: BTreeMap<String, awsio::counter::OperationCalls>,
 }
 
+/// Alerts about `table`, or (for a restore test) about the restore job `table` names.
 async fn alerts_for(acct: &LocalAccount, table: &str) -> usize {
     acct.receive_alerts()
         .await
         .unwrap()
         .iter()
-        .filter(|a| a.attributes.get("table").map(String::as_str) == Some(table))
+        .filter(|a| {
+            a.attributes.get("table").map(String::as_str) == Some(table)
+                || a.attributes.get("restore_job").map(String::as_str) == Some(table)
+        })
         .count()
 }
 
@@ -245,10 +304,20 @@ async fn run_cell(
         Setup::AlertWithoutChange => &backup_only,
         _ => &owner,
     };
-    if setup != Setup::Ghost {
+    if !matches!(setup, Setup::Ghost | Setup::RestoreTest) {
         create_table(acct, &table, tags).await;
     }
-    let ev = event(acct, &table, &id, tags);
+    let ev = if setup == Setup::RestoreTest {
+        restore_event(acct, &table, &id).await
+    } else {
+        event(acct, &table, &id, tags)
+    };
+    // A restore test's alert names its restore job, which is the cell's "table".
+    let table = if setup == Setup::RestoreTest {
+        format!("JOB-{table}")
+    } else {
+        table
+    };
     let mut violations = Vec::new();
     let proxy = acct.proxy().unwrap();
     if setup == Setup::Redelivery {

@@ -16,3 +16,4 @@
 
 mod fault_matrix;
 mod guard;
+mod restore;

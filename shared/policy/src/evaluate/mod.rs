@@ -373,6 +373,19 @@ pub fn issue_code(issue: &RetentionIssue) -> FindingCode {
     }
 }
 
+/// `ev` with `extra` findings added (e.g. restore readiness, `crate::restore`), sorted and
+/// its verdict set again from all of them.
+pub fn with_findings(
+    mut ev: TableEvaluation,
+    extra: Vec<crate::findings::Finding>,
+) -> TableEvaluation {
+    if extra.is_empty() {
+        return ev;
+    }
+    ev.findings.extend(extra);
+    finish(ev)
+}
+
 /// Sorts findings and sets the verdict.
 fn finish(mut ev: TableEvaluation) -> TableEvaluation {
     ev.findings.sort_by(|a, b| {

@@ -979,7 +979,7 @@ fn to_vars_is_the_inverse_of_from_vars() {
     use policy::config::vars;
     let default = Policy::default();
     let v = default.to_vars();
-    assert_eq!(v.len(), vars::ALL.len());
+    assert_eq!(v.len(), vars::ALL.len() + policy::restore::VARS.len());
     assert_eq!(v[vars::SCHEDULE], "cron(0 0 15,25 * ? *)");
     assert_eq!(v[vars::RETENTION_DAYS], "90");
     assert_eq!(v[vars::BACKUP_TAG], "backup-policy=twice-monthly-90d");

@@ -24,8 +24,12 @@ pub async fn start(scenario: &Scenario) -> LocalAccount {
 /// Dependencies pointing at the local account (fresh clients, so counters start at zero).
 pub async fn deps(account: &LocalAccount) -> Deps {
     let region = account.scenario().region.clone();
+    let mut policy = Policy::default();
+    if let Some(rt) = account.restore_testing() {
+        policy.restore_testing = rt;
+    }
     Deps {
-        policy: Policy::default(),
+        policy,
         topic_arn: account.topic_arn().to_string(),
         state_table: STATE_TABLE.to_string(),
         home: account.context().await,
@@ -128,6 +132,14 @@ pub fn shape_of(s: &Scenario, described_tables: u64) -> InventoryShape {
         jobs_fit_one_page: recent_jobs.len() <= 1000,
         failed_jobs_per_state: failed,
         described_tables,
+        restore_jobs: s.restore_testing.as_ref().map(|rt| {
+            let days = i64::from(
+                rt.max_age_days
+                    .unwrap_or(policy::restore::DEFAULT_MAX_AGE_DAYS),
+            );
+            let after = s.now - SignedDuration::from_hours(24 * days);
+            rt.jobs.iter().filter(|j| j.created > after).count() as u64
+        }),
     }
 }
 
