@@ -11,12 +11,21 @@
 //! ([`EvidenceDoc::files`]); whoever stores the bundle records the SHA-256 of `evidence.json`
 //! itself beside it ([`Bundle::manifest`]).
 
+mod csv;
+mod doc;
+mod html;
+mod model;
+
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use policy::RunReport;
+use policy::facts::{BackupSetup, Fact, JobFacts, RecoveryPointFacts};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use csv::CSV_COLUMNS;
+pub use model::*;
 
 /// Version of the `evidence.json` schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -77,6 +86,36 @@ pub struct RunInfo {
     pub generator: String,
 }
 
+/// The facts of the inventory that the policy's [`RunReport`] does not carry: every table's
+/// recovery points (for the retention of each point and the satisfying point of each slot),
+/// the plans and selections (for the plans' conformance and the names of plans and rules),
+/// and the failed backup jobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InventoryFacts {
+    /// The plans and selections read.
+    pub setup: BackupSetup,
+    /// Each evaluated table's recovery points (its own only), by table ARN; a table missing
+    /// from the map has unknown points.
+    pub points: BTreeMap<String, Fact<Vec<RecoveryPointFacts>>>,
+    /// The failed backup jobs read (`ListBackupJobs`), or why they are unknown.
+    pub failed_jobs: Fact<Vec<JobFacts>>,
+}
+
+impl InventoryFacts {
+    /// Facts of a run whose inventory could not be read at all: everything unknown for
+    /// `reason`.
+    pub fn unread(reason: &str) -> InventoryFacts {
+        InventoryFacts {
+            setup: BackupSetup {
+                plans: Fact::unknown(reason),
+                selections: Fact::unknown(reason),
+            },
+            points: BTreeMap::new(),
+            failed_jobs: Fact::unknown(reason),
+        }
+    }
+}
+
 /// Everything a bundle is built from.
 #[derive(Debug, Clone)]
 pub struct EvidenceInput<'a> {
@@ -86,6 +125,10 @@ pub struct EvidenceInput<'a> {
     pub report: &'a RunReport,
     /// Every source read, with whether it was read completely.
     pub sources: Vec<SourceStatus>,
+    /// The inventory's facts beside the report (points, plans, failed jobs).
+    pub facts: &'a InventoryFacts,
+    /// Why nothing in the region could be verified, if so.
+    pub failure: Option<String>,
 }
 
 /// One table's evidence.
@@ -95,8 +138,24 @@ pub struct TableEvidence {
     pub name: String,
     /// The table's ARN.
     pub arn: String,
-    /// The verdict (`COMPLIANT`, `NON_COMPLIANT`...).
+    /// The verdict (`COMPLIANT`, `NON_COMPLIANT`, `EXEMPT`, `PENDING`, `UNVERIFIABLE`).
     pub verdict: String,
+    /// Creation time, when it was read (`DescribeTable`, only where a verdict depends on it).
+    pub created: Option<Timestamp>,
+    /// The exemption reason of an exempt table.
+    pub exempt_reason: Option<String>,
+    /// Whether and by what the table is protected.
+    pub coverage: CoverageEvidence,
+    /// Every slot of the horizon ([`EvidenceDoc::horizon`]), in order.
+    pub slots: Vec<SlotEvidence>,
+    /// Every recovery point of the table listed, with its retention.
+    pub points: PointsEvidence,
+    /// The findings, most severe first.
+    pub findings: Vec<FindingEvidence>,
+    /// Ids of the table's failed backup jobs ([`EvidenceDoc::failed_jobs`]).
+    pub failed_jobs: Vec<String>,
+    /// Remarks that are not findings.
+    pub notes: Vec<String>,
 }
 
 /// The content of `evidence.json` (schema version [`SCHEMA_VERSION`]).
@@ -108,12 +167,28 @@ pub struct EvidenceDoc {
     pub run: RunInfo,
     /// When the policy was evaluated.
     pub generated_at: Timestamp,
+    /// Why nothing in the region could be verified, if so.
+    pub failure: Option<String>,
+    /// The policy judged.
+    pub policy: PolicyEvidence,
+    /// The slots judged (`now − retention .. now`).
+    pub horizon: Horizon,
+    /// Number of tables per verdict word (every verdict, zero included).
+    pub verdicts: BTreeMap<String, u64>,
+    /// Number of findings per code (codes that occur).
+    pub findings_per_code: BTreeMap<String, u64>,
     /// Every table, by name.
     pub tables: Vec<TableEvidence>,
+    /// The backup plans and their conformance.
+    pub plans: PlansEvidence,
+    /// The failed backup jobs of the account.
+    pub failed_jobs: JobsEvidence,
     /// Every source read, with whether it was read completely.
     pub sources: Vec<SourceStatus>,
     /// The run's API calls per operation.
     pub api_calls: BTreeMap<String, u64>,
+    /// Remarks about the run as a whole.
+    pub notes: Vec<String>,
     /// SHA-256 (lowercase hex) of the bundle's other files, by file name.
     pub files: BTreeMap<String, String>,
 }
@@ -163,24 +238,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl EvidenceDoc {
     /// The document for `input` (its `files` still empty; [`render_bundle`] fills them).
     pub fn from_input(input: &EvidenceInput<'_>) -> EvidenceDoc {
-        EvidenceDoc {
-            schema_version: SCHEMA_VERSION,
-            run: input.run.clone(),
-            generated_at: input.report.generated_at,
-            tables: input
-                .report
-                .tables
-                .iter()
-                .map(|t| TableEvidence {
-                    name: t.table.name.clone(),
-                    arn: t.table.arn.clone(),
-                    verdict: t.verdict.as_str().to_string(),
-                })
-                .collect(),
-            sources: input.sources.clone(),
-            api_calls: input.report.api_calls.clone(),
-            files: BTreeMap::new(),
-        }
+        doc::build(input)
+    }
+
+    /// The sources not read completely.
+    pub fn unread_sources(&self) -> impl Iterator<Item = &SourceStatus> {
+        self.sources.iter().filter(|s| s.unread.is_some())
     }
 }
 
@@ -192,8 +255,8 @@ pub fn build_bundle(input: &EvidenceInput<'_>) -> Result<Bundle, EvidenceError> 
 /// Renders the CSV and the HTML from `doc`, records their hashes in it and serialises it: the
 /// same document always gives the same bytes.
 pub fn render_bundle(mut doc: EvidenceDoc) -> Result<Bundle, EvidenceError> {
-    let csv = render_csv(&doc).into_bytes();
-    let html = render_html(&doc).into_bytes();
+    let csv = csv::render(&doc).into_bytes();
+    let html = html::render(&doc).into_bytes();
     doc.files = BTreeMap::from([
         (SLOTS_CSV.to_string(), sha256_hex(&csv)),
         (REPORT_HTML.to_string(), sha256_hex(&html)),
@@ -248,25 +311,4 @@ pub fn read_bundle(files: &BTreeMap<String, Vec<u8>>) -> Result<EvidenceDoc, Evi
         }
     }
     Ok(doc)
-}
-
-/// `slots.csv`: a header and one row per table (the skeleton; one row per table × slot to come).
-fn render_csv(doc: &EvidenceDoc) -> String {
-    let mut out = String::from("table,verdict\n");
-    for t in &doc.tables {
-        out.push_str(&format!("{},{}\n", t.name, t.verdict));
-    }
-    out
-}
-
-/// `report.html` (the skeleton: a list of tables).
-fn render_html(doc: &EvidenceDoc) -> String {
-    let mut out = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>backup-guard evidence</title></head><body><ul>",
-    );
-    for t in &doc.tables {
-        out.push_str(&format!("<li>{} {}</li>", t.name, t.verdict));
-    }
-    out.push_str("</ul></body></html>\n");
-    out
 }
