@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv fmt-check clippy unit test demo build bench fuzz deploy lint clean-venv
+.PHONY: help venv browser fmt-check clippy unit test demo build bench fuzz deploy lint clean-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,13 +24,16 @@ $(VENV_STAMP): requirements-dev.txt
 
 venv: $(VENV_STAMP) ## Create the project venv (moto server, linters, cargo-lambda)
 
+browser: ## Install Debian's Chromium (/usr/bin/chromium) for the evidence report's browser test; no-op if present
+	bash scripts/install-browser.sh
+
 fmt-check: ## cargo fmt --check
 	$(CARGO) fmt --all -- --check
 
 clippy: ## cargo clippy, warnings are errors
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-unit: venv ## All Rust tests (unit, property, local-account integration)
+unit: venv browser ## All Rust tests (unit, property, local-account integration)
 	$(CARGO) test --workspace --locked
 
 test: venv fmt-check clippy lint unit ## Everything CI runs

@@ -509,3 +509,326 @@ async fn a_stored_bundle_renders_again_to_the_same_bytes_and_tampering_is_detect
     missing.remove(SLOTS_CSV);
     assert!(matches!(read_bundle(&missing), Err(EvidenceError::Missing(f)) if f == SLOTS_CSV));
 }
+
+/// Debian's Chromium (`make browser` installs it); `BG_CHROMIUM` overrides the path.
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("BG_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        path.exists(),
+        "{} is missing: the report test needs a real headless browser; run `make browser` \
+         (scripts/install-browser.sh installs Debian's chromium)",
+        path.display()
+    );
+    path
+}
+
+/// Runs headless Chromium on `url` with `extra` arguments (a fresh profile each time) and
+/// returns its stdout.
+fn run_chromium(url: &str, extra: &[&str]) -> String {
+    let profile = std::env::temp_dir().join(format!(
+        "bg-chromium-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The DOM the browser built for `url`.
+fn dump_dom(url: &str) -> String {
+    let dom = run_chromium(url, &["--dump-dom"]);
+    assert!(dom.contains("</html>"), "no DOM dumped: {dom:.200}");
+    dom
+}
+
+/// Decodes the entities Chromium's serialiser writes.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
+}
+
+/// The attributes of the start tag `tag` (`<td class="s" title="…">`), as Chromium serialises
+/// them (double-quoted values, bare `hidden=""`).
+fn attrs(tag: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let inner = tag.trim_start_matches('<').trim_end_matches('>');
+    let mut rest = inner.split_once(' ').map_or("", |(_, r)| r).trim_start();
+    while !rest.is_empty() {
+        let end = rest.find(['=', ' ']).unwrap_or(rest.len());
+        let name = rest[..end].to_string();
+        rest = &rest[end..];
+        if let Some(r) = rest.strip_prefix("=\"") {
+            let close = r.find('"').unwrap();
+            out.insert(name, unescape(&r[..close]));
+            rest = r[close + 1..].trim_start();
+        } else {
+            out.insert(name, String::new());
+            rest = rest.trim_start();
+        }
+    }
+    out
+}
+
+/// One row of the calendar as the browser built it.
+#[derive(Debug)]
+struct GridRow {
+    name: String,
+    verdict: String,
+    hidden: bool,
+    /// Per slot column: the cell's class and title.
+    cells: Vec<(String, String)>,
+}
+
+/// The text between `<… id="id"…>` and the next `</tag>`.
+fn element_text(dom: &str, tag: &str, id: &str) -> String {
+    let open = format!("<{tag} id=\"{id}\"");
+    let start = dom.find(&open).unwrap_or_else(|| panic!("no #{id}"));
+    let body = &dom[start..];
+    let gt = body.find('>').unwrap();
+    let end = body.find(&format!("</{tag}>")).unwrap();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body[gt + 1..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    unescape(&text)
+}
+
+/// The slot instants of the calendar's columns and its rows.
+fn grid(dom: &str) -> (Vec<String>, Vec<GridRow>) {
+    let start = dom.find("<table id=\"grid\">").expect("the calendar table");
+    let table = &dom[start..start + dom[start..].find("</table>").unwrap()];
+    let (head, body) = table.split_once("<tbody>").unwrap();
+    let slots = head
+        .split("<th ")
+        .skip(1)
+        .map(|t| attrs(&format!("<th {}", &t[..t.find('>').unwrap() + 1]))["data-at"].clone())
+        .collect();
+    let rows = body
+        .split("<tr ")
+        .skip(1)
+        .map(|r| {
+            let tr = attrs(&format!("<tr {}", &r[..r.find('>').unwrap() + 1]));
+            let th_end = r.find("</th>").unwrap();
+            let name_start = r[..th_end].rfind('>').unwrap() + 1;
+            let cells = r
+                .split("<td ")
+                .skip(1)
+                .map(|c| attrs(&format!("<td {}", &c[..c.find('>').unwrap() + 1])))
+                .filter(|a| a.get("class").is_some_and(|c| c != "v" && c != "f"))
+                .map(|a| {
+                    (
+                        a["class"].clone(),
+                        a.get("title").cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            GridRow {
+                name: unescape(&r[name_start..th_end]),
+                verdict: tr["data-v"].clone(),
+                hidden: tr.contains_key("hidden"),
+                cells,
+            }
+        })
+        .collect();
+    (slots, rows)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_html_in_a_real_browser_shows_every_table_and_the_seeded_violations() {
+    let (account, report, _bundle, dir) = audit_finding().await;
+    let expected = account.expected_findings().unwrap();
+    let url = format!("file://{}", dir.join(REPORT_HTML).display());
+
+    let dom = dump_dom(&url);
+    let (slots, rows) = grid(&dom);
+    // One row per table, in the report's order, each with its verdict and one cell per slot.
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    let want: Vec<&str> = report
+        .report
+        .tables
+        .iter()
+        .map(|t| t.table.name.as_str())
+        .collect();
+    assert_eq!(names, want);
+    assert_eq!(slots.len(), 6);
+    for (r, t) in rows.iter().zip(&report.report.tables) {
+        assert_eq!(r.verdict, evidence::verdict_code(t.verdict), "{}", r.name);
+        assert_eq!(r.cells.len(), slots.len(), "{}", r.name);
+        assert!(!r.hidden, "no filter: {} is shown", r.name);
+    }
+    let cell = |table: &str, at: &str| -> (String, String) {
+        let col = slots.iter().position(|s| s == at).unwrap();
+        rows.iter().find(|r| r.name == table).unwrap().cells[col].clone()
+    };
+    // The missed slots: exactly the scenario's MISSED_SLOT violations are red.
+    let missed: BTreeSet<(String, String)> = rows
+        .iter()
+        .flat_map(|r| {
+            r.cells
+                .iter()
+                .zip(&slots)
+                .filter(|(c, _)| c.0 == "m")
+                .map(|(_, at)| (r.name.clone(), at.clone()))
+        })
+        .collect();
+    let missed_expected: BTreeSet<(String, String)> = expected
+        .iter()
+        .filter(|e| e.code == FindingCode::MissedSlot)
+        .map(|e| (e.table.clone(), e.subject.clone().unwrap()))
+        .collect();
+    assert_eq!(missed, missed_expected);
+    let (class, title) = cell("billing-ledger", "2026-10-15T00:00:00Z");
+    assert_eq!(class, "m");
+    assert!(
+        title.starts_with("missed (due by 2026-10-15T04:00:00Z)"),
+        "{title}"
+    );
+    // The 35-day point: it satisfied its slot, but is flagged, and its title names it.
+    let short = expected
+        .iter()
+        .find(|e| e.code == FindingCode::RetentionTooShort && e.table == "reports-archive")
+        .unwrap();
+    let (class, title) = cell("reports-archive", "2026-11-15T00:00:00Z");
+    assert_eq!(class, "s w");
+    assert!(
+        title.starts_with(short.subject.as_deref().unwrap())
+            && title.contains("created 2026-11-15T00:"),
+        "{title}"
+    );
+    assert!(title.contains("findings: RETENTION_TOO_SHORT"), "{title}");
+    // The drifted plan's 35-day point did not count for analytics-events' slot.
+    let (class, title) = cell("analytics-events", "2026-11-25T00:00:00Z");
+    assert_eq!(class, "m");
+    assert!(
+        title.contains("by non-conforming plan analytics-35d"),
+        "{title}"
+    );
+    // A satisfied slot's title gives the point's ARN and times.
+    let (class, title) = cell("orders", "2026-11-25T00:00:00Z");
+    assert_eq!(class, "s");
+    let orders = report
+        .report
+        .tables
+        .iter()
+        .find(|t| t.table.name == "orders")
+        .unwrap();
+    let (_, arn) = expected_state(orders, "2026-11-25T00:00:00Z".parse().unwrap());
+    assert!(title.starts_with(&arn.unwrap()), "{title}");
+    assert!(
+        title.contains("\ncompleted 2026-11-25T") && title.contains("\ndeletes 2027-02-23T"),
+        "{title}"
+    );
+    // The pending table (created after the last slot: nothing owed yet) and the exempt one.
+    let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
+    assert_eq!(row("ml-features").verdict, "PENDING");
+    assert!(
+        row("ml-features").cells.iter().all(|c| c.0 == "n"),
+        "{:?}",
+        row("ml-features")
+    );
+    assert_eq!(row("session-cache").verdict, "EXEMPT");
+    assert!(row("session-cache").cells.iter().all(|c| c.0 == "e"));
+    // The policy line and the summary.
+    let policy = element_text(&dom, "p", "policy");
+    for part in [
+        "cron(0 0 15,25 * ? *) in UTC",
+        "start window 60 min",
+        "completion window 180 min",
+        "exactly 90 days",
+        "cold storage not allowed",
+    ] {
+        assert!(policy.contains(part), "{part:?} not in {policy:?}");
+    }
+    let summary = element_text(&dom, "ul", "summary");
+    let non_compliant = report.report.verdicts[&Verdict::NonCompliant];
+    assert!(
+        summary.contains(&format!("{non_compliant}NON_COMPLIANT")),
+        "{summary}"
+    );
+    let n = rows.len();
+    assert_eq!(
+        element_text(&dom, "output", "f-count"),
+        format!("{n} of {n} tables shown")
+    );
+
+    // The filter from the URL hash: only non-compliant tables, then one of them by search.
+    let dom = dump_dom(&format!("{url}#verdict=NON_COMPLIANT"));
+    let (_, rows) = grid(&dom);
+    for r in &rows {
+        assert_eq!(r.hidden, r.verdict != "NON_COMPLIANT", "{}", r.name);
+    }
+    assert_eq!(
+        element_text(&dom, "output", "f-count"),
+        format!("{non_compliant} of {n} tables shown")
+    );
+    let dom = dump_dom(&format!("{url}#verdict=NON_COMPLIANT&q=ledger"));
+    let (_, rows) = grid(&dom);
+    let shown: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.hidden)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(shown, vec!["billing-ledger"]);
+    // The search matches finding codes too.
+    let dom = dump_dom(&format!("{url}#q=missing_tag"));
+    let (_, rows) = grid(&dom);
+    let shown: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.hidden)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(shown, vec!["temp-exports"]);
+
+    // A screenshot for people to look at.
+    let png = evidence_dir().join("report.png");
+    let _ = std::fs::remove_file(&png);
+    run_chromium(
+        &url,
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1400,1000",
+        ],
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
+}
