@@ -124,13 +124,30 @@ impl PointIndex {
     /// The points of the table `arn`: known only if every vault was read completely and none
     /// of its points was malformed.
     pub fn for_table(&self, arn: &str) -> Fact<Vec<RecoveryPointFacts>> {
+        match self.for_table_reason(arn) {
+            Some(reason) => Fact::unknown(reason),
+            None => Fact::Known(self.by_table.get(arn).cloned().unwrap_or_default()),
+        }
+    }
+
+    /// [`PointIndex::for_table`], moving the points out of the index instead of copying them
+    /// (a later call for the same table finds none): the evidence bundle's facts, taken after
+    /// the evaluation.
+    pub fn take_for_table(&mut self, arn: &str) -> Fact<Vec<RecoveryPointFacts>> {
+        match self.for_table_reason(arn) {
+            Some(reason) => Fact::unknown(reason),
+            None => Fact::Known(self.by_table.remove(arn).unwrap_or_default()),
+        }
+    }
+
+    /// Why the points of table `arn` are unknown, if they are.
+    fn for_table_reason(&self, arn: &str) -> Option<String> {
         if let Some(r) = &self.all_unknown {
-            return Fact::unknown(r.clone());
+            return Some(r.clone());
         }
-        if let Some(r) = self.table_unknown.get(arn) {
-            return Fact::unknown(format!("recovery points could not be read: {r}"));
-        }
-        Fact::Known(self.by_table.get(arn).cloned().unwrap_or_default())
+        self.table_unknown
+            .get(arn)
+            .map(|r| format!("recovery points could not be read: {r}"))
     }
 }
 

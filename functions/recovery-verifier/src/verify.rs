@@ -169,7 +169,7 @@ pub async fn verify_region(
     let region = ctx.region().unwrap_or("(no region)").to_string();
     let verified = match read_inventory(&capped(ctx, opts), &read_options(policy, now, opts)).await
     {
-        Ok(inventory) => verify_inventory(ctx, &inventory, policy, now, opts).await,
+        Ok(mut inventory) => verify_inventory(ctx, &mut inventory, policy, now, opts).await,
         Err(failure) => failed(failure),
     };
     let (api_calls, retries) = calls_since(ctx, &before);
@@ -239,7 +239,7 @@ fn failed(failure: RegionFailure) -> Verified {
 /// Evaluation → creation times where needed → re-evaluation, over a read inventory.
 async fn verify_inventory(
     ctx: &AwsContext,
-    inventory: &Inventory,
+    inventory: &mut Inventory,
     policy: &Policy,
     now: Timestamp,
     opts: &VerifyOptions,

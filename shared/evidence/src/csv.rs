@@ -57,12 +57,8 @@ pub(crate) fn render(doc: &EvidenceDoc) -> String {
             let created = ts(p.map(|p| p.created));
             let completed = ts(p.and_then(|p| p.completed));
             let delete_at = ts(p.and_then(|p| p.delete_at));
-            let plan = p
-                .and_then(|p| p.plan_name.as_deref().or(p.plan_id.as_deref()))
-                .unwrap_or("");
-            let rule = p
-                .and_then(|p| p.rule_name.as_deref().or(p.rule_id.as_deref()))
-                .unwrap_or("");
+            let plan = p.and_then(|p| p.plan.as_deref()).unwrap_or("");
+            let rule = p.and_then(|p| p.rule.as_deref()).unwrap_or("");
             row(
                 &mut out,
                 &[

@@ -277,24 +277,25 @@ fn slot_evidence(
         }
         return e;
     };
-    e.start_deadline = Some(r.slot.start_deadline);
-    e.completion_deadline = Some(r.slot.completion_deadline);
+    if !matches!(r.status, SlotStatus::Satisfied { .. }) {
+        e.start_deadline = Some(r.slot.start_deadline);
+        e.completion_deadline = Some(r.slot.completion_deadline);
+    }
     match &r.status {
         SlotStatus::Satisfied { point_arn } => {
             e.status = SlotState::Satisfied;
             e.point_findings = findings_by_subject(point_arn);
             e.point = Some(match points.iter().find(|p| &p.arn == point_arn) {
                 Some(p) => point_ref(p, ctx.names),
+                // The evaluation names only points of the table it was given.
                 None => PointRef {
                     arn: point_arn.clone(),
                     created: r.slot.at,
                     completed: None,
                     delete_at: None,
                     vault: String::new(),
-                    plan_id: None,
-                    plan_name: None,
-                    rule_id: None,
-                    rule_name: None,
+                    plan: None,
+                    rule: None,
                 },
             });
         }
@@ -346,10 +347,8 @@ fn point_ref(p: &RecoveryPointFacts, names: &Names) -> PointRef {
         completed: p.completed,
         delete_at: p.delete_at,
         vault: p.vault_name.clone(),
-        plan_id,
-        plan_name,
-        rule_id,
-        rule_name,
+        plan: plan_name.or(plan_id),
+        rule: rule_name.or(rule_id),
     }
 }
 

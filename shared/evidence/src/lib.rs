@@ -261,10 +261,13 @@ pub fn render_bundle(mut doc: EvidenceDoc) -> Result<Bundle, EvidenceError> {
         (SLOTS_CSV.to_string(), sha256_hex(&csv)),
         (REPORT_HTML.to_string(), sha256_hex(&html)),
     ]);
-    let json = serde_json::to_vec_pretty(&doc).map_err(|source| EvidenceError::Json {
+    // Compact (one line and a newline): at 10,000 tables the indentation alone would add a
+    // quarter to the file; `jq .` shows it indented.
+    let mut json = serde_json::to_vec(&doc).map_err(|source| EvidenceError::Json {
         file: EVIDENCE_JSON.to_string(),
         source,
     })?;
+    json.push(b'\n');
     Ok(Bundle {
         doc,
         files: vec![
@@ -311,4 +314,223 @@ pub fn read_bundle(files: &BTreeMap<String, Vec<u8>>) -> Result<EvidenceDoc, Evi
         }
     }
     Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use policy::facts::{CreatedBy, PlanFacts, PointStatus, RuleFacts, SelectionFacts, TableFacts};
+    use policy::{Evaluator, Policy};
+
+    use super::*;
+
+    const ACCOUNT: &str = "123456789012";
+    const NOW: &str = "2026-11-25T12:00:00Z";
+
+    fn arn(name: &str) -> String {
+        format!("arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/{name}")
+    }
+
+    fn table(name: &str, tags: &[(&str, &str)]) -> TableFacts {
+        TableFacts {
+            arn: arn(name),
+            name: name.to_string(),
+            account: ACCOUNT.to_string(),
+            region: "eu-west-1".to_string(),
+            created: None,
+            tags: Fact::Known(
+                tags.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn setup() -> BackupSetup {
+        BackupSetup {
+            plans: Fact::Known(vec![PlanFacts {
+                plan_id: "plan-1".into(),
+                plan_arn: String::new(),
+                name: "policy-plan".into(),
+                version_id: "v1".into(),
+                rules: vec![RuleFacts {
+                    rule_id: Some("rule-1".into()),
+                    name: "twice-monthly".into(),
+                    target_vault: "vault".into(),
+                    schedule_expression: "cron(0 0 15,25 * ? *)".into(),
+                    schedule_timezone: None,
+                    start_window_minutes: Some(60),
+                    completion_window_minutes: Some(180),
+                    delete_after_days: Some(90),
+                    move_to_cold_storage_after_days: None,
+                }],
+            }]),
+            selections: Fact::Known(vec![SelectionFacts {
+                selection_id: "sel-1".into(),
+                name: "all".into(),
+                plan_id: "plan-1".into(),
+                resources: vec![arn("*")],
+                not_resources: Vec::new(),
+                list_of_tags: Vec::new(),
+                conditions: Default::default(),
+            }]),
+        }
+    }
+
+    /// A point of `table` made by the policy's rule at `at` + 5 minutes, kept `days`.
+    fn point(table: &str, at: &str, days: i64) -> RecoveryPointFacts {
+        let created: Timestamp =
+            at.parse::<Timestamp>().unwrap() + jiff::SignedDuration::from_mins(5);
+        RecoveryPointFacts {
+            arn: format!("arn:aws:backup:eu-west-1:{ACCOUNT}:recovery-point:{table}-{at}"),
+            resource_arn: arn(table),
+            vault_name: "vault".into(),
+            status: PointStatus::Available,
+            created,
+            completed: Some(created + jiff::SignedDuration::from_mins(20)),
+            delete_after_days: Some(days),
+            move_to_cold_storage_after_days: None,
+            delete_at: Some(created + jiff::SignedDuration::from_hours(24 * days)),
+            created_by: Some(Arc::new(CreatedBy {
+                plan_id: "plan-1".into(),
+                plan_arn: None,
+                plan_version: None,
+                rule_id: Some("rule-1".into()),
+                rule_cron: None,
+                rule_timezone: None,
+            })),
+        }
+    }
+
+    /// A report of two tables: `good` with every slot's point (one of them kept 35 days), and
+    /// an exempt table whose reason is hostile markup; the facts that go with it.
+    fn input_parts() -> (RunReport, InventoryFacts) {
+        let policy = Policy::default();
+        let now: Timestamp = NOW.parse().unwrap();
+        let setup = setup();
+        let evaluator = Evaluator::new(&setup, &policy);
+        let slots = [
+            "2026-09-15T00:00:00Z",
+            "2026-09-25T00:00:00Z",
+            "2026-10-15T00:00:00Z",
+            "2026-10-25T00:00:00Z",
+            "2026-11-15T00:00:00Z",
+            "2026-11-25T00:00:00Z",
+        ];
+        let mut good_points: Vec<_> = slots.iter().map(|s| point("good", s, 90)).collect();
+        good_points[4] = point("good", slots[4], 35);
+        let good = table("good", &[("owner", "me")]);
+        let exempt = table(
+            "odd",
+            &[
+                ("owner", "me"),
+                ("backup-policy", "exempt"),
+                ("exempt-reason", "<img src=x onerror=alert(1)> & \"quotes\""),
+            ],
+        );
+        let no_jobs = Fact::Known(Vec::new());
+        let tables = vec![
+            evaluator.evaluate_table(&good, &Fact::Known(good_points.clone()), &no_jobs, now),
+            evaluator.evaluate_table(&exempt, &Fact::Known(Vec::new()), &no_jobs, now),
+        ];
+        let report = RunReport::new(
+            now,
+            policy,
+            tables,
+            BTreeMap::from([("backup:ListBackupJobs".to_string(), 1)]),
+            Vec::new(),
+            Vec::new(),
+        );
+        let facts = InventoryFacts {
+            setup,
+            points: BTreeMap::from([
+                (arn("good"), Fact::Known(good_points)),
+                (arn("odd"), Fact::Known(Vec::new())),
+            ]),
+            failed_jobs: Fact::Known(Vec::new()),
+        };
+        (report, facts)
+    }
+
+    fn bundle(run_id: &str) -> Bundle {
+        let (report, facts) = input_parts();
+        build_bundle(&EvidenceInput {
+            run: RunInfo {
+                run_id: run_id.to_string(),
+                account: Some(ACCOUNT.to_string()),
+                region: "eu-west-1".to_string(),
+                generator: "unit test".to_string(),
+            },
+            report: &report,
+            sources: vec![SourceStatus {
+                source: "Backup.ListBackupJobs".into(),
+                unread: None,
+            }],
+            facts: &facts,
+            failure: None,
+        })
+        .unwrap()
+    }
+
+    fn text<'a>(b: &'a Bundle, name: &str) -> &'a str {
+        std::str::from_utf8(&b.file(name).unwrap().bytes).unwrap()
+    }
+
+    #[test]
+    fn every_slot_of_the_horizon_gets_its_state_and_the_35_day_point_is_flagged() {
+        let b = bundle("run-1");
+        let good = &b.doc.tables[0];
+        assert_eq!(good.name, "good");
+        assert_eq!(good.verdict, "NON_COMPLIANT");
+        let states: Vec<SlotState> = good.slots.iter().map(|s| s.status).collect();
+        assert_eq!(states, vec![SlotState::Satisfied; 6]);
+        assert_eq!(good.slots[4].point_findings, vec!["RETENTION_TOO_SHORT"]);
+        let p = good.slots[4].point.as_ref().unwrap();
+        assert_eq!(
+            (p.plan.as_deref(), p.rule.as_deref()),
+            (Some("policy-plan"), Some("twice-monthly"))
+        );
+        let short = good.points.items.iter().find(|x| x.arn == p.arn).unwrap();
+        assert_eq!(short.delete_after_days, Some(35));
+        assert_eq!(short.satisfies, vec![good.slots[4].at]);
+        assert!(short.by_conforming_rule && !short.retention_issues.is_empty());
+        let odd = &b.doc.tables[1];
+        assert_eq!(odd.verdict, "EXEMPT");
+        assert!(odd.slots.iter().all(|s| s.status == SlotState::Exempt));
+        assert_eq!(b.doc.verdicts["EXEMPT"], 1);
+        assert_eq!(b.doc.verdicts["COMPLIANT"], 0);
+        assert!(b.doc.plans.items[0].conforms);
+    }
+
+    #[test]
+    fn the_page_escapes_every_value_and_the_csv_quotes_per_rfc_4180() {
+        let b = bundle("run \"7\", night");
+        let html = text(&b, REPORT_HTML);
+        assert!(!html.contains("<img"), "unescaped markup in the page");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;"));
+        assert!(html.contains("run &quot;7&quot;, night"));
+        let csv = text(&b, SLOTS_CSV);
+        let first = csv.split("\r\n").nth(1).unwrap();
+        assert!(first.ends_with(",\"run \"\"7\"\", night\""), "{first}");
+        assert_eq!(csv.matches("\r\n").count(), 1 + 2 * 6);
+    }
+
+    #[test]
+    fn a_stored_document_renders_to_the_same_bytes_and_a_changed_byte_is_tampering() {
+        let b = bundle("run-1");
+        let stored: BTreeMap<String, Vec<u8>> = b
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.bytes.clone()))
+            .collect();
+        let again = render_bundle(read_bundle(&stored).unwrap()).unwrap();
+        assert_eq!(again, b);
+        let mut changed = stored;
+        changed.get_mut(SLOTS_CSV).unwrap()[0] ^= 1;
+        assert!(matches!(
+            read_bundle(&changed),
+            Err(EvidenceError::Tampered { file, .. }) if file == SLOTS_CSV
+        ));
+    }
 }

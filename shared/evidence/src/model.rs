@@ -116,7 +116,8 @@ impl SlotState {
     }
 }
 
-/// The recovery point that satisfied a slot.
+/// The recovery point that satisfied a slot (its plan and rule ids, lifecycle and status are
+/// in the table's [`PointEvidence`] of the same ARN).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PointRef {
     /// `RecoveryPointArn`.
@@ -129,14 +130,10 @@ pub struct PointRef {
     pub delete_at: Option<Timestamp>,
     /// `BackupVaultName`.
     pub vault: String,
-    /// `CreatedBy.BackupPlanId`.
-    pub plan_id: Option<String>,
-    /// The plan's name, if the plan was read.
-    pub plan_name: Option<String>,
-    /// `CreatedBy.BackupRuleId`.
-    pub rule_id: Option<String>,
-    /// The rule's name, if the plan was read.
-    pub rule_name: Option<String>,
+    /// The creating plan's name (its id when the plan was not read).
+    pub plan: Option<String>,
+    /// The creating rule's name (its id when the plan was not read).
+    pub rule: Option<String>,
 }
 
 /// A point near a missed slot that did not count, and why.
@@ -157,9 +154,10 @@ pub struct SlotEvidence {
     pub at: Timestamp,
     /// Its state.
     pub status: SlotState,
-    /// The latest creation time of a satisfying point (for required slots).
+    /// The latest creation time of a satisfying point (missed and pending slots only; for a
+    /// satisfied slot the point's times are the evidence).
     pub start_deadline: Option<Timestamp>,
-    /// The latest completion time of a satisfying point (for required slots).
+    /// The latest completion time of a satisfying point (missed and pending slots only).
     pub completion_deadline: Option<Timestamp>,
     /// The satisfying point (status `satisfied` only).
     pub point: Option<PointRef>,
