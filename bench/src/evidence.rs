@@ -36,6 +36,10 @@ pub struct EvidenceBench {
     pub report_html_bytes: usize,
     /// Time to build and render the bundle (ms), from the verified region.
     pub build_ms: f64,
+    /// Resident memory the bundle's construction added at its peak (MiB): `VmHWM` after
+    /// building (the peak reset just before via `/proc/self/clear_refs`) minus `VmRSS` before.
+    /// `None` if `/proc` does not allow it.
+    pub build_peak_mib: Option<f64>,
     /// `chromium --version`.
     pub chromium: String,
     /// Wall ms of `--dump-dom` of `report.html`, per run.
@@ -44,6 +48,10 @@ pub struct EvidenceBench {
     pub filtered_load_ms: Vec<f64>,
     /// Wall ms of `--dump-dom` of a one-line page (the browser's start), per run.
     pub blank_ms: Vec<f64>,
+    /// The page's own time as the browser measured it, per run: `performance.now()` at the
+    /// load event after forcing style and layout (navigation start → parsed, script run,
+    /// laid out), from a copy of `report.html` with that one timing line added.
+    pub in_page_ms: Vec<f64>,
     /// Rows the browser built, and rows hidden by the filtered load (a check the page works).
     pub rows_built: usize,
     /// Rows the filtered load left visible.
@@ -94,6 +102,17 @@ fn dump_dom(chromium: &Path, url: &str) -> Result<(String, f64), String> {
     Ok((String::from_utf8_lossy(&out.stdout).into_owned(), ms))
 }
 
+/// Appended to the timed copy: at the load event, force style and layout, then record the
+/// time since navigation start.
+const TIMING: &str = "<script>addEventListener('load',function(){var h=document.body.offsetHeight;document.body.setAttribute('data-load-ms',String(Math.round(performance.now())));});</script>";
+
+/// The `data-load-ms` the timed page recorded.
+fn in_page_ms(dom: &str) -> Option<f64> {
+    let at = dom.find("data-load-ms=\"")? + "data-load-ms=\"".len();
+    let end = dom[at..].find('"')?;
+    dom[at..at + end].parse().ok()
+}
+
 /// The calendar rows of a dumped DOM that are not hidden.
 fn visible_rows(dom: &str) -> usize {
     dom.match_indices("<tr data-v=\"")
@@ -118,22 +137,40 @@ pub async fn evidence_bench(
     if let Some(f) = &report.failure {
         return Err(format!("the region could not be verified: {f}"));
     }
+    // Reset the peak RSS (Linux: "5" to clear_refs), so the peak after building is the bundle's.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let rss_before = crate::procstat::rss_kib();
     let started = Instant::now();
     let bundle =
         bundle_for_region(&report, "bench", GENERATOR).map_err(|e| format!("bundle: {e}"))?;
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let build_peak_mib = match (reset, rss_before, crate::procstat::peak_rss_kib()) {
+        (true, Some(before), Some(peak)) => Some(peak.saturating_sub(before) as f64 / 1024.0),
+        _ => None,
+    };
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let size = |name: &str| bundle.file(name).map_or(0, |f| f.bytes.len());
     for f in &bundle.files {
         std::fs::write(dir.join(&f.name), &f.bytes)
             .map_err(|e| format!("cannot write {}: {e}", f.name))?;
     }
+    // A copy of the page that records its own load-and-layout time in the DOM.
+    let timed = dir.join("report-timed.html");
+    let html = String::from_utf8_lossy(
+        &bundle
+            .file(evidence::REPORT_HTML)
+            .ok_or("no report.html")?
+            .bytes,
+    )
+    .replace("</body></html>", &format!("{TIMING}</body></html>"));
+    std::fs::write(&timed, html).map_err(|e| format!("cannot write {}: {e}", timed.display()))?;
     let blank = dir.join("blank.html");
     std::fs::write(&blank, "<!DOCTYPE html><title>blank</title><p>blank</p>\n")
         .map_err(|e| format!("cannot write {}: {e}", blank.display()))?;
     let abs = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let page = format!("file://{}", abs.join(evidence::REPORT_HTML).display());
     let blank = format!("file://{}", abs.join("blank.html").display());
+    let timed = format!("file://{}", abs.join("report-timed.html").display());
     let version = Command::new(chromium)
         .arg("--version")
         .output()
@@ -146,6 +183,7 @@ pub async fn evidence_bench(
         slots_csv_bytes: size(evidence::SLOTS_CSV),
         report_html_bytes: size(evidence::REPORT_HTML),
         build_ms,
+        build_peak_mib,
         chromium: version,
         dir: abs.display().to_string(),
         ..EvidenceBench::default()
@@ -166,6 +204,9 @@ pub async fn evidence_bench(
         let (dom, ms) = dump_dom(chromium, &format!("{page}#verdict=NON_COMPLIANT"))?;
         r.filtered_load_ms.push(ms);
         r.rows_shown_filtered = visible_rows(&dom);
+        let (dom, _) = dump_dom(chromium, &timed)?;
+        r.in_page_ms
+            .push(in_page_ms(&dom).ok_or("the timed page recorded no time")?);
     }
     if r.rows_built != r.tables {
         return Err(format!(
@@ -186,8 +227,9 @@ pub async fn evidence_bench(
 pub fn render(r: &EvidenceBench) -> String {
     let med = |v: &[f64]| Summary::of(v).map_or_else(|| "-".to_string(), |s| s.fmt(0));
     format!(
-        "evidence bundle of {} tables ({} calendar cells): report.html {:.1} MB, slots.csv {:.1} MB, evidence.json {:.1} MB; built in {:.0} ms\n\
+        "evidence bundle of {} tables ({} calendar cells): report.html {:.1} MB, slots.csv {:.1} MB, evidence.json {:.1} MB; built in {:.0} ms, peak memory added {}\n\
          {} --dump-dom (ms, min / median / max of {} runs): report.html {}, with #verdict=NON_COMPLIANT {}, one-line page {}; the page's share (median − blank median): {}\n\
+         in the page (navigation start → loaded, script run, laid out; ms): {}\n\
          written to {}\n",
         r.tables,
         r.cells,
@@ -195,6 +237,8 @@ pub fn render(r: &EvidenceBench) -> String {
         r.slots_csv_bytes as f64 / 1e6,
         r.evidence_json_bytes as f64 / 1e6,
         r.build_ms,
+        r.build_peak_mib
+            .map_or_else(|| "-".to_string(), |m| format!("{m:.0} MiB")),
         r.chromium,
         r.load_ms.len(),
         med(&r.load_ms),
@@ -202,6 +246,7 @@ pub fn render(r: &EvidenceBench) -> String {
         med(&r.blank_ms),
         r.page_ms()
             .map_or_else(|| "-".to_string(), |m| format!("{m:.0} ms")),
+        med(&r.in_page_ms),
         r.dir
     )
 }

@@ -2,8 +2,10 @@
 //! asset), rendered from the [`EvidenceDoc`] alone. Every text and attribute value is
 //! HTML-escaped.
 //!
-//! The calendar is a table `#grid`: one `<tr data-v="VERDICT">` per table (`<th>` name, verdict,
-//! finding codes), then one `<td>` per slot of the horizon whose one-letter class is the slot's
+//! The calendar `#grid` is a header table and chunks of rows (each its own fixed-layout table
+//! in a `content-visibility: auto` block, so only the chunks on screen are laid out): one
+//! `<tr data-v="VERDICT">` per table (`<th>` name, verdict, finding codes), then one `<td>`
+//! per slot of the horizon whose one-letter class is the slot's
 //! state ([`SlotState::class`]; `w` added when the satisfying point is itself outside the
 //! policy) and whose `title` names the point and its times. Column headers carry the slot
 //! instant in `data-at`. The filter (`#f-verdict`, `#f-q`) is mirrored in the URL hash
@@ -44,14 +46,16 @@ h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.15em;margin:1.4em 0 .4em;borde
 code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.92em}
 table{border-collapse:collapse}
 th,td{text-align:left;vertical-align:top;padding:2px 6px;border:1px solid #ddd}
-thead th{background:#f3f3f3;position:sticky;top:0}
+thead th{background:#f3f3f3}
 .bad{color:#b71c1c;font-weight:600}.ok{color:#1b5e20}
 #summary{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5em}
 #summary li a{display:block;padding:.35em .8em;border-radius:4px;text-decoration:none;color:inherit;border:1px solid #ccc}
 #summary b{font-size:1.3em;margin-right:.3em}
 .V-COMPLIANT{background:#e8f5e9}.V-NON_COMPLIANT{background:#ffebee}.V-EXEMPT{background:#e1f5fe}.V-PENDING{background:#fff8e1}.V-UNVERIFIABLE{background:#eeeeee}
 #filters{margin:.5em 0}#filters input{width:16em}
-#grid th,#grid td{white-space:nowrap}
+#grid table{table-layout:fixed}#grid col.cv{width:16ch}#grid col.cf{width:28ch}#grid col.cd{width:7.5em}
+#grid th,#grid td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}#grid td.f{white-space:normal}
+.gh{position:sticky;top:0;z-index:1}.gc{content-visibility:auto;contain-intrinsic-size:auto 5000px}
 #grid td.v{font-size:.85em}
 tr[data-v=NON_COMPLIANT] td.v{color:#b71c1c;font-weight:600}tr[data-v=UNVERIFIABLE] td.v{color:#6d4c41;font-weight:600}
 tr[data-v=PENDING] td.v{color:#8d6e00}tr[data-v=EXEMPT] td.v{color:#01579b}tr[data-v=COMPLIANT] td.v{color:#1b5e20}
@@ -63,13 +67,13 @@ tr[data-v=PENDING] td.v{color:#8d6e00}tr[data-v=EXEMPT] td.v{color:#01579b}tr[da
 .k{display:inline-block;height:1.2em;vertical-align:middle;border:1px solid #ccc;margin:0 .2em 0 .8em}
 .legend{font-size:.9em}
 footer{margin-top:2em;font-size:.85em;color:#555}
-@media print{body{margin:0;font-size:8pt}.noprint{display:none}thead{display:table-header-group}tr{break-inside:avoid}thead th{position:static}a{color:inherit;text-decoration:none}h2{break-after:avoid}}
+@media print{body{margin:0;font-size:8pt}.noprint{display:none}thead{display:table-header-group}tr{break-inside:avoid}.gh{position:static}.gc{content-visibility:visible}a{color:inherit;text-decoration:none}h2{break-after:avoid}}
 "#;
 
 const JS: &str = r#"
 (function(){
 var g=document.getElementById('grid');if(!g)return;
-var rows=g.tBodies[0].rows,fv=document.getElementById('f-verdict'),fq=document.getElementById('f-q'),fc=document.getElementById('f-count'),keys=[];
+var rows=g.querySelectorAll('tbody tr'),fv=document.getElementById('f-verdict'),fq=document.getElementById('f-q'),fc=document.getElementById('f-count'),keys=[];
 for(var i=0;i<rows.length;i++)keys.push((rows[i].cells[0].textContent+' '+rows[i].cells[2].textContent).toLowerCase());
 function read(){var o={};location.hash.slice(1).split('&').forEach(function(kv){var i=kv.indexOf('=');if(i>0){try{o[decodeURIComponent(kv.slice(0,i))]=decodeURIComponent(kv.slice(i+1).replace(/\+/g,' '));}catch(e){}}});return o;}
 function apply(){var v=fv.value,q=fq.value.trim().toLowerCase(),n=0;for(var i=0;i<rows.length;i++){var s=(!v||rows[i].getAttribute('data-v')===v)&&(!q||keys[i].indexOf(q)>=0);rows[i].hidden=!s;if(s)n++;}fc.textContent=n+' of '+rows.length+' tables shown';}
@@ -270,6 +274,26 @@ fn cell(out: &mut String, s: &SlotEvidence) {
     }
 }
 
+/// Rows per calendar chunk: each chunk is its own `<table>` in a `content-visibility: auto`
+/// block, so the browser lays out and paints only the chunks on screen (at 10,000 tables a
+/// single table took seconds to lay out; see docs/EVIDENCE.md).
+const ROWS_PER_CHUNK: usize = 250;
+
+/// Opens a calendar table with the `<colgroup>` every one of them shares (fixed layout and
+/// width: the header table and every chunk line up without measuring the rows).
+fn table_open(out: &mut String, class: &str, name_ch: usize, slots: usize) {
+    let _ = write!(
+        out,
+        "<table class=\"{class}\" style=\"width:calc({}ch + {}em)\"><colgroup><col style=\"width:{name_ch}ch\"><col class=\"cv\"><col class=\"cf\">",
+        name_ch + 16 + 28,
+        slots as f64 * 7.5
+    );
+    for _ in 0..slots {
+        out.push_str("<col class=\"cd\">");
+    }
+    out.push_str("</colgroup>");
+}
+
 fn grid(out: &mut String, doc: &EvidenceDoc) {
     out.push_str("<section id=\"calendar\"><h2>Calendar: tables × slots</h2>\n<div id=\"filters\" class=\"noprint\"><label>Verdict <select id=\"f-verdict\"><option value=\"\">all</option>");
     for v in VERDICT_CODES {
@@ -277,35 +301,57 @@ fn grid(out: &mut String, doc: &EvidenceDoc) {
     }
     out.push_str("</select></label> <label>Search <input id=\"f-q\" type=\"search\" placeholder=\"table name or finding code\"></label> <output id=\"f-count\"></output></div>\n");
     out.push_str("<p class=\"legend\"><span class=\"k s\"></span>satisfied<span class=\"k s w\"></span>satisfied by a point that is itself outside the policy<span class=\"k m\"></span>missed<span class=\"k p\"></span>pending<span class=\"k n\"></span>not required (before the table existed)<span class=\"k e\"></span>exempt<span class=\"k u\"></span>unknown (could not be read)</p>\n");
-    out.push_str("<table id=\"grid\"><thead><tr><th>Table</th><th>Verdict</th><th>Findings</th>");
+    let name_ch = doc
+        .tables
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 64)
+        + 3;
+    let slots = doc.horizon.slots.len();
+    out.push_str("<div id=\"grid\">");
+    table_open(out, "gh", name_ch, slots);
+    out.push_str("<thead><tr><th>Table</th><th>Verdict</th><th>Findings</th>");
     for at in &doc.horizon.slots {
         let _ = write!(out, "<th data-at=\"{at}\" title=\"{at}\">{}</th>", day(*at));
     }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for t in &doc.tables {
-        let _ = write!(out, "<tr data-v=\"{}\"><th title=\"", esc(&t.verdict));
-        esc_into(out, &coverage_title(t));
-        out.push_str("\">");
-        esc_into(out, &t.name);
-        let _ = write!(
-            out,
-            "</th><td class=\"v\">{}</td><td class=\"f\">",
-            esc(&t.verdict)
-        );
-        let mut codes: Vec<&str> = Vec::new();
-        for f in &t.findings {
-            if !codes.contains(&f.code.as_str()) {
-                codes.push(&f.code);
-            }
+    out.push_str("</tr></thead></table>\n");
+    for chunk in doc.tables.chunks(ROWS_PER_CHUNK) {
+        out.push_str("<div class=\"gc\">");
+        table_open(out, "gt", name_ch, slots);
+        out.push_str("<tbody>\n");
+        for t in chunk {
+            row(out, t);
         }
-        esc_into(out, &codes.join(" "));
-        out.push_str("</td>");
-        for s in &t.slots {
-            cell(out, s);
-        }
-        out.push_str("</tr>\n");
+        out.push_str("</tbody></table></div>\n");
     }
-    out.push_str("</tbody></table></section>\n");
+    out.push_str("</div></section>\n");
+}
+
+/// One table's calendar row.
+fn row(out: &mut String, t: &TableEvidence) {
+    let _ = write!(out, "<tr data-v=\"{}\"><th title=\"", esc(&t.verdict));
+    esc_into(out, &coverage_title(t));
+    out.push_str("\">");
+    esc_into(out, &t.name);
+    let _ = write!(
+        out,
+        "</th><td class=\"v\">{}</td><td class=\"f\">",
+        esc(&t.verdict)
+    );
+    let mut codes: Vec<&str> = Vec::new();
+    for f in &t.findings {
+        if !codes.contains(&f.code.as_str()) {
+            codes.push(&f.code);
+        }
+    }
+    esc_into(out, &codes.join(" "));
+    out.push_str("</td>");
+    for s in &t.slots {
+        cell(out, s);
+    }
+    out.push_str("</tr>\n");
 }
 
 fn findings(out: &mut String, doc: &EvidenceDoc) {

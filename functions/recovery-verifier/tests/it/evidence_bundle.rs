@@ -629,11 +629,13 @@ fn element_text(dom: &str, tag: &str, id: &str) -> String {
     unescape(&text)
 }
 
-/// The slot instants of the calendar's columns and its rows.
+/// The slot instants of the calendar's columns and its rows (the calendar `#grid` is a header
+/// table and chunks of rows, each its own table).
 fn grid(dom: &str) -> (Vec<String>, Vec<GridRow>) {
-    let start = dom.find("<table id=\"grid\">").expect("the calendar table");
-    let table = &dom[start..start + dom[start..].find("</table>").unwrap()];
-    let (head, body) = table.split_once("<tbody>").unwrap();
+    let start = dom.find("<div id=\"grid\">").expect("the calendar");
+    let grid = &dom[start..];
+    let grid = &grid[..grid.find("</section>").unwrap()];
+    let (head, body) = grid.split_once("</thead>").unwrap();
     let slots = head
         .split("<th ")
         .skip(1)
@@ -643,6 +645,7 @@ fn grid(dom: &str) -> (Vec<String>, Vec<GridRow>) {
         .split("<tr ")
         .skip(1)
         .map(|r| {
+            let r = &r[..r.find("</tr>").unwrap()];
             let tr = attrs(&format!("<tr {}", &r[..r.find('>').unwrap() + 1]));
             let th_end = r.find("</th>").unwrap();
             let name_start = r[..th_end].rfind('>').unwrap() + 1;
