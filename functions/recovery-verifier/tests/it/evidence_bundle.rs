@@ -23,8 +23,9 @@ use crate::common::*;
 
 const RUN_ID: &str = "2026-11-25T120000Z-audit-finding";
 
-/// The verified region and its bundle, written to `target/evidence/audit-finding/`.
-async fn audit_finding() -> (LocalAccount, RegionReport, Bundle, PathBuf) {
+/// The verified region and its bundle, written to `target/evidence/audit-finding/<test>/`
+/// (one directory per test: tests run in parallel).
+async fn audit_finding(test: &str) -> (LocalAccount, RegionReport, Bundle, PathBuf) {
     let account = start(&Scenario::shipped("audit-finding").unwrap()).await;
     let ctx = account.context().await;
     let report = verify_region(
@@ -36,7 +37,8 @@ async fn audit_finding() -> (LocalAccount, RegionReport, Bundle, PathBuf) {
     .await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     let bundle = bundle_for_region(&report, RUN_ID, GENERATOR).unwrap();
-    let dir = evidence_dir().join("audit-finding");
+    let dir = evidence_dir().join("audit-finding").join(test);
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     for f in &bundle.files {
         std::fs::write(dir.join(&f.name), &f.bytes).unwrap();
@@ -105,7 +107,7 @@ fn bundle_file<'a>(b: &'a Bundle, name: &str) -> &'a [u8] {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slots_csv_and_evidence_json_match_the_verifiers_findings_exactly() {
-    let (account, report, bundle, dir) = audit_finding().await;
+    let (account, report, bundle, dir) = audit_finding("json-csv").await;
     let scenario = account.scenario();
     let expected = account.expected_findings().unwrap();
     let doc: EvidenceDoc = serde_json::from_slice(bundle_file(&bundle, EVIDENCE_JSON)).unwrap();
@@ -446,7 +448,7 @@ async fn slots_csv_and_evidence_json_match_the_verifiers_findings_exactly() {
     let mut broken: serde_json::Value =
         serde_json::from_slice(bundle_file(&bundle, EVIDENCE_JSON)).unwrap();
     broken["tables"][0]["slots"][0]["status"] = serde_json::json!("fine");
-    let broken_path = dir.join("broken-evidence.json");
+    let broken_path = dir.with_file_name("broken-evidence.json");
     std::fs::write(&broken_path, serde_json::to_vec(&broken).unwrap()).unwrap();
     let err = validate(&schema, &broken_path).unwrap_err();
     assert!(err.contains("fine"), "{err}");
@@ -482,7 +484,7 @@ fn validate(schema: &Path, json: &Path) -> Result<(), String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_bundle_renders_again_to_the_same_bytes_and_tampering_is_detected() {
-    let (_account, _report, bundle, _dir) = audit_finding().await;
+    let (_account, _report, bundle, _dir) = audit_finding("round-trip").await;
     let stored: BTreeMap<String, Vec<u8>> = bundle
         .files
         .iter()
@@ -674,7 +676,7 @@ fn grid(dom: &str) -> (Vec<String>, Vec<GridRow>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_html_in_a_real_browser_shows_every_table_and_the_seeded_violations() {
-    let (account, report, _bundle, dir) = audit_finding().await;
+    let (account, report, _bundle, dir) = audit_finding("browser").await;
     let expected = account.expected_findings().unwrap();
     let url = format!("file://{}", dir.join(REPORT_HTML).display());
 
