@@ -533,4 +533,30 @@ mod tests {
             Err(EvidenceError::Tampered { file, .. }) if file == SLOTS_CSV
         ));
     }
+
+    #[test]
+    fn the_calendar_comes_in_chunks_that_hold_every_row_once() {
+        let mut doc = bundle("run-1").doc;
+        let template = doc.tables[0].clone();
+        doc.tables = (0..600)
+            .map(|i| TableEvidence {
+                name: format!("t{i:04}"),
+                ..template.clone()
+            })
+            .collect();
+        let b = render_bundle(doc).unwrap();
+        let html = text(&b, REPORT_HTML);
+        assert_eq!(html.matches("<div class=\"gc\">").count(), 3);
+        assert_eq!(html.matches("<tr data-v=\"NON_COMPLIANT\">").count(), 600);
+        for i in [0, 249, 250, 599] {
+            assert_eq!(
+                html.matches(&format!(">t{i:04}</th>")).count(),
+                1,
+                "t{i:04}"
+            );
+        }
+        // One header row of slot columns, the same column layout in every chunk.
+        assert_eq!(html.matches("<th data-at=").count(), 6);
+        assert_eq!(html.matches("<colgroup>").count(), 4);
+    }
 }
