@@ -541,6 +541,20 @@ mod tests {
     }
 
     #[test]
+    fn taking_a_tables_points_moves_them_and_keeps_unknown_unknown() {
+        let mut sources = Vec::new();
+        let (mut index, _) =
+            index_points(Ok(vec![read("a", vec![point("a", "t1")])]), &mut sources);
+        assert_eq!(index.take_for_table("t1").known().map(Vec::len), Some(1));
+        assert_eq!(index.for_table("t1").known().map(Vec::len), Some(0));
+        index.all_unknown = Some("vault b: AccessDenied".into());
+        assert_eq!(
+            index.take_for_table("t2").unknown_reason(),
+            Some("vault b: AccessDenied")
+        );
+    }
+
+    #[test]
     fn one_unread_vault_makes_every_tables_points_unknown_naming_it() {
         let mut sources = Vec::new();
         let (index, _) = index_points(

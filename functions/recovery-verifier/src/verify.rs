@@ -303,7 +303,7 @@ async fn verify_inventory(
             .map(|e| {
                 (
                     e.table.arn.clone(),
-                    inventory.points.for_table(&e.table.arn),
+                    inventory.points.take_for_table(&e.table.arn),
                 )
             })
             .collect(),

@@ -46,7 +46,8 @@ fn row(out: &mut String, fields: &[&str]) {
 /// The CSV of `doc`.
 pub(crate) fn render(doc: &EvidenceDoc) -> String {
     let rows: usize = doc.tables.iter().map(|t| t.slots.len()).sum();
-    let mut out = String::with_capacity(64 + rows * 200);
+    // About 300 bytes a row (two ARNs' worth of ids, three instants).
+    let mut out = String::with_capacity(256 + rows * 320);
     row(&mut out, &CSV_COLUMNS);
     let account = doc.run.account.as_deref().unwrap_or("");
     let ts = |t: Option<jiff::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();

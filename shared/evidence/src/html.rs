@@ -122,7 +122,7 @@ fn opt_ts(t: Option<Timestamp>) -> String {
 /// The page of `doc`.
 pub(crate) fn render(doc: &EvidenceDoc) -> String {
     let cells: usize = doc.tables.iter().map(|t| t.slots.len()).sum();
-    let mut out = String::with_capacity(16 * 1024 + doc.tables.len() * 160 + cells * 220);
+    let mut out = String::with_capacity(16 * 1024 + doc.tables.len() * 160 + cells * 240);
     let account = doc.run.account.as_deref().unwrap_or("(unknown account)");
     let _ = write!(
         out,

@@ -247,6 +247,20 @@ impl EvidenceDoc {
     }
 }
 
+/// A writer that only counts the bytes written to it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Builds the bundle of a run.
 pub fn build_bundle(input: &EvidenceInput<'_>) -> Result<Bundle, EvidenceError> {
     render_bundle(EvidenceDoc::from_input(input))
@@ -263,10 +277,16 @@ pub fn render_bundle(mut doc: EvidenceDoc) -> Result<Bundle, EvidenceError> {
     ]);
     // Compact (one line and a newline): at 10,000 tables the indentation alone would add a
     // quarter to the file; `jq .` shows it indented.
-    let mut json = serde_json::to_vec(&doc).map_err(|source| EvidenceError::Json {
+    // Sized exactly first (a counting pass): a growing buffer would double to twice the
+    // document's size at its peak, and at 10,000 tables the document is tens of MB.
+    let json_error = |source| EvidenceError::Json {
         file: EVIDENCE_JSON.to_string(),
         source,
-    })?;
+    };
+    let mut count = ByteCount(0);
+    serde_json::to_writer(&mut count, &doc).map_err(json_error)?;
+    let mut json = Vec::with_capacity(count.0 + 1);
+    serde_json::to_writer(&mut json, &doc).map_err(json_error)?;
     json.push(b'\n');
     Ok(Bundle {
         doc,
