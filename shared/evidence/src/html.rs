@@ -73,10 +73,11 @@ footer{margin-top:2em;font-size:.85em;color:#555}
 const JS: &str = r#"
 (function(){
 var g=document.getElementById('grid');if(!g)return;
-var rows=g.querySelectorAll('tbody tr'),fv=document.getElementById('f-verdict'),fq=document.getElementById('f-q'),fc=document.getElementById('f-count'),keys=[];
+var rows=g.querySelectorAll('tbody tr'),chunks=g.querySelectorAll('.gc'),fv=document.getElementById('f-verdict'),fq=document.getElementById('f-q'),fc=document.getElementById('f-count'),keys=[];
 for(var i=0;i<rows.length;i++)keys.push((rows[i].cells[0].textContent+' '+rows[i].cells[2].textContent).toLowerCase());
 function read(){var o={};location.hash.slice(1).split('&').forEach(function(kv){var i=kv.indexOf('=');if(i>0){try{o[decodeURIComponent(kv.slice(0,i))]=decodeURIComponent(kv.slice(i+1).replace(/\+/g,' '));}catch(e){}}});return o;}
-function apply(){var v=fv.value,q=fq.value.trim().toLowerCase(),n=0;for(var i=0;i<rows.length;i++){var s=(!v||rows[i].getAttribute('data-v')===v)&&(!q||keys[i].indexOf(q)>=0);rows[i].hidden=!s;if(s)n++;}fc.textContent=n+' of '+rows.length+' tables shown';}
+function apply(){var v=fv.value,q=fq.value.trim().toLowerCase(),n=0;for(var i=0;i<rows.length;i++){var s=(!v||rows[i].getAttribute('data-v')===v)&&(!q||keys[i].indexOf(q)>=0);rows[i].hidden=!s;if(s)n++;}fc.textContent=n+' of '+rows.length+' tables shown';
+for(var c=0;c<chunks.length;c++){var k=chunks[c].querySelectorAll('tbody tr:not([hidden])').length;chunks[c].hidden=!k;chunks[c].style.containIntrinsicSize='auto '+(k*21)+'px';}}
 function fromHash(){var h=read();fv.value=h.verdict||'';fq.value=h.q||'';apply();}
 function toHash(){var p=[];if(fv.value)p.push('verdict='+encodeURIComponent(fv.value));if(fq.value)p.push('q='+encodeURIComponent(fq.value));try{history.replaceState(null,'',p.length?'#'+p.join('&'):location.pathname+location.search);}catch(e){location.hash=p.join('&');}apply();}
 fv.addEventListener('change',toHash);fq.addEventListener('input',toHash);window.addEventListener('hashchange',fromHash);fromHash();

@@ -820,6 +820,19 @@ async fn report_html_in_a_real_browser_shows_every_table_and_the_seeded_violatio
         .collect();
     assert_eq!(shown, vec!["temp-exports"]);
 
+    // A search that matches nothing hides every row and the emptied chunk (no blank space).
+    let dom = dump_dom(&format!("{url}#q=no-such-table"));
+    let (_, rows) = grid(&dom);
+    assert!(rows.iter().all(|r| r.hidden));
+    assert_eq!(
+        element_text(&dom, "output", "f-count"),
+        format!("0 of {n} tables shown")
+    );
+    assert!(
+        dom.contains("<div class=\"gc\" hidden=\"\""),
+        "the empty chunk is not hidden"
+    );
+
     // A screenshot for people to look at.
     let png = evidence_dir().join("report.png");
     let _ = std::fs::remove_file(&png);
