@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv fmt-check clippy unit test test-build demo build bench fuzz deploy lint lint-checks cli clean-venv
+.PHONY: help venv browser fmt-check clippy unit test test-build demo build bench fuzz deploy lint lint-checks cli clean-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,13 +25,16 @@ $(VENV_STAMP): requirements-dev.txt requirements-model.txt scripts/botocore-back
 
 venv: $(VENV_STAMP) ## Create the project venv (moto server, linters, cargo-lambda; AWS Backup API model for the stand-in check)
 
+browser: ## Install Debian's Chromium (/usr/bin/chromium) for the evidence report's browser test; no-op if present
+	bash scripts/install-browser.sh
+
 fmt-check: ## cargo fmt --check
 	$(CARGO) fmt --all -- --check
 
 clippy: ## cargo clippy, warnings are errors
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-unit: venv ## All Rust tests (unit, property, local-account integration)
+unit: venv browser ## All Rust tests (unit, property, local-account integration)
 	$(CARGO) test --workspace --locked
 
 # `make test` in three stages, so that neither core waits on a step that leaves it idle:
@@ -45,7 +48,7 @@ unit: venv ## All Rust tests (unit, property, local-account integration)
 PAR := $(MAKE) --no-print-directory --output-sync=target
 test: ## Everything CI runs: fmt, clippy, template lint, every test (in parallel stages, see above)
 	@echo "==> make test stage 1/3: venv, fmt, clippy ($$(date -u +%T))"
-	$(PAR) -j3 venv fmt-check clippy
+	$(PAR) -j3 venv browser fmt-check clippy
 	@echo "==> make test stage 2/3: compile the tests and the CLI ($$(date -u +%T))"
 	$(PAR) test-build
 	@echo "==> make test stage 3/3: the tests, the template checks beside them ($$(date -u +%T))"

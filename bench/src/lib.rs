@@ -12,8 +12,10 @@
 //! - [`coldstart`]: init time of the function binaries with a minimal Runtime API emulator.
 //! - [`suite`]: the whole run (`report`); [`render`]: docs/BENCHMARKS.md from its results.
 //! - [`run`]: one measured run per process (verifier or naive), its JSON result.
+//! - [`evidence`]: the evidence bundle of N tables, its sizes and Chromium's load time.
 
 pub mod coldstart;
+pub mod evidence;
 pub mod generate;
 pub mod guard;
 pub mod naive;

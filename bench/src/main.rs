@@ -6,6 +6,7 @@
 //! backup-guard-bench report [--sizes 100,1000,10000] ...   # make bench: writes docs/BENCHMARKS.md
 //! backup-guard-bench render                               # re-render from target/bench/results.json
 //! backup-guard-bench run-once --mode verifier|naive --now T   # env: the local account's
+//! backup-guard-bench evidence [--tables 10000] [--runs 5]  # the evidence report in Chromium
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,26 @@ enum Command {
     },
     /// Run the whole suite and write docs/BENCHMARKS.md (what `make bench` runs).
     Report(ReportArgs),
+    /// The evidence bundle of a generated N-table account (seeded into an in-process local
+    /// account, verified, bundled): file sizes, build time, and headless Chromium's time to
+    /// load report.html (median of several runs). Prints the results; `--json` writes them.
+    Evidence {
+        /// Number of tables (besides the state table).
+        #[arg(long, default_value_t = 10_000)]
+        tables: usize,
+        /// Chromium loads per page.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Where the bundle is written.
+        #[arg(long, default_value = "target/bench/evidence")]
+        out: PathBuf,
+        /// The browser (`make browser` installs Debian's chromium).
+        #[arg(long, default_value_os_t = bench::evidence::default_chromium())]
+        chromium: PathBuf,
+        /// Also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Re-render the document from a results file of an earlier `report`.
     Render {
         /// Results JSON written by `report`.
@@ -191,6 +212,46 @@ fn report(a: ReportArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn evidence(
+    tables: usize,
+    runs: usize,
+    out: &Path,
+    chromium: &Path,
+    json: Option<&Path>,
+) -> Result<(), String> {
+    if !chromium.exists() {
+        return Err(format!(
+            "{} is missing: run `make browser`",
+            chromium.display()
+        ));
+    }
+    let g = generate(&GenSpec::new(tables)).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+    let r = rt.block_on(async {
+        eprintln!(
+            "seeding {} tables into the local account",
+            g.scenario.tables.len()
+        );
+        let started = std::time::Instant::now();
+        let account = local_account::LocalAccount::start(&g.scenario)
+            .await
+            .map_err(|e| format!("cannot start the local account: {e}"))?;
+        eprintln!(
+            "seeded in {:.0} s; verifying and rendering",
+            started.elapsed().as_secs_f64()
+        );
+        let ctx = account.context().await;
+        bench::evidence::evidence_bench(&ctx, g.scenario.now, out, chromium, runs).await
+    })?;
+    print!("{}", bench::evidence::render(&r));
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Generate { tables, seed, out } => {
@@ -223,6 +284,13 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Report(a) => report(a),
+        Command::Evidence {
+            tables,
+            runs,
+            out,
+            chromium,
+            json,
+        } => evidence(tables, runs, &out, &chromium, json.as_deref()),
         Command::Render {
             results,
             observations,

@@ -199,15 +199,12 @@ pub(crate) fn render_region(r: &RegionReport, paint: Paint) -> String {
     out
 }
 
-/// Audits the account's tables and prints the report; exits 1 if a finding is at or above
-/// `--fail-on`.
-pub(crate) async fn run(
+/// Verifies every region of `args` (`recovery_verifier::verify_region`, read-only) with a
+/// progress bar on a terminal: the one code path of `audit` and `report`.
+pub(crate) async fn verify_regions(
     args: &AuditArgs,
-    format: Format,
-    fail_on: FailOn,
-    paint: Paint,
-) -> Result<ExitStatus, CliError> {
-    let policy = crate::error::policy_from_env()?;
+    policy: &policy::Policy,
+) -> Result<Vec<RegionReport>, CliError> {
     for g in &args.tables {
         if g.trim().is_empty() {
             return Err(CliError::usage("--table: empty glob"));
@@ -243,11 +240,39 @@ pub(crate) async fn run(
             ));
         };
         bar.set_message(format!("reading the inventory of {region}"));
-        let rep = verify_region(&ctx, &policy, args.now, &opts).await;
+        let rep = verify_region(&ctx, policy, args.now, &opts).await;
         bar.inc(1);
         reports.push(rep);
     }
     bar.finish_and_clear();
+    Ok(reports)
+}
+
+/// Fails when no region could be verified at all, naming each region's failure.
+pub(crate) fn require_something_verified(reports: &[RegionReport]) -> Result<(), CliError> {
+    if reports.iter().all(|r| r.failure.is_some()) {
+        let why: Vec<String> = reports
+            .iter()
+            .filter_map(|r| r.failure.as_ref().map(|f| format!("{}: {f}", r.region)))
+            .collect();
+        return Err(CliError::runtime(format!(
+            "nothing could be verified ({})",
+            why.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+/// Audits the account's tables and prints the report; exits 1 if a finding is at or above
+/// `--fail-on`.
+pub(crate) async fn run(
+    args: &AuditArgs,
+    format: Format,
+    fail_on: FailOn,
+    paint: Paint,
+) -> Result<ExitStatus, CliError> {
+    let policy = crate::error::policy_from_env()?;
+    let reports = verify_regions(args, &policy).await?;
 
     match format {
         Format::Json => {
@@ -268,16 +293,7 @@ pub(crate) async fn run(
             }
         }
     }
-    if reports.iter().all(|r| r.failure.is_some()) {
-        let why: Vec<String> = reports
-            .iter()
-            .filter_map(|r| r.failure.as_ref().map(|f| format!("{}: {f}", r.region)))
-            .collect();
-        return Err(CliError::runtime(format!(
-            "nothing could be verified ({})",
-            why.join("; ")
-        )));
-    }
+    require_something_verified(&reports)?;
     Ok(if fails(&reports, fail_on) {
         ExitStatus::Findings
     } else {

@@ -12,6 +12,7 @@ mod event_cmd;
 mod iam_cmd;
 mod output;
 mod plan_cmd;
+mod report_cmd;
 mod restore_cmd;
 mod schedule_cmd;
 
@@ -104,6 +105,9 @@ enum Command {
         #[arg(long, default_value = "now")]
         now: String,
     },
+    /// The evidence bundle of the verifier's evaluation (evidence.json, slots.csv, report.html),
+    /// read-only, written to --out; prints the path of report.html.
+    Report(report_cmd::ReportOpts),
     /// The newest good recovery point of a table and the exact command that restores it.
     RestoreCommand {
         /// Table name (in the configured account and region) or table ARN.
@@ -191,6 +195,9 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
                 tables,
             };
             runtime()?.block_on(audit_cmd::run(&args, cli.format, cli.fail_on, paint))
+        }
+        Command::Report(opts) => {
+            runtime()?.block_on(report_cmd::run(&opts, cli.format, cli.fail_on))
         }
         Command::RestoreCommand {
             table,

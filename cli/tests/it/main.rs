@@ -19,4 +19,5 @@ mod audit;
 mod common;
 mod demo;
 mod offline;
+mod report;
 mod restore;

@@ -9,7 +9,8 @@ use crate::verify::RegionReport;
 /// What produced a bundle written by this crate's code.
 pub const GENERATOR: &str = concat!("backup-guard recovery-verifier ", env!("CARGO_PKG_VERSION"));
 
-/// The bundle of one verified region, for run `run_id`, produced by `generator`.
+/// The bundle of one verified region, for run `run_id`, produced by `generator`: the region's
+/// report, its sources and the inventory facts it carries ([`RegionReport::facts`]).
 pub fn bundle_for_region(
     report: &RegionReport,
     run_id: &str,
@@ -31,6 +32,8 @@ pub fn bundle_for_region(
                 unread: s.unread.clone(),
             })
             .collect(),
+        facts: &report.facts,
+        failure: report.failure.clone(),
     };
     evidence::build_bundle(&input)
 }

@@ -786,6 +786,7 @@ mod tests {
             minimal_calls: None,
             counted_calls: 0,
             retries: 0,
+            facts: evidence::InventoryFacts::unread("not read in this test"),
             duration_ms: 0,
         }
     }

@@ -106,6 +106,7 @@ fn region(
         minimal_calls: Some(17),
         counted_calls: 19,
         retries: 2,
+        facts: evidence::InventoryFacts::unread("not read in this test"),
         duration_ms: 345,
     }
 }

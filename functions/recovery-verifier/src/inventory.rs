@@ -146,13 +146,30 @@ impl PointIndex {
     /// The points of the table `arn`: known only if every vault was read completely and none
     /// of its points was malformed.
     pub fn for_table(&self, arn: &str) -> Fact<Vec<RecoveryPointFacts>> {
+        match self.for_table_reason(arn) {
+            Some(reason) => Fact::unknown(reason),
+            None => Fact::Known(self.by_table.get(arn).cloned().unwrap_or_default()),
+        }
+    }
+
+    /// [`PointIndex::for_table`], moving the points out of the index instead of copying them
+    /// (a later call for the same table finds none): the evidence bundle's facts, taken after
+    /// the evaluation.
+    pub fn take_for_table(&mut self, arn: &str) -> Fact<Vec<RecoveryPointFacts>> {
+        match self.for_table_reason(arn) {
+            Some(reason) => Fact::unknown(reason),
+            None => Fact::Known(self.by_table.remove(arn).unwrap_or_default()),
+        }
+    }
+
+    /// Why the points of table `arn` are unknown, if they are.
+    fn for_table_reason(&self, arn: &str) -> Option<String> {
         if let Some(r) = &self.all_unknown {
-            return Fact::unknown(r.clone());
+            return Some(r.clone());
         }
-        if let Some(r) = self.table_unknown.get(arn) {
-            return Fact::unknown(format!("recovery points could not be read: {r}"));
-        }
-        Fact::Known(self.by_table.get(arn).cloned().unwrap_or_default())
+        self.table_unknown
+            .get(arn)
+            .map(|r| format!("recovery points could not be read: {r}"))
     }
 }
 
@@ -702,6 +719,20 @@ mod tests {
         assert_eq!(index.for_table("t1").known().map(Vec::len), Some(1));
         assert_eq!(index.for_table("t2").known().map(Vec::len), Some(0));
         assert!(sources.iter().all(|s| s.unread.is_none()), "{sources:?}");
+    }
+
+    #[test]
+    fn taking_a_tables_points_moves_them_and_keeps_unknown_unknown() {
+        let mut sources = Vec::new();
+        let (mut index, _) =
+            index_points(Ok(vec![read("a", vec![point("a", "t1")])]), &mut sources);
+        assert_eq!(index.take_for_table("t1").known().map(Vec::len), Some(1));
+        assert_eq!(index.for_table("t1").known().map(Vec::len), Some(0));
+        index.all_unknown = Some("vault b: AccessDenied".into());
+        assert_eq!(
+            index.take_for_table("t2").unknown_reason(),
+            Some("vault b: AccessDenied")
+        );
     }
 
     #[test]

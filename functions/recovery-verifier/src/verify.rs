@@ -34,6 +34,8 @@ use policy::selection::wildcard_match;
 use policy::{Evaluator, Policy, TableEvaluation, Verdict, needs_creation_time};
 use serde::Serialize;
 
+use evidence::InventoryFacts;
+
 use crate::calls::{InventoryShape, minimal_calls};
 use crate::inventory::{
     Inventory, JOB_LOOKBACK, ReadOptions, RegionFailure, Source, SourceRead, deadline_reason,
@@ -109,6 +111,11 @@ pub struct RegionReport {
     pub retries: u64,
     /// How long the verification took.
     pub duration_ms: u64,
+    /// The inventory's facts the report does not carry (each table's points, the plans and
+    /// selections, the failed jobs), for the evidence bundle ([`crate::bundle`]). Not part of
+    /// the JSON report.
+    #[serde(skip)]
+    pub facts: InventoryFacts,
 }
 
 impl RegionReport {
@@ -147,6 +154,7 @@ struct Verified {
     failure: Option<String>,
     creation: CreationTimes,
     shape: Option<InventoryShape>,
+    facts: InventoryFacts,
 }
 
 /// Verifies every table of `ctx`'s region at `now` (read-only).
@@ -161,7 +169,7 @@ pub async fn verify_region(
     let region = ctx.region().unwrap_or("(no region)").to_string();
     let verified = match read_inventory(&capped(ctx, opts), &read_options(policy, now, opts)).await
     {
-        Ok(inventory) => verify_inventory(ctx, &inventory, policy, now, opts).await,
+        Ok(mut inventory) => verify_inventory(ctx, &mut inventory, policy, now, opts).await,
         Err(failure) => failed(failure),
     };
     let (api_calls, retries) = calls_since(ctx, &before);
@@ -185,6 +193,7 @@ pub async fn verify_region(
         counted_calls: api_calls.values().sum(),
         retries,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        facts: verified.facts,
         region,
     }
 }
@@ -218,6 +227,7 @@ fn read_options(policy: &Policy, now: Timestamp, opts: &VerifyOptions) -> ReadOp
 
 fn failed(failure: RegionFailure) -> Verified {
     Verified {
+        facts: InventoryFacts::unread(&failure.reason),
         account: failure.account,
         tables: Vec::new(),
         sources: vec![SourceRead {
@@ -234,7 +244,7 @@ fn failed(failure: RegionFailure) -> Verified {
 /// Evaluation → creation times where needed → re-evaluation, over a read inventory.
 async fn verify_inventory(
     ctx: &AwsContext,
-    inventory: &Inventory,
+    inventory: &mut Inventory,
     policy: &Policy,
     now: Timestamp,
     opts: &VerifyOptions,
@@ -303,7 +313,21 @@ async fn verify_inventory(
         described_tables: creation.described.len() as u64,
         restore_jobs: inventory.restore_jobs_listed,
     };
+    let facts = InventoryFacts {
+        setup: inventory.setup.clone(),
+        points: evaluations
+            .iter()
+            .map(|e| {
+                (
+                    e.table.arn.clone(),
+                    inventory.points.take_for_table(&e.table.arn),
+                )
+            })
+            .collect(),
+        failed_jobs: inventory.jobs.clone(),
+    };
     Verified {
+        facts,
         account: Some(inventory.identity.account.clone()),
         tables: evaluations,
         sources,
