@@ -10,6 +10,8 @@
 //! - [`convert`]: SDK ↔ `jiff` timestamps.
 //! - [`publisher`]: alerts and digests to SNS (text, JSON and filterable attributes).
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
+//! - [`evidence_store`]: each run's evidence bundle in the Object Lock bucket (write, list, read,
+//!   verify).
 //!
 //! Readers and writers (inventory, tagging, alert publishing, state store) translate between
 //! SDK types and the plain structs of the `policy` crate; no compliance decision is made here.
@@ -20,6 +22,7 @@ pub mod config;
 pub mod convert;
 pub mod counter;
 pub mod error;
+pub mod evidence_store;
 pub mod finding_state;
 pub mod idempotency;
 pub mod inventory;
