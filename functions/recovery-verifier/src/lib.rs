@@ -9,8 +9,11 @@
 //!    for every table ([`verify::verify_region`], read-only, reused by the CLI `audit`);
 //! 3. compare the open problems with the previous run's (state table,
 //!    `awsio::finding_state`);
-//! 4. log the full JSON report and the EMF metric lines ([`metrics`]);
-//! 5. publish the digest ([`digest`]) — always, as a heartbeat — then save the new state.
+//! 4. write every region's evidence bundle to the evidence bucket ([`evidence_step`];
+//!    `BG_EVIDENCE_BUCKET`, none on a dry run) — a failed write is a finding of the digest;
+//! 5. log the full JSON report and the EMF metric lines ([`metrics`]);
+//! 6. publish the digest ([`digest`]) — always, as a heartbeat, naming where the evidence
+//!    went — then save the new state.
 //!
 //! The invocation fails only if nothing at all could be verified (or the payload is invalid,
 //! or the digest could not be sent); partial failures are reported as `UNVERIFIABLE`.
@@ -20,6 +23,7 @@ pub mod calls;
 pub mod digest;
 #[cfg(test)]
 mod digest_golden;
+pub mod evidence_step;
 pub mod inventory;
 pub mod metrics;
 pub mod payload;
@@ -38,10 +42,12 @@ use policy::{FindingCode, Policy, Verdict};
 use serde_json::{Value, json};
 
 pub use calls::{InventoryShape, minimal_calls};
+pub use evidence_step::EvidenceStatus;
 pub use inventory::{Inventory, Source, SourceRead, read_inventory};
 pub use payload::{Invocation, PayloadError, parse_invocation};
 pub use settings::{
-    ConfigError, ENV_REGIONS, ENV_STATE_TABLE, ENV_TOPIC_ARN, Settings, parse_regions,
+    ConfigError, ENV_EVIDENCE_BUCKET, ENV_REGIONS, ENV_STATE_TABLE, ENV_TOPIC_ARN, Settings,
+    parse_regions,
 };
 pub use verify::{RegionReport, VerifyOptions, verify_region};
 
@@ -63,6 +69,7 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "DynamoDB.ListTables",
     "DynamoDB.PutItem",
     "Resource Groups Tagging API.GetResources",
+    "S3.PutObject",
     "SNS.Publish",
     "STS.GetCallerIdentity",
 ];
@@ -80,7 +87,10 @@ pub struct Deps {
     pub topic_arn: String,
     /// Name of the DynamoDB table the open problems are kept in between runs.
     pub state_table: String,
-    /// Clients for SNS and the state table (the function's own region).
+    /// The bucket every run's evidence bundles are written to (`BG_EVIDENCE_BUCKET`);
+    /// `None`: none are stored, and the digest says so.
+    pub evidence_bucket: Option<String>,
+    /// Clients for SNS, the state table and the evidence bucket (the function's own region).
     pub home: AwsContext,
     /// Clients per region to verify, in order (the configured regions).
     pub regions: Vec<(String, AwsContext)>,
@@ -132,6 +142,10 @@ pub struct VerifierOutcome {
     pub digest: AlertMessage,
     /// SNS message id of the digest.
     pub digest_message_id: Option<String>,
+    /// The run's id (the last segment of its evidence prefix).
+    pub run_id: String,
+    /// What became of each region's evidence bundle.
+    pub evidence: BTreeMap<String, EvidenceStatus>,
     /// State-table problems (load or save), if any.
     pub state_errors: Vec<String>,
     /// Calls made for the digest and the state (SNS, DynamoDB state table), per operation.
@@ -158,6 +172,8 @@ impl VerifierOutcome {
                 "resolved": self.diffs.get(&r.region).map(|d| d.resolved.len()),
             })).collect::<Vec<_>>(),
             "state_errors": self.state_errors,
+            "run_id": self.run_id,
+            "evidence": self.evidence,
         })
     }
 }
@@ -254,8 +270,22 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
         .with_deadline(budget.before_deadline(PUBLISH_RESERVE));
     let side_before = deps.home.calls.snapshot();
     let mut compared = compare_with_previous(&home, deps, &reports, &inv.tables).await;
-    let message = run_digest(&reports, &compared, now, deps);
+    let run_id = evidence_step::run_id(now, &event.context.request_id);
+    let evidence = store_evidence(
+        deps,
+        &budget,
+        &reports,
+        &compared,
+        &run_id,
+        now,
+        inv.dry_run,
+    )
+    .await;
+    let message = run_digest(&reports, &compared, now, deps, &evidence);
     log_reports_and_metrics(&reports, started);
+    if let Some(line) = metrics::evidence_line(Timestamp::now(), &evidence) {
+        println!("{line}");
+    }
 
     let mut message_id = None;
     if !inv.dry_run {
@@ -284,6 +314,8 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
         diffs: compared.diffs,
         digest: message,
         digest_message_id: message_id,
+        run_id,
+        evidence,
         state_errors: compared.state_errors,
         side_calls,
     })
@@ -413,12 +445,39 @@ async fn compare_with_previous(
     c
 }
 
-/// The run's digest ([`digest::build_digest`]) from the reports and the comparison.
+/// Writes every region's evidence bundle ([`evidence_step::write_evidence`]; nothing on a
+/// dry run or without a bucket). The writes must end by half the safety margin before the
+/// deadline (their clients' timeouts are capped there), which leaves the rest to publish
+/// the digest and save the state.
+async fn store_evidence(
+    deps: &Deps,
+    budget: &Budget,
+    reports: &[RegionReport],
+    compared: &Comparison,
+    run_id: &str,
+    now: Timestamp,
+    dry_run: bool,
+) -> BTreeMap<String, EvidenceStatus> {
+    let home = deps
+        .home
+        .with_deadline(budget.before_deadline(deps.safety_margin / 2));
+    let run = evidence_step::EvidenceRun {
+        bucket: deps.evidence_bucket.as_deref(),
+        dry_run,
+        run_id,
+        generated_at: now,
+    };
+    evidence_step::write_evidence(&home, &run, reports, &compared.diffs).await
+}
+
+/// The run's digest ([`digest::build_digest`]) from the reports, the comparison and where the
+/// evidence went.
 fn run_digest(
     reports: &[RegionReport],
     compared: &Comparison,
     now: Timestamp,
     deps: &Deps,
+    evidence: &BTreeMap<String, EvidenceStatus>,
 ) -> AlertMessage {
     let region_digests: Vec<digest::RegionDigest<'_>> = reports
         .iter()
@@ -434,6 +493,7 @@ fn run_digest(
             generated_at: now,
             account: reports.iter().find_map(|r| r.account.clone()),
             mode: deps.policy.mode.as_str().to_string(),
+            evidence: evidence.clone(),
         },
     )
 }

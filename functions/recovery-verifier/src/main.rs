@@ -28,6 +28,7 @@ async fn main() -> Result<(), Error> {
         policy,
         topic_arn: settings.topic_arn,
         state_table: settings.state_table,
+        evidence_bucket: settings.evidence_bucket,
         home,
         regions,
         safety_margin: settings.safety_margin,

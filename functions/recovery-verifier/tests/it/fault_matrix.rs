@@ -72,6 +72,7 @@ async fn deps(acct: &LocalAccount) -> Deps {
         policy: Policy::default(),
         topic_arn: acct.topic_arn().to_string(),
         state_table: STATE_TABLE.to_string(),
+        evidence_bucket: Some(acct.evidence_bucket().to_string()),
         home: acct.context_with(&settings()).await,
         regions: vec![(region, acct.context_with(&settings()).await)],
         safety_margin: SAFETY_MARGIN,
