@@ -23,6 +23,6 @@ pub mod moto;
 pub mod scenario;
 pub mod standin;
 
-pub use account::{AccountError, Alert, LocalAccount, SeededPlan, SeededRule};
+pub use account::{AccountError, Alert, EvidenceBucketSpec, LocalAccount, SeededPlan, SeededRule};
 pub use moto::{MotoError, MotoServer};
 pub use scenario::{ExpectedFinding, Scenario, ScenarioError, TableSpec};

@@ -16,6 +16,7 @@
 )]
 
 mod common;
+mod evidence_local_account;
 mod fault_matrix;
 mod finding_state_local_account;
 mod template_plan;
