@@ -458,16 +458,34 @@ async fn store_evidence(
     now: Timestamp,
     dry_run: bool,
 ) -> BTreeMap<String, EvidenceStatus> {
-    let home = deps
-        .home
-        .with_deadline(budget.before_deadline(deps.safety_margin / 2));
+    let deadline = budget.before_deadline(deps.safety_margin / 2);
+    let home = deps.home.with_deadline(deadline);
     let run = evidence_step::EvidenceRun {
         bucket: deps.evidence_bucket.as_deref(),
         dry_run,
         run_id,
         generated_at: now,
     };
-    evidence_step::write_evidence(&home, &run, reports, &compared.diffs).await
+    // The clients' timeouts bound each call; this bounds the whole step, whatever happens.
+    let written = tokio::time::timeout_at(
+        tokio::time::Instant::from_std(deadline),
+        evidence_step::write_evidence(&home, &run, reports, &compared.diffs),
+    )
+    .await;
+    written.unwrap_or_else(|_| {
+        reports
+            .iter()
+            .map(|r| {
+                (
+                    r.region.clone(),
+                    EvidenceStatus::NotWritten {
+                        location: None,
+                        error: "the evidence writes did not finish before the invocation's deadline (the bundle may be incomplete)".into(),
+                    },
+                )
+            })
+            .collect()
+    })
 }
 
 /// The run's digest ([`digest::build_digest`]) from the reports, the comparison and where the
