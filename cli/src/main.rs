@@ -9,6 +9,7 @@
 mod audit_cmd;
 mod error;
 mod event_cmd;
+mod history_cmd;
 mod iam_cmd;
 mod output;
 mod plan_cmd;
@@ -123,6 +124,43 @@ enum Command {
         region: Option<String>,
     },
     /// Print the effective policy (BG_* variables over the defaults) as JSON.
+    /// The verifier's stored runs in the evidence bucket: date, run id, verdict counts,
+    /// new/resolved, and each table's verdict per run.
+    History {
+        /// The evidence bucket (the stack's EvidenceBucketName output).
+        #[arg(long)]
+        bucket: String,
+        /// Only runs on or after this date (UTC, YYYY-MM-DD).
+        #[arg(long, value_parser = history_cmd::parse_date)]
+        since: Option<jiff::civil::Date>,
+        /// Only this account's runs.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only the runs of this verified region.
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Verifies a stored run's hashes and renders it again into --out (tampering: exit 2,
+    /// naming the modified object).
+    // The entry point of `report --run ID`: kept as its own subcommand until the lead merges
+    // it into `report` (branch ev-core), which then calls history_cmd::run_report_run.
+    ReportRun {
+        /// The run id (see `history`).
+        #[arg(long = "run")]
+        run_id: String,
+        /// The evidence bucket.
+        #[arg(long)]
+        bucket: String,
+        /// Where to write evidence.json, slots.csv and report.html.
+        #[arg(long)]
+        out: PathBuf,
+        /// The run's account, if several have a run of that id.
+        #[arg(long)]
+        account: Option<String>,
+        /// The run's region, if several have a run of that id.
+        #[arg(long)]
+        region: Option<String>,
+    },
     #[command(hide = true)]
     PolicyDefaults {
         /// Print it as the `BG_*` variables that configure it (what the template must set).
@@ -207,6 +245,36 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
                 region,
             };
             runtime()?.block_on(restore_cmd::run(&args, cli.format, paint))
+        }
+        Command::History {
+            bucket,
+            since,
+            account,
+            region,
+        } => {
+            let args = history_cmd::HistoryArgs {
+                bucket,
+                account,
+                region,
+                since,
+            };
+            runtime()?.block_on(history_cmd::run_history(&args, cli.format, paint))
+        }
+        Command::ReportRun {
+            run_id,
+            bucket,
+            out,
+            account,
+            region,
+        } => {
+            let args = history_cmd::ReportRunArgs {
+                run_id,
+                bucket,
+                account,
+                region,
+                out,
+            };
+            runtime()?.block_on(history_cmd::run_report_run(&args, cli.format, paint))
         }
         Command::PolicyDefaults { vars } => {
             let p = error::policy_from_env()?;

@@ -18,5 +18,6 @@
 mod audit;
 mod common;
 mod demo;
+mod history;
 mod offline;
 mod restore;

@@ -219,7 +219,7 @@ pub struct RunSummary {
     pub generated_at: Timestamp,
     /// Tables judged.
     pub tables: u64,
-    /// Tables per verdict (`compliant`, `non_compliant`...), every verdict listed.
+    /// Tables per verdict (`compliant`, `non-compliant`...), every verdict listed.
     pub verdicts: BTreeMap<String, u64>,
     /// Problems new since the previous run, when the comparison was made.
     #[serde(default)]
