@@ -104,7 +104,7 @@ pub fn summary(report: &RegionReport, diff: Option<&FindingDiff>) -> RunSummary 
             .map(|v| {
                 (
                     v.as_str().to_string(),
-                    report.report.verdicts.get(v).copied().unwrap_or(0) as u64,
+                    report.report.verdicts.get(v).copied().unwrap_or(0),
                 )
             })
             .collect(),
