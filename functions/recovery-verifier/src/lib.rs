@@ -289,6 +289,11 @@ pub async fn run(event: LambdaEvent<Value>, deps: &Deps) -> Result<VerifierOutco
 
     let mut message_id = None;
     if !inv.dry_run {
+        // A fresh copy for this phase: its timeouts are capped from the time left now, after
+        // the comparison and the evidence writes, not from before them.
+        let home = deps
+            .home
+            .with_deadline(budget.before_deadline(PUBLISH_RESERVE));
         message_id = Some(publish_digest(&home, deps, &message).await?);
         save_state(&home, deps, &reports, now, &mut compared).await;
     }
