@@ -826,6 +826,49 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_evidence_write_spoils_an_ok_digest_and_a_written_one_is_located() {
+        let report = region_report(0, 0);
+        let region = RegionDigest {
+            report: &report,
+            diff: FindingDiff::default(),
+            state_note: None,
+        };
+        let ok = build_digest(std::slice::from_ref(&region), &ctx());
+        assert!(ok.subject.starts_with("[backup-guard] OK"), "{}", ok.subject);
+        assert!(!ok.text.contains("Evidence"));
+
+        let mut c = ctx();
+        c.evidence.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::Written {
+                location: "s3://b/evidence/123456789012/eu-west-1/2026/11/25/r/".into(),
+            },
+        );
+        let written = build_digest(std::slice::from_ref(&region), &c);
+        assert!(written.subject.starts_with("[backup-guard] OK"));
+        assert!(written.text.contains(
+            "Evidence eu-west-1: s3://b/evidence/123456789012/eu-west-1/2026/11/25/r/"
+        ));
+        assert_eq!(written.json["evidence"]["eu-west-1"]["status"], "written");
+
+        c.evidence.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::NotWritten {
+                location: None,
+                error: "S3.PutObject failed (AccessDenied): denied".into(),
+            },
+        );
+        let failed = build_digest(std::slice::from_ref(&region), &c);
+        assert!(
+            failed.subject.starts_with("[backup-guard] HIGH: evidence NOT stored (1 region(s))"),
+            "{}",
+            failed.subject
+        );
+        assert!(failed.text.contains("NOT WRITTEN: S3.PutObject failed (AccessDenied)"));
+        assert_eq!(failed.json["evidence"]["eu-west-1"]["status"], "not_written");
+    }
+
+    #[test]
     fn five_thousand_findings_fit_under_the_sns_limit_without_cutting_a_record() {
         let report = region_report(2500, 2);
         let open = open_problems(&report);

@@ -329,6 +329,16 @@ mod tests {
     }
 
     #[test]
+    fn s3_endpoint_counts_as_overridden_exactly_when_one_is_configured() {
+        let aws = SdkConfig::builder().build();
+        assert!(!s3_endpoint_overridden(&aws));
+        let local = SdkConfig::builder()
+            .endpoint_url("http://127.0.0.1:5000")
+            .build();
+        assert!(s3_endpoint_overridden(&local));
+    }
+
+    #[test]
     fn a_deadline_caps_the_timeouts_and_keeps_the_call_counter() {
         let ctx = context(&ClientSettings::default());
         let short = ctx.with_deadline(Instant::now() + Duration::from_secs(9));
