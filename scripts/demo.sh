@@ -11,7 +11,11 @@
 #      - recovery-verifier with an on-demand payload at the scenario's "now";
 # 5. prints the alerts exactly as the SQS subscriber of the alert topic received them;
 # 6. runs `backup-guard audit` against the same account;
-# 7. shuts everything down (also on Ctrl-C or failure). Safe to run again.
+# 7. prints where the verifier stored its evidence bundle in the local account's S3 (the
+#    evidence bucket, Object Lock on, made from the template's properties), lists it with
+#    `backup-guard history` and renders it again with `backup-guard report --run` into
+#    target/demo-report/ (its report.html path is printed);
+# 8. shuts everything down (also on Ctrl-C or failure). Safe to run again.
 #
 # Environment: DEMO_KEEP_LOGS=1 keeps the work directory (logs of every process).
 set -euo pipefail
@@ -22,7 +26,7 @@ SCENARIO=tests/scenarios/audit-finding.json
 GUARD_EVENT=scripts/demo/create-table-untagged.json
 VERIFIER_PAYLOAD=scripts/demo/verifier-on-demand.json
 NEW_TABLE=invoices-2027
-STEPS=8
+STEPS=9
 step=0
 
 say() { printf '\n\033[1m==> [%s/%s] %s\033[0m \033[2m(t+%ss)\033[0m\n' "$((++step))" "$STEPS" "$*" "$SECONDS"; }
@@ -188,6 +192,24 @@ case $audit_rc in
     0) info "exit 0: compliant" ;;
     *) die "backup-guard audit failed (exit $audit_rc)" ;;
 esac
+
+say "Evidence: the verifier's bundle in the local account's S3 (bucket $BG_EVIDENCE_BUCKET, Object Lock on)"
+read -r EVIDENCE_AT RUN_ID < <("$PY" - "$WORK/recovery-verifier.out" <<'EOF'
+import json, sys
+o = json.load(open(sys.argv[1]))
+written = [e for e in (o.get("evidence") or {}).values() if e.get("status") == "written"]
+if not written:
+    sys.exit(f"the verifier stored no evidence: {o.get('evidence')}")
+print(written[0]["location"], o["run_id"])
+EOF
+) || die "the verifier stored no evidence bundle (see $WORK/recovery-verifier.out)"
+[ -n "${RUN_ID:-}" ] || die "the verifier stored no evidence bundle (see $WORK/recovery-verifier.out)"
+info "bundle: $EVIDENCE_AT"
+run_fg target/debug/backup-guard history --bucket "$BG_EVIDENCE_BUCKET"
+REPORT_DIR="$ROOT/target/demo-report"
+run_fg target/debug/backup-guard report --run "$RUN_ID" --bucket "$BG_EVIDENCE_BUCKET" --out "$REPORT_DIR" ||
+    die "backup-guard report --run could not verify the stored run"
+info "report: $REPORT_DIR/report.html"
 
 echo
 echo "==> demo complete in ${SECONDS}s: the guard alerted on the new untagged table, the verifier sent its digest, the audit matches it"

@@ -24,6 +24,7 @@ const SERVICE_PREFIXES: &[(&str, &str)] = &[
     ("KMS", "kms"),
     // The call counter names the service as the SDK does, with spaces.
     ("Resource Groups Tagging API", "tag"),
+    ("S3", "s3"),
     ("SNS", "sns"),
     ("STS", "sts"),
 ];

@@ -9,6 +9,7 @@
 mod audit_cmd;
 mod error;
 mod event_cmd;
+mod history_cmd;
 mod iam_cmd;
 mod output;
 mod plan_cmd;
@@ -106,7 +107,8 @@ enum Command {
         now: String,
     },
     /// The evidence bundle of the verifier's evaluation (evidence.json, slots.csv, report.html),
-    /// read-only, written to --out; prints the path of report.html.
+    /// read-only, written to --out; prints the path of report.html. With --run ID --bucket B:
+    /// a run the nightly verifier stored, its hashes verified, rendered again.
     Report(report_cmd::ReportOpts),
     /// The newest good recovery point of a table and the exact command that restores it.
     RestoreCommand {
@@ -127,6 +129,22 @@ enum Command {
         region: Option<String>,
     },
     /// Print the effective policy (BG_* variables over the defaults) as JSON.
+    /// The verifier's stored runs in the evidence bucket: date, run id, verdict counts,
+    /// new/resolved, and each table's verdict per run.
+    History {
+        /// The evidence bucket (the stack's EvidenceBucketName output).
+        #[arg(long)]
+        bucket: String,
+        /// Only runs on or after this date (UTC, YYYY-MM-DD).
+        #[arg(long, value_parser = history_cmd::parse_date)]
+        since: Option<jiff::civil::Date>,
+        /// Only this account's runs.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only the runs of this verified region.
+        #[arg(long)]
+        region: Option<String>,
+    },
     #[command(hide = true)]
     PolicyDefaults {
         /// Print it as the `BG_*` variables that configure it (what the template must set).
@@ -197,7 +215,7 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
             runtime()?.block_on(audit_cmd::run(&args, cli.format, cli.fail_on, paint))
         }
         Command::Report(opts) => {
-            runtime()?.block_on(report_cmd::run(&opts, cli.format, cli.fail_on))
+            runtime()?.block_on(report_cmd::run(&opts, cli.format, cli.fail_on, paint))
         }
         Command::RestoreCommand {
             table,
@@ -214,6 +232,20 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
                 region,
             };
             runtime()?.block_on(restore_cmd::run(&args, cli.format, paint))
+        }
+        Command::History {
+            bucket,
+            since,
+            account,
+            region,
+        } => {
+            let args = history_cmd::HistoryArgs {
+                bucket,
+                account,
+                region,
+                since,
+            };
+            runtime()?.block_on(history_cmd::run_history(&args, cli.format, paint))
         }
         Command::PolicyDefaults { vars } => {
             let p = error::policy_from_env()?;

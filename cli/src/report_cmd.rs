@@ -1,6 +1,8 @@
 //! `backup-guard report --out DIR [--region R]... [--table GLOB]... [--now T]`: the evidence
 //! bundle (`evidence.json`, `slots.csv`, `report.html`) of the verifier's evaluation, read-only,
-//! written to DIR. The same code path as `audit` (`audit_cmd::verify_regions`, i.e.
+//! written to DIR. `backup-guard report --run ID --bucket B --out DIR` renders a run the
+//! nightly verifier stored instead, after verifying every stored hash
+//! ([`crate::history_cmd::run_report_run`]). The same code path as `audit` (`audit_cmd::verify_regions`, i.e.
 //! `recovery_verifier::verify_region`), and the same bundle the nightly verifier builds
 //! (`recovery_verifier::bundle::bundle_for_region`).
 
@@ -13,7 +15,8 @@ use serde_json::json;
 
 use crate::audit_cmd::{AuditArgs, fails, require_something_verified, verify_regions};
 use crate::error::{CliError, ExitStatus};
-use crate::output::{FailOn, Format, parse_instant};
+use crate::history_cmd::{ReportRunArgs, run_report_run};
+use crate::output::{FailOn, Format, Paint, parse_instant};
 
 /// What produced a bundle written by the CLI.
 pub(crate) const GENERATOR: &str = concat!("backup-guard report ", env!("CARGO_PKG_VERSION"));
@@ -26,15 +29,27 @@ pub(crate) struct ReportOpts {
     /// several regions are given). Existing bundle files in it are replaced.
     #[arg(long)]
     pub out: PathBuf,
-    /// Region to report on (repeatable; default: AWS_REGION / the profile's).
+    /// Region to report on (repeatable; default: AWS_REGION / the profile's). With --run: the
+    /// stored run's region, if several regions have a run of that id.
     #[arg(long = "region")]
     pub regions: Vec<String>,
     /// Only tables whose name matches this glob (`*` wildcards; repeatable).
-    #[arg(long = "table")]
+    #[arg(long = "table", conflicts_with = "run")]
     pub tables: Vec<String>,
     /// Evaluate as of this instant (RFC 3339, a date, or `now`).
-    #[arg(long, default_value = "now")]
+    #[arg(long, default_value = "now", conflicts_with = "run")]
     pub now: String,
+    /// Render a run the nightly verifier stored (its id: see `history`) instead of evaluating
+    /// the account. Every stored hash is verified first; a modified object is an error naming
+    /// it (exit 2). Needs --bucket.
+    #[arg(long = "run", requires = "bucket")]
+    pub run: Option<String>,
+    /// The evidence bucket the stored run is in (the stack's EvidenceBucketName output).
+    #[arg(long, requires = "run")]
+    pub bucket: Option<String>,
+    /// The stored run's account, if several accounts have a run of that id.
+    #[arg(long, requires = "run")]
+    pub account: Option<String>,
 }
 
 /// The run id of a CLI report evaluated at `now`: `cli-<yyyymmddThhmmssZ>`.
@@ -76,7 +91,11 @@ pub(crate) async fn run(
     opts: &ReportOpts,
     format: Format,
     fail_on: FailOn,
+    paint: Paint,
 ) -> Result<ExitStatus, CliError> {
+    if let Some(run_id) = &opts.run {
+        return stored_run(opts, run_id, format, paint).await;
+    }
     let args = AuditArgs {
         regions: opts.regions.clone(),
         tables: opts.tables.clone(),
@@ -122,4 +141,33 @@ pub(crate) async fn run(
     } else {
         ExitStatus::Ok
     })
+}
+
+/// `report --run ID`: the stored run, verified and rendered again.
+async fn stored_run(
+    opts: &ReportOpts,
+    run_id: &str,
+    format: Format,
+    paint: Paint,
+) -> Result<ExitStatus, CliError> {
+    let Some(bucket) = opts.bucket.clone() else {
+        return Err(CliError::usage("--run needs --bucket (the evidence bucket)"));
+    };
+    let region = match opts.regions.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        _ => {
+            return Err(CliError::usage(
+                "--run renders one stored run: give at most one --region",
+            ));
+        }
+    };
+    let args = ReportRunArgs {
+        run_id: run_id.to_string(),
+        bucket,
+        account: opts.account.clone(),
+        region,
+        out: opts.out.clone(),
+    };
+    run_report_run(&args, format, paint).await
 }

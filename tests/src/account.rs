@@ -1,5 +1,7 @@
-//! The local account: moto (DynamoDB, SNS, SQS, Tagging, STS) plus the AWS Backup stand-in,
-//! seeded from a [`Scenario`] through the real SDK clients.
+//! The local account: moto (DynamoDB, SNS, SQS, Tagging, STS, S3) plus the AWS Backup
+//! stand-in, seeded from a [`Scenario`] through the real SDK clients. The evidence bucket is
+//! created from the template's own `EvidenceBucket` properties (Object Lock, default
+//! retention, versioning, public access block), read by `tests/moto/template_resource.py`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -30,6 +32,10 @@ pub const STATE_TTL_ATTRIBUTE: &str = "expires_at";
 pub const TOPIC_VAR: &str = "BG_TOPIC_ARN";
 /// Variable naming the state table for the functions.
 pub const STATE_TABLE_VAR: &str = "BG_STATE_TABLE";
+/// Variable naming the evidence bucket for the verifier.
+pub const EVIDENCE_BUCKET_VAR: &str = "BG_EVIDENCE_BUCKET";
+/// The template's logical id of the evidence bucket, whose properties the local one gets.
+pub const EVIDENCE_BUCKET_RESOURCE: &str = "EvidenceBucket";
 /// Credentials moto accepts.
 pub const TEST_CREDENTIAL: &str = "testing";
 /// How many tables are created concurrently while seeding.
@@ -64,6 +70,14 @@ pub enum AccountError {
         /// The call and its subject.
         what: String,
         /// The SDK error with its context.
+        reason: String,
+    },
+    /// The template's properties of a resource could not be read.
+    #[error("cannot read {resource} from template.yaml: {reason}")]
+    Template {
+        /// The logical id.
+        resource: String,
+        /// Why.
         reason: String,
     },
     /// An answer lacked a field the seeding needs.
@@ -197,6 +211,81 @@ pub struct LocalAccount {
     proxy: Option<FaultProxy>,
     /// Each vault's KMS key ARN (created in moto when the vault was seeded).
     vault_keys: BTreeMap<String, String>,
+    evidence_bucket: String,
+}
+
+/// The template's `EvidenceBucket` properties as the local account applies them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceBucketSpec {
+    /// `ObjectLockEnabled`.
+    pub object_lock: bool,
+    /// `ObjectLockConfiguration.Rule.DefaultRetention.Mode` (`GOVERNANCE`, `COMPLIANCE`).
+    pub lock_mode: Option<String>,
+    /// `ObjectLockConfiguration.Rule.DefaultRetention.Days`.
+    pub lock_days: Option<i32>,
+    /// `VersioningConfiguration.Status` is `Enabled`.
+    pub versioned: bool,
+    /// Every flag of `PublicAccessBlockConfiguration` is true.
+    pub public_access_blocked: bool,
+}
+
+impl EvidenceBucketSpec {
+    /// Reads the properties from `template.yaml` (parameter defaults applied) once per process.
+    pub fn from_template() -> Result<EvidenceBucketSpec, AccountError> {
+        static SPEC: std::sync::OnceLock<Result<EvidenceBucketSpec, String>> =
+            std::sync::OnceLock::new();
+        SPEC.get_or_init(|| Self::read().map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|reason| AccountError::Template {
+                resource: EVIDENCE_BUCKET_RESOURCE.into(),
+                reason,
+            })
+    }
+
+    fn read() -> Result<EvidenceBucketSpec, AccountError> {
+        let err = |reason: String| AccountError::Template {
+            resource: EVIDENCE_BUCKET_RESOURCE.into(),
+            reason,
+        };
+        let root = crate::moto::repo_root();
+        let out = std::process::Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("tests/moto/template_resource.py"))
+            .arg(EVIDENCE_BUCKET_RESOURCE)
+            .output()
+            .map_err(|e| err(format!("cannot run tests/moto/template_resource.py: {e}")))?;
+        if !out.status.success() {
+            return Err(err(String::from_utf8_lossy(&out.stderr).into_owned()));
+        }
+        let props: serde_json::Value =
+            serde_json::from_slice(&out.stdout).map_err(|e| err(format!("not JSON: {e}")))?;
+        Ok(Self::from_properties(&props))
+    }
+
+    /// The spec of resolved `AWS::S3::Bucket` properties.
+    pub fn from_properties(props: &serde_json::Value) -> EvidenceBucketSpec {
+        let retention = &props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"];
+        let number = |v: &serde_json::Value| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .and_then(|n| i32::try_from(n).ok())
+        };
+        let block = &props["PublicAccessBlockConfiguration"];
+        EvidenceBucketSpec {
+            object_lock: props["ObjectLockEnabled"].as_bool().unwrap_or(false)
+                || props["ObjectLockEnabled"].as_str() == Some("true"),
+            lock_mode: retention["Mode"].as_str().map(str::to_string),
+            lock_days: number(&retention["Days"]),
+            versioned: props["VersioningConfiguration"]["Status"].as_str() == Some("Enabled"),
+            public_access_blocked: [
+                "BlockPublicAcls",
+                "BlockPublicPolicy",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets",
+            ]
+            .iter()
+            .all(|k| block[*k].as_bool() == Some(true)),
+        }
+    }
 }
 
 impl LocalAccount {
@@ -249,8 +338,10 @@ impl LocalAccount {
             seed_ctx,
             proxy,
             vault_keys: BTreeMap::new(),
+            evidence_bucket: String::new(),
         };
         account.seed_tables().await?;
+        account.seed_evidence_bucket().await?;
         account.seed_alerts().await?;
         account.seed_backup().await?;
         Ok(account)
@@ -339,6 +430,90 @@ impl LocalAccount {
                 .map_err(aws_err(&what))?;
         }
         Ok(())
+    }
+
+    /// Creates the evidence bucket with the template's properties (its KMS encryption
+    /// aside: moto's S3 stores the bytes as given either way).
+    async fn seed_evidence_bucket(&mut self) -> Result<(), AccountError> {
+        use aws_sdk_s3::types as s3t;
+        let spec = EvidenceBucketSpec::from_template()?;
+        let name = format!("backup-guard-evidence-{}", self.scenario.account);
+        let s3 = self.seed_ctx.s3();
+        let what = format!("S3.CreateBucket {name}");
+        let mut create = s3
+            .create_bucket()
+            .bucket(&name)
+            .object_lock_enabled_for_bucket(spec.object_lock);
+        if self.scenario.region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                s3t::CreateBucketConfiguration::builder()
+                    .location_constraint(s3t::BucketLocationConstraint::from(
+                        self.scenario.region.as_str(),
+                    ))
+                    .build(),
+            );
+        }
+        create.send().await.map_err(aws_err(&what))?;
+        if spec.versioned {
+            s3.put_bucket_versioning()
+                .bucket(&name)
+                .versioning_configuration(
+                    s3t::VersioningConfiguration::builder()
+                        .status(s3t::BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(aws_err(format!("S3.PutBucketVersioning {name}")))?;
+        }
+        if spec.object_lock {
+            let rule = match (&spec.lock_mode, spec.lock_days) {
+                (Some(mode), Some(days)) => Some(
+                    s3t::ObjectLockRule::builder()
+                        .default_retention(
+                            s3t::DefaultRetention::builder()
+                                .mode(s3t::ObjectLockRetentionMode::from(mode.as_str()))
+                                .days(days)
+                                .build(),
+                        )
+                        .build(),
+                ),
+                _ => None,
+            };
+            s3.put_object_lock_configuration()
+                .bucket(&name)
+                .object_lock_configuration(
+                    s3t::ObjectLockConfiguration::builder()
+                        .object_lock_enabled(s3t::ObjectLockEnabled::Enabled)
+                        .set_rule(rule)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(aws_err(format!("S3.PutObjectLockConfiguration {name}")))?;
+        }
+        if spec.public_access_blocked {
+            s3.put_public_access_block()
+                .bucket(&name)
+                .public_access_block_configuration(
+                    s3t::PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .block_public_policy(true)
+                        .ignore_public_acls(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(aws_err(format!("S3.PutPublicAccessBlock {name}")))?;
+        }
+        self.evidence_bucket = name;
+        Ok(())
+    }
+
+    /// The evidence bucket (created from the template's `EvidenceBucket` properties).
+    pub fn evidence_bucket(&self) -> &str {
+        &self.evidence_bucket
     }
 
     async fn seed_alerts(&mut self) -> Result<(), AccountError> {
@@ -871,7 +1046,7 @@ impl LocalAccount {
 
     /// The variables that point an SDK (or a function run locally) at this account:
     /// `AWS_ENDPOINT_URL` (moto), `AWS_ENDPOINT_URL_BACKUP` (the stand-in), region, test
-    /// credentials, `BG_TOPIC_ARN` and `BG_STATE_TABLE`.
+    /// credentials, `BG_TOPIC_ARN`, `BG_STATE_TABLE` and `BG_EVIDENCE_BUCKET`.
     ///
     /// With a fault proxy ([`Self::start_with_proxy`]) `AWS_ENDPOINT_URL` is the proxy's.
     pub fn env(&self) -> Vec<(String, String)> {
@@ -882,6 +1057,7 @@ impl LocalAccount {
         let mut vars = base_env(&self.scenario, &moto, &self.standin.endpoint());
         vars.push((TOPIC_VAR.into(), self.topic_arn.clone()));
         vars.push((STATE_TABLE_VAR.into(), STATE_TABLE.into()));
+        vars.push((EVIDENCE_BUCKET_VAR.into(), self.evidence_bucket.clone()));
         vars
     }
 
@@ -899,6 +1075,7 @@ impl LocalAccount {
         );
         vars.push((TOPIC_VAR.into(), self.topic_arn.clone()));
         vars.push((STATE_TABLE_VAR.into(), STATE_TABLE.into()));
+        vars.push((EVIDENCE_BUCKET_VAR.into(), self.evidence_bucket.clone()));
         vars
     }
 

@@ -2,10 +2,11 @@
 //!
 //! It recognises the AWS operation of each request — the JSON protocols (DynamoDB, the
 //! Resource Groups Tagging API, KMS) by the `X-Amz-Target` header (`DynamoDB_20120810.PutItem`,
-//! `TrentService.DescribeKey` = `KMS.DescribeKey`),
-//! the query protocol (SNS, STS) by `Action=` in the form body — and names it as the SDK call
-//! counter does (`DynamoDB.PutItem`, `ResourceGroupsTaggingAPI.GetResources`, `SNS.Publish`,
-//! `STS.GetCallerIdentity`). A request no [`ProxyFault`] matches is forwarded to moto
+//! `TrentService.DescribeKey` = `KMS.DescribeKey`), the query protocol (SNS, STS) by `Action=`
+//! in the form body, S3's REST protocol (signed for service `s3`) by method, path (path-style
+//! `/bucket/key`) and query — and names it as the SDK call counter does (`DynamoDB.PutItem`,
+//! `ResourceGroupsTaggingAPI.GetResources`, `SNS.Publish`, `STS.GetCallerIdentity`,
+//! `S3.PutObject`, `S3.ListObjectsV2`). A request no [`ProxyFault`] matches is forwarded to moto
 //! unchanged; a matching one is answered with AWS's error shape for that protocol, or held
 //! ("hang") and then dropped with a 504, or — for a second-page fault — forwarded with its
 //! page size cut while the first page is read and failed once it carries a pagination token.
@@ -13,11 +14,14 @@
 //! Error shapes (what the SDK parses and classifies; the fault matrix checks the
 //! classification through the call counter: throttling and 5xx are retried, denials are not):
 //!
-//! | fault | DynamoDB (JSON 1.0) | Tagging (JSON 1.1) | KMS (JSON 1.1) | SNS / STS (query, XML) |
-//! |---|---|---|---|---|
-//! | throttling | 400 `ThrottlingException` (item operations: `ProvisionedThroughputExceededException`) | 400 `ThrottledException` | 400 `ThrottlingException` | 400 `Throttling` |
-//! | 5xx | 500 `InternalServerError` | 500 `InternalServiceException` | 500 `KMSInternalException` | 503 `ServiceUnavailable` |
-//! | denied | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 403 `AuthorizationError` (SNS) / `AccessDenied` (STS) |
+//! | fault | DynamoDB (JSON 1.0) | Tagging (JSON 1.1) | KMS (JSON 1.1) | SNS / STS (query, XML) | S3 (REST, XML) |
+//! |---|---|---|---|---|---|
+//! | throttling | 400 `ThrottlingException` (item operations: `ProvisionedThroughputExceededException`) | 400 `ThrottledException` | 400 `ThrottlingException` | 400 `Throttling` | 503 `SlowDown` |
+//! | 5xx | 500 `InternalServerError` | 500 `InternalServiceException` | 500 `KMSInternalException` | 503 `ServiceUnavailable` | 500 `InternalError` |
+//! | denied | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 403 `AuthorizationError` (SNS) / `AccessDenied` (STS) | 403 `AccessDenied` |
+//!
+//! S3's second-page fault: the first `ListObjectsV2` page is forwarded with `max-keys` cut,
+//! a request carrying `continuation-token` fails.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -206,10 +210,76 @@ enum Protocol {
     Json11,
     /// The query protocol (SNS, STS): form body, XML answers.
     Query,
+    /// S3's REST protocol: the operation is in the method, path and query; XML errors.
+    RestXml,
+}
+
+/// The query string's parameters (undecoded).
+fn query_params(uri: &axum::http::Uri) -> Vec<(String, String)> {
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+/// The S3 operation of a path-style REST request (`/bucket` or `/bucket/key`), for the
+/// operations backup-guard and the local account call; `Unknown` for others.
+fn s3_operation(method: &axum::http::Method, uri: &axum::http::Uri, headers: &HeaderMap) -> String {
+    use axum::http::Method;
+    let path = uri.path().trim_start_matches('/');
+    let has_key = path.split_once('/').is_some_and(|(_, k)| !k.is_empty());
+    let params = query_params(uri);
+    let has = |name: &str| params.iter().any(|(k, _)| k == name);
+    let op = match (method, has_key) {
+        (&Method::PUT, true) if headers.contains_key("x-amz-copy-source") => "CopyObject",
+        (&Method::PUT, true) if has("retention") => "PutObjectRetention",
+        (&Method::PUT, true) => "PutObject",
+        (&Method::GET, true) if has("retention") => "GetObjectRetention",
+        (&Method::GET, true) => "GetObject",
+        (&Method::HEAD, true) => "HeadObject",
+        (&Method::DELETE, true) => "DeleteObject",
+        (&Method::GET, false) if params.iter().any(|(k, v)| k == "list-type" && v == "2") => {
+            "ListObjectsV2"
+        }
+        (&Method::GET, false) if has("versions") => "ListObjectVersions",
+        (&Method::GET, false) if has("object-lock") => "GetObjectLockConfiguration",
+        (&Method::GET, false) if has("versioning") => "GetBucketVersioning",
+        (&Method::GET, false) => "ListObjects",
+        (&Method::PUT, false) if has("object-lock") => "PutObjectLockConfiguration",
+        (&Method::PUT, false) if has("versioning") => "PutBucketVersioning",
+        (&Method::PUT, false) if has("publicAccessBlock") => "PutPublicAccessBlock",
+        (&Method::PUT, false) => "CreateBucket",
+        (&Method::HEAD, false) => "HeadBucket",
+        _ => "Unknown",
+    };
+    format!("S3.{op}")
+}
+
+/// The service a request was signed for (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`).
+fn signing_service(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3))
+        .map(str::to_string)
 }
 
 /// The operation of a request: `(Service.Operation, protocol)`.
-fn recognise(headers: &HeaderMap, body: &[u8]) -> (String, Protocol) {
+fn recognise(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (String, Protocol) {
+    if signing_service(headers).as_deref() == Some("s3") {
+        return (s3_operation(method, uri, headers), Protocol::RestXml);
+    }
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
         let service = prefix.split('_').next().unwrap_or(prefix);
@@ -233,12 +303,7 @@ fn recognise(headers: &HeaderMap, body: &[u8]) -> (String, Protocol) {
             .map(str::to_string)
     };
     let action = field("Action").unwrap_or_else(|| "Unknown".into());
-    let scope_service = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(3))
-        .map(str::to_string);
+    let scope_service = signing_service(headers);
     let service = match (field("Version").as_deref(), scope_service.as_deref()) {
         (Some("2010-03-31"), _) | (_, Some("sns")) => "SNS",
         (Some("2011-06-15"), _) | (_, Some("sts")) => "STS",
@@ -285,6 +350,9 @@ fn error_response(operation: &str, protocol: Protocol, error: InjectedError) -> 
             (403, "AuthorizationError")
         }
         (Protocol::Query, InjectedError::AccessDenied) => (403, "AccessDenied"),
+        (Protocol::RestXml, InjectedError::Throttling) => (503, "SlowDown"),
+        (Protocol::RestXml, InjectedError::ServerError) => (500, "InternalError"),
+        (Protocol::RestXml, InjectedError::AccessDenied) => (403, "AccessDenied"),
     };
     let message = format!("injected by the fault proxy: {operation}");
     let (content_type, body) = match protocol {
@@ -299,6 +367,12 @@ fn error_response(operation: &str, protocol: Protocol, error: InjectedError) -> 
         Protocol::Json11 => (
             "application/x-amz-json-1.1",
             serde_json::json!({"__type": code, "Message": message}).to_string(),
+        ),
+        Protocol::RestXml => (
+            "application/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>fault-proxy</RequestId></Error>"
+            ),
         ),
         Protocol::Query => {
             let kind = if status >= 500 { "Receiver" } else { "Sender" };
@@ -316,7 +390,7 @@ fn error_response(operation: &str, protocol: Protocol, error: InjectedError) -> 
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),
     );
-    if protocol != Protocol::Query
+    if matches!(protocol, Protocol::Json10 | Protocol::Json11)
         && let Ok(v) = HeaderValue::from_str(code)
     {
         r.headers_mut().insert("x-amzn-errortype", v);
@@ -340,8 +414,8 @@ async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
         Ok(b) => b,
         Err(e) => return plain(StatusCode::BAD_REQUEST, format!("fault proxy: body: {e}")),
     };
-    let (operation, protocol) = recognise(&parts.headers, &body);
-    let json: Option<Value> = (protocol != Protocol::Query)
+    let (operation, protocol) = recognise(&parts.method, &parts.uri, &parts.headers, &body);
+    let json: Option<Value> = matches!(protocol, Protocol::Json10 | Protocol::Json11)
         .then(|| serde_json::from_slice(&body).ok())
         .flatten();
     let table_name = json
@@ -350,12 +424,19 @@ async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
         .and_then(|j| j.get("TableName"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let has_token = paging_members(&operation).is_some_and(|(token, _)| {
-        json.as_ref()
-            .and_then(|j| j.get(token))
-            .and_then(Value::as_str)
-            .is_some_and(|t| !t.is_empty())
-    });
+    let has_token = if protocol == Protocol::RestXml {
+        query_params(&parts.uri)
+            .iter()
+            .any(|(k, v)| k == "continuation-token" && !v.is_empty())
+    } else {
+        paging_members(&operation).is_some_and(|(token, _)| {
+            json.as_ref()
+                .and_then(|j| j.get(token))
+                .and_then(Value::as_str)
+                .is_some_and(|t| !t.is_empty())
+        })
+    };
+    let mut parts = parts;
     let fault = lock(&inner.faults)
         .iter()
         .find(|f| f.operation == operation)
@@ -367,7 +448,17 @@ async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
     if let Some(f) = &fault {
         if f.next_page_only && !has_token {
             // The first page: forwarded with a small page size, so a second page follows.
-            if let (Some((_, size_member)), Some(mut j)) =
+            if protocol == Protocol::RestXml {
+                let mut q: Vec<String> = query_params(&parts.uri)
+                    .into_iter()
+                    .filter(|(k, _)| k != "max-keys")
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                q.push(format!("max-keys={}", f.page_size));
+                if let Ok(uri) = format!("{}?{}", parts.uri.path(), q.join("&")).parse() {
+                    parts.uri = uri;
+                }
+            } else if let (Some((_, size_member)), Some(mut j)) =
                 (paging_members(&operation), json.clone())
             {
                 j[size_member] = Value::from(f.page_size);
@@ -514,6 +605,44 @@ fn dechunk(mut data: &[u8]) -> std::io::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    use axum::http::{Method, Uri};
+
+    fn root() -> Uri {
+        Uri::from_static("/")
+    }
+
+    #[test]
+    fn recognises_s3_rest_operations_by_method_path_and_query() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x",
+            ),
+        );
+        let op = |m: Method, uri: &'static str| {
+            let (op, protocol) = recognise(&m, &Uri::from_static(uri), &h, b"");
+            assert_eq!(protocol, Protocol::RestXml);
+            op
+        };
+        assert_eq!(
+            op(Method::PUT, "/b/evidence/a/r/x/report.html?x-id=PutObject"),
+            "S3.PutObject"
+        );
+        assert_eq!(op(Method::GET, "/b/evidence/a/latest.json"), "S3.GetObject");
+        assert_eq!(
+            op(Method::GET, "/b?list-type=2&prefix=evidence%2F"),
+            "S3.ListObjectsV2"
+        );
+        assert_eq!(op(Method::PUT, "/b"), "S3.CreateBucket");
+        assert_eq!(
+            op(Method::PUT, "/b?object-lock"),
+            "S3.PutObjectLockConfiguration"
+        );
+        let r = error_response("S3.PutObject", Protocol::RestXml, InjectedError::Throttling);
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
     #[test]
     fn recognises_json_and_query_operations() {
         let mut h = HeaderMap::new();
@@ -522,7 +651,7 @@ mod tests {
             HeaderValue::from_static("DynamoDB_20120810.PutItem"),
         );
         assert_eq!(
-            recognise(&h, b"{}"),
+            recognise(&Method::POST, &root(), &h, b"{}"),
             ("DynamoDB.PutItem".to_string(), Protocol::Json10)
         );
         h.insert(
@@ -530,7 +659,7 @@ mod tests {
             HeaderValue::from_static("ResourceGroupsTaggingAPI_20170126.GetResources"),
         );
         assert_eq!(
-            recognise(&h, b"{}").0,
+            recognise(&Method::POST, &root(), &h, b"{}").0,
             "ResourceGroupsTaggingAPI.GetResources"
         );
         h.insert(
@@ -543,11 +672,23 @@ mod tests {
         );
         let q = HeaderMap::new();
         assert_eq!(
-            recognise(&q, b"Action=Publish&Version=2010-03-31&TopicArn=x").0,
+            recognise(
+                &Method::POST,
+                &root(),
+                &q,
+                b"Action=Publish&Version=2010-03-31&TopicArn=x"
+            )
+            .0,
             "SNS.Publish"
         );
         assert_eq!(
-            recognise(&q, b"Action=GetCallerIdentity&Version=2011-06-15").0,
+            recognise(
+                &Method::POST,
+                &root(),
+                &q,
+                b"Action=GetCallerIdentity&Version=2011-06-15"
+            )
+            .0,
             "STS.GetCallerIdentity"
         );
     }

@@ -28,6 +28,6 @@ pub mod restore_fixture;
 pub mod scenario;
 pub mod standin;
 
-pub use account::{AccountError, Alert, LocalAccount, SeededPlan, SeededRule};
+pub use account::{AccountError, Alert, EvidenceBucketSpec, LocalAccount, SeededPlan, SeededRule};
 pub use moto::{MotoError, MotoServer};
 pub use scenario::{ExpectedFinding, Scenario, ScenarioError, TableSpec};

@@ -1,5 +1,5 @@
 //! The fault matrix's shared part: fault kinds, how a fault is injected into the local account
-//! (the [`crate::fault_proxy`] for moto's services, the stand-in's faults for AWS Backup),
+//! (the [`crate::fault_proxy`] for moto's services, S3 included, the stand-in's faults for AWS Backup),
 //! cells and their violations, and the rendering of `docs/FAULT_MATRIX.md`.
 //!
 //! Each function's `tests/it/fault_matrix.rs` runs every operation of its `AWS_OPERATIONS` ×
@@ -95,6 +95,7 @@ pub fn is_paginated(operation: &str) -> bool {
             | "Backup.ListRecoveryPointsByBackupVault"
             | "Backup.ListBackupJobs"
             | "Backup.ListRestoreJobs"
+            | "S3.ListObjectsV2"
     )
 }
 

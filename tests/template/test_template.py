@@ -36,7 +36,7 @@ COMMON_ENV = {
 }
 EXPECTED_ENV = {
     "TableGuardFunction": COMMON_ENV,
-    "RecoveryVerifierFunction": COMMON_ENV | {"BG_REGIONS"},
+    "RecoveryVerifierFunction": COMMON_ENV | {"BG_REGIONS", "BG_EVIDENCE_BUCKET"},
 }
 
 
@@ -145,10 +145,18 @@ def test_state_table_and_topic_access_is_scoped_to_this_stack(template, resolver
         if any(a.startswith("sns:") for a in actions):
             assert resolved["Resource"] == "<Ref AlertTopic>"
         if any(a in ("kms:GenerateDataKey", "kms:Decrypt") for a in actions):
-            assert resolved["Resource"] == "<GetAtt AlertsKey.Arn>"
-            assert resolved["Condition"] == {
-                "StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}
+            # The alerts key via SNS, or (the verifier) the evidence key via S3, nothing else.
+            via = {
+                "<GetAtt AlertsKey.Arn>": "sns.us-east-1.amazonaws.com",
+                "<GetAtt EvidenceKey.Arn>": "s3.us-east-1.amazonaws.com",
             }
+            assert resolved["Resource"] in via
+            assert resolved["Condition"] == {
+                "StringEquals": {"kms:ViaService": via[resolved["Resource"]]}
+            }
+            if resolved["Resource"] == "<GetAtt EvidenceKey.Arn>":
+                assert function == "RecoveryVerifierFunction"
+                assert actions == ["kms:GenerateDataKey"]
         if any(a.endswith("Item") for a in actions):
             assert resolved["Resource"] == "<GetAtt StateTable.Arn>"
 
@@ -160,6 +168,9 @@ def test_verifier_is_read_only_outside_its_state_table(template, iam_expected):
             verb = action.split(":", 1)[1]
             if action in state_table_writes:
                 assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+            elif action == "s3:PutObject":
+                # Evidence only: objects under evidence/ of the stack's evidence bucket.
+                assert statement["Resource"] == {"Fn::Sub": "${EvidenceBucket.Arn}/evidence/*"}
             elif action not in ("sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"):
                 assert verb.startswith(("List", "Get", "Describe")), (
                     f"verifier action {action} is not read-only"
@@ -190,6 +201,8 @@ def test_function_environment_is_complete_and_resolvable(template, resolver, fun
     assert resolved["BG_TOPIC_ARN"] == "<Ref AlertTopic>"
     assert resolved["BG_STATE_TABLE"] == "<Ref StateTable>"
     assert resolved["BG_VAULT_NAME"] == "<Ref BackupVault>"
+    if function == "RecoveryVerifierFunction":
+        assert resolved["BG_EVIDENCE_BUCKET"] == "<Ref EvidenceBucket>"
 
 
 def test_verifier_reads_vault_protection_read_only_in_this_account(template, resolver):
@@ -764,3 +777,85 @@ def test_event_pattern_matcher_refuses_what_it_cannot_judge():
     assert not event_pattern.matches({"a": {"b": ["v"]}}, {"a": "v"})
     with _pytest.raises(event_pattern.UnsupportedPattern):
         event_pattern.matches({"a": [{"numeric": [">", 1]}]}, {"a": 2})
+
+
+# --------------------------------------------------------------------------------------
+# (e) Evidence bucket: where nobody can quietly change the verifier's nightly bundles
+
+
+def test_evidence_bucket_is_locked_versioned_and_retained(template, resolver):
+    res = template["Resources"]["EvidenceBucket"]
+    assert res["DeletionPolicy"] == "Retain" and res["UpdateReplacePolicy"] == "Retain"
+    props = resolver.resolve(res["Properties"])
+    assert props["ObjectLockEnabled"] is True
+    lock = props["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert lock["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": "400"}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == "400"
+    # Current versions never expire by lifecycle (the lock's retention is the floor).
+    assert "ExpirationInDays" not in rule and "ExpirationDate" not in rule
+
+
+def test_evidence_retention_and_mode_are_parameters(template):
+    params = template["Parameters"]
+    assert params["EvidenceRetentionDays"]["Default"] == 400
+    assert params["EvidenceLockMode"]["Default"] == "GOVERNANCE"
+    assert set(params["EvidenceLockMode"]["AllowedValues"]) == {"GOVERNANCE", "COMPLIANCE"}
+    compliance = cfn_template.Resolver(
+        template, {"EvidenceLockMode": "COMPLIANCE", "EvidenceRetentionDays": "730"}
+    )
+    props = compliance.resolve(template["Resources"]["EvidenceBucket"]["Properties"])
+    assert props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {
+        "Mode": "COMPLIANCE",
+        "Days": "730",
+    }
+
+
+def test_evidence_bucket_is_kms_encrypted_with_its_rotated_key_and_tls_only(template, resolver):
+    props = resolver.resolve(template["Resources"]["EvidenceBucket"]["Properties"])
+    (sse,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": "<GetAtt EvidenceKey.Arn>",
+    }
+    key = template["Resources"]["EvidenceKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    policy = resolver.resolve(template["Resources"]["EvidenceBucketPolicy"]["Properties"])
+    assert policy["Bucket"] == "<Ref EvidenceBucket>"
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(deny["Resource"]) == {
+        "<GetAtt EvidenceBucket.Arn>",
+        "<GetAtt EvidenceBucket.Arn>/*",
+    }
+
+
+def test_only_the_verifier_writes_evidence_and_cannot_read_or_delete_it(template):
+    for function in FUNCTIONS:
+        s3_actions = {
+            a
+            for statement in _statements(template, function)
+            for a in (
+                [statement["Action"]]
+                if isinstance(statement["Action"], str)
+                else statement["Action"]
+            )
+            if a.startswith("s3:")
+        }
+        expected = {"s3:PutObject"} if function == "RecoveryVerifierFunction" else set()
+        assert s3_actions == expected, function
+
+
+def test_evidence_not_written_alarm_matches_the_verifier_metric(template):
+    props = template["Resources"]["EvidenceNotWrittenAlarm"]["Properties"]
+    assert props["Namespace"] == "BackupGuard"
+    assert props["MetricName"] == "EvidenceNotWritten"
+    assert props["Dimensions"] == [{"Name": "Service", "Value": "backup-guard"}]
+    assert props["ComparisonOperator"] == "GreaterThanThreshold" and props["Threshold"] == 0

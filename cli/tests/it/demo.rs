@@ -60,6 +60,19 @@ fn check(text: &str) {
             .any(|l| l.starts_with("invoices-2027 ") && l.contains("MISSING_TAG"))
     );
     assert!(text.contains("AWS API calls:"), "{text}");
+    // The verifier's evidence bundle in the local account's S3, listed and rendered again.
+    assert!(
+        text.contains(
+            "bundle: s3://backup-guard-evidence-123456789012/evidence/123456789012/us-east-1/"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("backup-guard history: 1 run(s)"), "{text}");
+    assert!(
+        text.contains("verified: every stored hash matches"),
+        "{text}"
+    );
+    assert!(text.contains("/target/demo-report/report.html"), "{text}");
     // Shut down.
     assert!(
         text.contains("stopped the local account and cargo lambda watch"),

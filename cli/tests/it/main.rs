@@ -18,6 +18,7 @@
 mod audit;
 mod common;
 mod demo;
+mod history;
 mod offline;
 mod report;
 mod restore;

@@ -20,6 +20,7 @@ use jiff::Timestamp;
 use policy::{Finding, Severity, Verdict};
 use serde_json::{Value, json};
 
+use crate::evidence_step::EvidenceStatus;
 use crate::verify::RegionReport;
 
 /// Bytes kept free below SNS's limit (encoding slack).
@@ -74,6 +75,10 @@ pub struct DigestContext {
     pub account: Option<String>,
     /// The policy's mode as its word: `enforce` or `report-only`.
     pub mode: String,
+    /// What became of each region's evidence bundle (empty: the digest says nothing of
+    /// evidence). A failed write is a problem of the run: the subject says so and the
+    /// digest is not "OK".
+    pub evidence: BTreeMap<String, EvidenceStatus>,
 }
 
 /// The worst severity among open problems (and region failures, which count as `high`: a
@@ -152,6 +157,7 @@ struct Totals {
     resolved: usize,
     unread_sources: usize,
     failed_regions: usize,
+    evidence_failed: usize,
     account: String,
     all_good: bool,
 }
@@ -191,6 +197,7 @@ impl Totals {
                 .iter()
                 .filter(|r| r.report.failure.is_some())
                 .count(),
+            evidence_failed: ctx.evidence.values().filter(|e| e.failed()).count(),
             account: ctx
                 .account
                 .clone()
@@ -203,10 +210,16 @@ impl Totals {
 /// The subject: the worst severity and the counts, most important first (SNS cuts subjects at
 /// 100 characters, and the counts of new and resolved problems are repeated in the body).
 fn subject(t: &Totals) -> String {
-    if t.all_good {
+    if t.all_good && t.evidence_failed == 0 {
         return format!(
             "[backup-guard] OK: all {} tables compliant ({})",
             t.tables, t.account
+        );
+    }
+    if t.all_good {
+        return format!(
+            "[backup-guard] HIGH: evidence NOT stored ({} region(s)); all {} tables compliant ({})",
+            t.evidence_failed, t.tables, t.account
         );
     }
     let sev = t
@@ -225,6 +238,9 @@ fn subject(t: &Totals) -> String {
     }
     if t.unread_sources > 0 {
         s.push_str(&format!(", {} source(s) unread", t.unread_sources));
+    }
+    if t.evidence_failed > 0 {
+        s.push_str(&format!(", evidence NOT stored ({})", t.evidence_failed));
     }
     s.push_str(&format!(", {} new, {} resolved", t.new, t.resolved));
     s
@@ -260,7 +276,14 @@ impl Header {
         for r in regions {
             text.push_str(&region_text(r));
         }
-        let json = json!({
+        if !ctx.evidence.is_empty() {
+            for (region, e) in &ctx.evidence {
+                text.push_str(&e.line(region));
+                text.push('\n');
+            }
+            text.push('\n');
+        }
+        let mut json = json!({
             "kind": "backup-guard.verifier-digest",
             "generated_at": ctx.generated_at.to_string(),
             "account": ctx.account,
@@ -270,6 +293,9 @@ impl Header {
             "tables": t.tables,
             "regions": regions.iter().map(region_json).collect::<Vec<_>>(),
         });
+        if !ctx.evidence.is_empty() {
+            json["evidence"] = serde_json::to_value(&ctx.evidence).unwrap_or(Value::Null);
+        }
         Header { text, json }
     }
 }
@@ -793,10 +819,54 @@ mod tests {
 
     fn ctx() -> DigestContext {
         DigestContext {
+            evidence: BTreeMap::new(),
             generated_at: "2026-11-25T12:00:00Z".parse().unwrap(),
             account: Some("123456789012".into()),
             mode: "enforce".into(),
         }
+    }
+
+    #[test]
+    fn a_failed_evidence_write_spoils_an_ok_digest_and_a_written_one_is_located() {
+        let report = region_report(0, 0);
+        let region = RegionDigest {
+            report: &report,
+            diff: FindingDiff::default(),
+            state_note: None,
+        };
+        let ok = build_digest(std::slice::from_ref(&region), &ctx());
+        assert!(ok.subject.starts_with("[backup-guard] OK"), "{}", ok.subject);
+        assert!(!ok.text.contains("Evidence"));
+
+        let mut c = ctx();
+        c.evidence.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::Written {
+                location: "s3://b/evidence/123456789012/eu-west-1/2026/11/25/r/".into(),
+            },
+        );
+        let written = build_digest(std::slice::from_ref(&region), &c);
+        assert!(written.subject.starts_with("[backup-guard] OK"));
+        assert!(written.text.contains(
+            "Evidence eu-west-1: s3://b/evidence/123456789012/eu-west-1/2026/11/25/r/"
+        ));
+        assert_eq!(written.json["evidence"]["eu-west-1"]["status"], "written");
+
+        c.evidence.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::NotWritten {
+                location: None,
+                error: "S3.PutObject failed (AccessDenied): denied".into(),
+            },
+        );
+        let failed = build_digest(std::slice::from_ref(&region), &c);
+        assert!(
+            failed.subject.starts_with("[backup-guard] HIGH: evidence NOT stored (1 region(s))"),
+            "{}",
+            failed.subject
+        );
+        assert!(failed.text.contains("NOT WRITTEN: S3.PutObject failed (AccessDenied)"));
+        assert_eq!(failed.json["evidence"]["eu-west-1"]["status"], "not_written");
     }
 
     #[test]

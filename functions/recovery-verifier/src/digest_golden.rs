@@ -113,6 +113,7 @@ fn region(
 
 fn ctx() -> DigestContext {
     DigestContext {
+        evidence: BTreeMap::new(),
         generated_at: "2026-11-25T12:00:00Z".parse().unwrap(),
         account: Some("123456789012".into()),
         mode: "enforce".into(),

@@ -9,8 +9,11 @@
 //!    for every table ([`verify::verify_region`], read-only, reused by the CLI `audit`);
 //! 3. compare the open problems with the previous run's (state table,
 //!    `awsio::finding_state`);
-//! 4. log the full JSON report and the EMF metric lines ([`metrics`]);
-//! 5. publish the digest ([`digest`]) — always, as a heartbeat — then save the new state.
+//! 4. write every region's evidence bundle to the evidence bucket ([`evidence_step`];
+//!    `BG_EVIDENCE_BUCKET`, none on a dry run) — a failed write is a finding of the digest;
+//! 5. log the full JSON report and the EMF metric lines ([`metrics`]);
+//! 6. publish the digest ([`digest`]) — always, as a heartbeat, naming where the evidence
+//!    went — then save the new state.
 //!
 //! The invocation fails only if nothing at all could be verified (or the payload is invalid,
 //! or the digest could not be sent); partial failures are reported as `UNVERIFIABLE`.
@@ -20,6 +23,7 @@ pub mod calls;
 pub mod digest;
 #[cfg(test)]
 mod digest_golden;
+pub mod evidence_step;
 pub mod inventory;
 pub mod metrics;
 pub mod payload;
@@ -38,10 +42,12 @@ use policy::{FindingCode, Policy, Verdict};
 use serde_json::{Value, json};
 
 pub use calls::{InventoryShape, minimal_calls};
+pub use evidence_step::EvidenceStatus;
 pub use inventory::{Inventory, Source, SourceRead, read_inventory};
 pub use payload::{Invocation, PayloadError, parse_invocation};
 pub use settings::{
-    ConfigError, ENV_REGIONS, ENV_STATE_TABLE, ENV_TOPIC_ARN, Settings, parse_regions,
+    ConfigError, ENV_EVIDENCE_BUCKET, ENV_REGIONS, ENV_STATE_TABLE, ENV_TOPIC_ARN, Settings,
+    parse_regions,
 };
 pub use verify::{RegionReport, VerifyOptions, verify_region};
 
@@ -66,6 +72,7 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "DynamoDB.PutItem",
     "KMS.DescribeKey",
     "Resource Groups Tagging API.GetResources",
+    "S3.PutObject",
     "SNS.Publish",
     "STS.GetCallerIdentity",
 ];
@@ -83,7 +90,10 @@ pub struct Deps {
     pub topic_arn: String,
     /// Name of the DynamoDB table the open problems are kept in between runs.
     pub state_table: String,
-    /// Clients for SNS and the state table (the function's own region).
+    /// The bucket every run's evidence bundles are written to (`BG_EVIDENCE_BUCKET`);
+    /// `None`: none are stored, and the digest says so.
+    pub evidence_bucket: Option<String>,
+    /// Clients for SNS, the state table and the evidence bucket (the function's own region).
     pub home: AwsContext,
     /// Clients per region to verify, in order (the configured regions).
     pub regions: Vec<(String, AwsContext)>,
@@ -117,6 +127,7 @@ impl Deps {
             policy,
             topic_arn: settings.topic_arn,
             state_table: settings.state_table,
+            evidence_bucket: settings.evidence_bucket,
             home,
             regions,
             safety_margin: settings.safety_margin,
@@ -165,6 +176,10 @@ pub struct VerifierOutcome {
     pub digest: AlertMessage,
     /// SNS message id of the digest.
     pub digest_message_id: Option<String>,
+    /// The run's id (the last segment of its evidence prefix).
+    pub run_id: String,
+    /// What became of each region's evidence bundle.
+    pub evidence: BTreeMap<String, EvidenceStatus>,
     /// State-table problems (load or save), if any.
     pub state_errors: Vec<String>,
     /// Calls made for the digest and the state (SNS, DynamoDB state table), per operation.
@@ -191,6 +206,8 @@ impl VerifierOutcome {
                 "resolved": self.diffs.get(&r.region).map(|d| d.resolved.len()),
             })).collect::<Vec<_>>(),
             "state_errors": self.state_errors,
+            "run_id": self.run_id,
+            "evidence": self.evidence,
         })
     }
 }
@@ -270,9 +287,9 @@ fn calls_delta(ctx: &AwsContext, before: &awsio::Snapshot) -> BTreeMap<String, u
 }
 
 /// One invocation within `budget` (the invocation's deadline), as named steps: parse the
-/// payload, verify the regions, compare with the previous run's state, build the digest, log
-/// the reports and metrics, publish the digest, save the state, log the run and return its
-/// result. The same shape as table-guard's `run(payload, deps, budget)`.
+/// payload, verify the regions, compare with the previous run's state, store the evidence
+/// bundles, build the digest, log the reports and metrics, publish the digest, save the state,
+/// log the run and return its result. The same shape as table-guard's `run(payload, deps, budget)`.
 pub async fn run(
     payload: Value,
     deps: &Deps,
@@ -292,8 +309,25 @@ pub async fn run(
     };
     let side_before = deps.home.calls.snapshot();
     let mut compared = compare_with_previous(&side, deps, &reports, &inv.tables).await;
-    let message = run_digest(&reports, &compared, now, deps);
+    let run_id = inv
+        .run_id
+        .clone()
+        .unwrap_or_else(|| evidence_step::run_id(now, ""));
+    let evidence = store_evidence(
+        deps,
+        &budget,
+        &reports,
+        &compared,
+        &run_id,
+        now,
+        inv.dry_run,
+    )
+    .await;
+    let message = run_digest(&reports, &compared, now, deps, &evidence);
     log_reports_and_metrics(&reports, started);
+    if let Some(line) = metrics::evidence_line(Timestamp::now(), &evidence) {
+        println!("{line}");
+    }
 
     let mut message_id = None;
     if !inv.dry_run {
@@ -322,6 +356,8 @@ pub async fn run(
         diffs: compared.diffs,
         digest: message,
         digest_message_id: message_id,
+        run_id,
+        evidence,
         state_errors: compared.state_errors,
         side_calls,
     })
@@ -481,12 +517,57 @@ async fn compare_with_previous(
     c
 }
 
-/// The run's digest ([`digest::build_digest`]) from the reports and the comparison.
+/// Writes every region's evidence bundle ([`evidence_step::write_evidence`]; nothing on a
+/// dry run or without a bucket). The writes must end by half the safety margin before the
+/// deadline (their clients' timeouts are capped there), which leaves the rest to publish
+/// the digest and save the state.
+async fn store_evidence(
+    deps: &Deps,
+    budget: &Budget,
+    reports: &[RegionReport],
+    compared: &Comparison,
+    run_id: &str,
+    now: Timestamp,
+    dry_run: bool,
+) -> BTreeMap<String, EvidenceStatus> {
+    let deadline = budget.before_deadline(deps.safety_margin / 2);
+    let home = deps.home.with_deadline(deadline);
+    let run = evidence_step::EvidenceRun {
+        bucket: deps.evidence_bucket.as_deref(),
+        dry_run,
+        run_id,
+        generated_at: now,
+    };
+    // The clients' timeouts bound each call; this bounds the whole step, whatever happens.
+    let written = tokio::time::timeout_at(
+        tokio::time::Instant::from_std(deadline),
+        evidence_step::write_evidence(&home, &run, reports, &compared.diffs),
+    )
+    .await;
+    written.unwrap_or_else(|_| {
+        reports
+            .iter()
+            .map(|r| {
+                (
+                    r.region.clone(),
+                    EvidenceStatus::NotWritten {
+                        location: None,
+                        error: "the evidence writes did not finish before the invocation's deadline (the bundle may be incomplete)".into(),
+                    },
+                )
+            })
+            .collect()
+    })
+}
+
+/// The run's digest ([`digest::build_digest`]) from the reports, the comparison and where the
+/// evidence went.
 fn run_digest(
     reports: &[RegionReport],
     compared: &Comparison,
     now: Timestamp,
     deps: &Deps,
+    evidence: &BTreeMap<String, EvidenceStatus>,
 ) -> AlertMessage {
     let region_digests: Vec<digest::RegionDigest<'_>> = reports
         .iter()
@@ -502,6 +583,7 @@ fn run_digest(
             generated_at: now,
             account: reports.iter().find_map(|r| r.account.clone()),
             mode: deps.policy.mode.as_str().to_string(),
+            evidence: evidence.clone(),
         },
     )
 }

@@ -156,9 +156,64 @@ pub fn run_outcome_line(at: Timestamp, digest_published: bool) -> String {
     )
 }
 
+/// Metric: regions whose evidence bundle could not be stored this run (the
+/// `EvidenceNotWrittenAlarm` of the template reads it, dimension `Service`).
+pub const EVIDENCE_NOT_WRITTEN: &str = "EvidenceNotWritten";
+/// Metric: regions whose evidence bundle was stored this run.
+pub const EVIDENCE_WRITTEN: &str = "EvidenceWritten";
+
+/// The line counting the regions whose evidence was and was not stored; `None` when no write
+/// was attempted (no evidence bucket, or a dry run).
+pub fn evidence_line(
+    at: Timestamp,
+    evidence: &BTreeMap<String, crate::evidence_step::EvidenceStatus>,
+) -> Option<String> {
+    use crate::evidence_step::EvidenceStatus;
+    let written = evidence
+        .values()
+        .filter(|e| matches!(e, EvidenceStatus::Written { .. }))
+        .count() as u64;
+    let failed = evidence.values().filter(|e| e.failed()).count() as u64;
+    (written + failed > 0).then(|| {
+        emf_line(
+            at,
+            &[("Service", SERVICE)],
+            &[
+                (EVIDENCE_WRITTEN, written, "Count"),
+                (EVIDENCE_NOT_WRITTEN, failed, "Count"),
+            ],
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_line_counts_failed_writes_and_is_absent_without_writes() {
+        use crate::evidence_step::EvidenceStatus;
+        let at = "2026-11-25T12:00:00Z".parse().unwrap();
+        let mut m = BTreeMap::from([("us-east-1".to_string(), EvidenceStatus::DryRun)]);
+        assert_eq!(evidence_line(at, &m), None);
+        m.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::NotWritten {
+                location: None,
+                error: "denied".into(),
+            },
+        );
+        m.insert(
+            "us-east-1".into(),
+            EvidenceStatus::Written {
+                location: "s3://b/p/".into(),
+            },
+        );
+        let line: Value = serde_json::from_str(&evidence_line(at, &m).unwrap()).unwrap();
+        assert_eq!(line[EVIDENCE_NOT_WRITTEN], 1);
+        assert_eq!(line[EVIDENCE_WRITTEN], 1);
+        assert_eq!(line["Service"], SERVICE);
+    }
 
     #[test]
     fn totals_line_has_the_alarm_metric_with_the_service_dimension_only() {

@@ -8,8 +8,8 @@
 //!   read as an on-demand payload;
 //! * an empty payload: `null`, `{}` or `""`;
 //! * an on-demand payload:
-//!   `{"now": "2026-11-25T12:00:00Z", "regions": ["eu-west-1"], "tables": ["orders-*"], "dry_run": false}`
-//!   (every field optional).
+//!   `{"now": "2026-11-25T12:00:00Z", "regions": ["eu-west-1"], "tables": ["orders-*"], "dry_run": false, "run_id": "2026-11-25-a"}`
+//!   (every field optional; `run_id` names the run's evidence prefix).
 //!
 //! Unknown fields are ignored (envelopes carry many); a known field with the wrong type is an
 //! error naming the field, what was expected and what was given.
@@ -28,6 +28,9 @@ pub struct Invocation {
     pub tables: Vec<String>,
     /// Evaluate and log, but publish nothing and save no state.
     pub dry_run: bool,
+    /// The run's id (the last segment of its evidence prefix) when the caller names it, as an
+    /// orchestrator does to find each item's evidence; otherwise the run makes one up.
+    pub run_id: Option<String>,
     /// True if the payload was an EventBridge envelope.
     pub from_eventbridge: bool,
 }
@@ -142,6 +145,19 @@ pub fn parse_invocation(payload: &Value) -> Result<Invocation, PayloadError> {
         };
         inv.dry_run = *b;
     }
+    if let Some(v) = map.get("run_id").filter(|v| !v.is_null()) {
+        let expected = "1 to 64 letters, digits, '-' or '_' (it becomes an S3 key segment)";
+        match v {
+            Value::String(s)
+                if !s.is_empty()
+                    && s.len() <= 64
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                inv.run_id = Some(s.clone());
+            }
+            _ => return Err(err("run_id", expected, v)),
+        }
+    }
     Ok(inv)
 }
 
@@ -186,9 +202,12 @@ mod tests {
         let p = json!({"now": "2026-11-25T12:00:00Z", "regions": ["eu-west-1"],
                        "tables": ["orders-*", "users"], "dry_run": true});
         let inv = parse_invocation(&p).unwrap();
+        assert_eq!(inv.run_id, None);
         assert_eq!(inv.now, Some("2026-11-25T12:00:00Z".parse().unwrap()));
         assert_eq!(inv.tables, ["orders-*", "users"]);
         assert!(inv.dry_run);
+        let named = parse_invocation(&json!({"run_id": "org-2026-11-25_a1"})).unwrap();
+        assert_eq!(named.run_id.as_deref(), Some("org-2026-11-25_a1"));
         let in_detail = json!({"source": "aws.events", "detail-type": "Scheduled Event",
                                "detail": {"dry_run": true}});
         assert!(parse_invocation(&in_detail).unwrap().dry_run);
@@ -205,6 +224,9 @@ mod tests {
             (json!({"tables": "orders"}), "tables"),
             (json!({"tables": [3]}), "tables"),
             (json!({"dry_run": "yes"}), "dry_run"),
+            (json!({"run_id": ""}), "run_id"),
+            (json!({"run_id": "../other-run"}), "run_id"),
+            (json!({"run_id": 7}), "run_id"),
             (
                 json!({"source": "aws.events", "detail-type": "x", "detail": "s"}),
                 "detail",

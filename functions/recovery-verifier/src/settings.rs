@@ -1,5 +1,6 @@
 //! The function's settings besides the policy, read from its environment variables
-//! ([`ENV_TOPIC_ARN`], [`ENV_STATE_TABLE`], [`ENV_REGIONS`]) at start-up. The policy's own
+//! ([`ENV_TOPIC_ARN`], [`ENV_STATE_TABLE`], [`ENV_REGIONS`], [`ENV_EVIDENCE_BUCKET`]) at
+//! start-up. The policy's own
 //! `BG_*` variables are read by `policy::Policy::from_env`.
 
 use std::time::Duration;
@@ -12,6 +13,10 @@ pub const ENV_TOPIC_ARN: &str = "BG_TOPIC_ARN";
 pub const ENV_STATE_TABLE: &str = "BG_STATE_TABLE";
 /// Environment variable: comma-separated regions to verify (default: the function's region).
 pub const ENV_REGIONS: &str = "BG_REGIONS";
+
+/// Environment variable: the evidence bucket each run's bundles are written to (optional:
+/// unset, no evidence is stored and the digest says so).
+pub const ENV_EVIDENCE_BUCKET: &str = "BG_EVIDENCE_BUCKET";
 
 /// How long before the Lambda deadline new work stops (see [`crate::Deps::safety_margin`]).
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(45);
@@ -55,6 +60,9 @@ pub struct Settings {
     /// The regions to verify, in order and without duplicates (`BG_REGIONS`); `None` means
     /// the function's own region.
     pub regions: Option<Vec<String>>,
+    /// The bucket each run's evidence bundles go to (`BG_EVIDENCE_BUCKET`); `None`: none
+    /// stored.
+    pub evidence_bucket: Option<String>,
     /// Stop starting new work this long before the Lambda deadline ([`SAFETY_MARGIN`]).
     pub safety_margin: Duration,
     /// Concurrent independent calls per region ([`CONCURRENCY`]).
@@ -73,6 +81,7 @@ impl Settings {
             topic_arn,
             state_table,
             regions,
+            evidence_bucket: get(ENV_EVIDENCE_BUCKET),
             safety_margin: SAFETY_MARGIN,
             concurrency: CONCURRENCY,
         })
@@ -80,10 +89,15 @@ impl Settings {
 
     /// Reads the settings from the process environment ([`Settings::from_vars`]).
     pub fn from_env() -> Result<Settings, ConfigError> {
-        let vars: Vec<(String, String)> = [ENV_TOPIC_ARN, ENV_STATE_TABLE, ENV_REGIONS]
-            .iter()
-            .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
-            .collect();
+        let vars: Vec<(String, String)> = [
+            ENV_TOPIC_ARN,
+            ENV_STATE_TABLE,
+            ENV_REGIONS,
+            ENV_EVIDENCE_BUCKET,
+        ]
+        .iter()
+        .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
+        .collect();
         Settings::from_vars(&vars)
     }
 
@@ -152,6 +166,13 @@ mod tests {
         assert_eq!(s.topic_arn, "arn:aws:sns:eu-west-1:123456789012:alerts");
         assert_eq!(s.state_table, "state");
         assert_eq!(s.regions, None);
+        assert_eq!(s.evidence_bucket, None);
+        let mut v = vars(&BASE);
+        v.push((ENV_EVIDENCE_BUCKET.into(), " evidence-bucket ".into()));
+        assert_eq!(
+            Settings::from_vars(&v).unwrap().evidence_bucket.as_deref(),
+            Some("evidence-bucket")
+        );
         assert_eq!(
             (s.safety_margin, s.concurrency),
             (SAFETY_MARGIN, CONCURRENCY)

@@ -1,8 +1,11 @@
 //! Building SDK clients: one place for region, credentials, retries, timeouts and endpoints.
 //!
 //! Endpoints come only from the standard `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`
-//! variables (`_BACKUP`, `_DYNAMODB`, `_KMS`, `_SNS`, `_RESOURCE_GROUPS_TAGGING_API`, `_STS`), resolved by
-//! `aws-config` itself, so the same binaries run against AWS or the local account.
+//! variables (`_BACKUP`, `_DYNAMODB`, `_KMS`, `_SNS`, `_RESOURCE_GROUPS_TAGGING_API`, `_STS`,
+//! `_S3`), resolved by `aws-config` itself, so the same binaries run against AWS or the local
+//! account. An S3 client whose endpoint is overridden that way uses path-style addressing
+//! (`http://host/bucket/key`): S3-compatible endpoints such as moto on `127.0.0.1` have no
+//! per-bucket host names ([`s3_endpoint_overridden`]).
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -83,6 +86,7 @@ pub struct AwsContext {
     tagging: OnceLock<aws_sdk_resourcegroupstagging::Client>,
     sts: OnceLock<aws_sdk_sts::Client>,
     kms: OnceLock<aws_sdk_kms::Client>,
+    s3: OnceLock<aws_sdk_s3::Client>,
     /// Counts every attempt of every client of this context.
     pub calls: CallCounter,
 }
@@ -90,8 +94,12 @@ pub struct AwsContext {
 /// One SDK client from the shared config, with this context's retry settings and call counter.
 macro_rules! client {
     ($self:ident, $field:ident, $sdk:ident) => {
+        client!($self, $field, $sdk, |b| b)
+    };
+    ($self:ident, $field:ident, $sdk:ident, $customise:expr) => {
         $self.$field.get_or_init(|| {
-            let mut builder = $sdk::config::Builder::from(&$self.sdk_config)
+            let customise = $customise;
+            let mut builder = customise($sdk::config::Builder::from(&$self.sdk_config))
                 .retry_config($self.retry.clone())
                 .interceptor($self.calls.interceptor());
             if let Some(t) = &$self.timeouts {
@@ -143,6 +151,7 @@ impl AwsContext {
             tagging: OnceLock::new(),
             sts: OnceLock::new(),
             kms: OnceLock::new(),
+            s3: OnceLock::new(),
             calls: CallCounter::new(),
         }
     }
@@ -197,6 +206,7 @@ impl AwsContext {
             tagging: OnceLock::new(),
             sts: OnceLock::new(),
             kms: OnceLock::new(),
+            s3: OnceLock::new(),
             calls: self.calls.clone(),
         }
     }
@@ -239,10 +249,34 @@ impl AwsContext {
         client!(self, kms, aws_sdk_kms)
     }
 
+    /// S3 (the evidence store), with path-style addressing when the endpoint is overridden
+    /// ([`s3_endpoint_overridden`]).
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        let path_style = s3_endpoint_overridden(&self.sdk_config);
+        client!(self, s3, aws_sdk_s3, |b: aws_sdk_s3::config::Builder| b
+            .force_path_style(path_style))
+    }
+
     /// The region these clients talk to, if one was configured.
     pub fn region(&self) -> Option<&str> {
         self.sdk_config.region().map(Region::as_ref)
     }
+}
+
+/// Whether S3's endpoint is overridden in `config` (`AWS_ENDPOINT_URL_S3`, or
+/// `AWS_ENDPOINT_URL` for every service, or an endpoint set in code): then the S3 client uses
+/// path-style addressing, since such endpoints (moto, other S3-compatible stores on an IP
+/// address) have no virtual-hosted bucket names. AWS's own endpoints keep the default
+/// (virtual-hosted) style.
+pub fn s3_endpoint_overridden(config: &SdkConfig) -> bool {
+    let service_specific = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()
+        .and_then(|key| config.service_config().and_then(|c| c.load_config(key)));
+    service_specific.is_some() || config.endpoint_url().is_some()
 }
 
 fn retry_config(settings: &ClientSettings) -> RetryConfig {
@@ -300,6 +334,16 @@ mod tests {
             )
             .build();
         AwsContext::from_sdk_config(&sdk_config, settings)
+    }
+
+    #[test]
+    fn s3_endpoint_counts_as_overridden_exactly_when_one_is_configured() {
+        let aws = SdkConfig::builder().build();
+        assert!(!s3_endpoint_overridden(&aws));
+        let local = SdkConfig::builder()
+            .endpoint_url("http://127.0.0.1:5000")
+            .build();
+        assert!(s3_endpoint_overridden(&local));
     }
 
     #[test]

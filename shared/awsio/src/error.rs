@@ -56,7 +56,7 @@ impl AwsCallError {
     pub fn is_not_found(&self) -> bool {
         matches!(
             self.code.as_deref(),
-            Some("ResourceNotFoundException" | "NotFoundException" | "NotFound")
+            Some("ResourceNotFoundException" | "NotFoundException" | "NotFound" | "NoSuchKey")
         )
     }
 }

@@ -12,6 +12,8 @@
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
 //! - [`vault`]: what protects a vault's points (lock fields, access policy, key state).
 //! - [`restore_jobs`]: restore testing: restore jobs, validation results, restored-table shapes.
+//! - [`evidence_store`]: each run's evidence bundle in the Object Lock bucket (write, list, read,
+//!   verify).
 //!
 //! Readers and writers (inventory, tagging, alert publishing, state store) translate between
 //! SDK types and the plain structs of the `policy` crate; no compliance decision is made here.
@@ -22,6 +24,7 @@ pub mod config;
 pub mod convert;
 pub mod counter;
 pub mod error;
+pub mod evidence_store;
 pub mod finding_state;
 pub mod idempotency;
 pub mod inventory;

@@ -40,6 +40,7 @@ const INVARIANTS: &[&str] = &[
     "the run published its digest (the SQS subscriber received it) or returned Err; being killed at the deadline is neither",
     "the EMF lines count the unverifiable tables as the report does (and a failed region as failed)",
     "the faulted operation was called (the fault fired), and the SDK classified the fault as intended (throttling and 5xx retried, AccessDenied not)",
+    "the evidence bundle is stored (S3.PutObject), or its failed write (always, when S3 is faulted) is a finding of the digest (subject and body say evidence NOT stored) and of the EvidenceNotWritten metric; no verdict depends on it",
 ];
 
 /// audit-finding, plus a second selection and a second failed job so that every paginated
@@ -94,6 +95,7 @@ async fn deps(acct: &LocalAccount) -> Deps {
         policy,
         topic_arn: acct.topic_arn().to_string(),
         state_table: STATE_TABLE.to_string(),
+        evidence_bucket: Some(acct.evidence_bucket().to_string()),
         home: acct.context_with(&settings()).await,
         regions: vec![(region, acct.context_with(&settings()).await)],
         safety_margin: SAFETY_MARGIN,
@@ -168,9 +170,11 @@ fn dependents(
         "Backup.GetBackupVaultAccessPolicy" | "KMS.DescribeKey" => {
             with_points.difference(&baseline.exempt).cloned().collect()
         }
-        "DynamoDB.GetItem" | "DynamoDB.PutItem" | "DynamoDB.DeleteItem" | "SNS.Publish" => {
-            BTreeSet::new()
-        }
+        "DynamoDB.GetItem"
+        | "DynamoDB.PutItem"
+        | "DynamoDB.DeleteItem"
+        | "SNS.Publish"
+        | "S3.PutObject" => BTreeSet::new(),
         "STS.GetCallerIdentity"
         | "DynamoDB.ListTables"
         | "Resource Groups Tagging API.GetResources" => all.clone(),
@@ -356,6 +360,35 @@ async fn run_cell(
             if r.failure.is_some() && failed == 0 {
                 violations.push("the region failed but EMF RegionsFailed is 0".into());
             }
+            let evidence = o.evidence.get(&region);
+            let faults_s3 = operation.is_some_and(|op| op.starts_with("S3."));
+            let evidence_failed = evidence.is_some_and(|e| e.failed());
+            let stored = matches!(
+                evidence,
+                Some(recovery_verifier::EvidenceStatus::Written { .. })
+            );
+            if faults_s3 && !evidence_failed {
+                violations.push(format!(
+                    "S3 faulted but the evidence is reported as {evidence:?}"
+                ));
+            }
+            if !stored && !evidence_failed {
+                violations.push(format!("evidence neither stored nor failed: {evidence:?}"));
+            }
+            if evidence_failed {
+                if !o.digest.subject.contains("evidence NOT stored")
+                    || !o.digest.text.contains("NOT WRITTEN")
+                {
+                    violations.push("the failed evidence write is not in the digest".into());
+                }
+                let metric =
+                    recovery_verifier::metrics::evidence_line(Timestamp::now(), &o.evidence)
+                        .and_then(|l| serde_json::from_str::<Value>(&l).ok())
+                        .and_then(|l| l.get("EvidenceNotWritten").and_then(Value::as_u64));
+                if metric != Some(1) {
+                    violations.push(format!("EMF EvidenceNotWritten is {metric:?}, not 1"));
+                }
+            }
             let count = |v: Verdict| verdicts.values().filter(|x| **x == v).count();
             let mut parts = vec![format!("{} tables", verdicts.len())];
             for v in Verdict::ALL {
@@ -374,6 +407,11 @@ async fn run_cell(
                 "; no digest"
             });
             s.push_str(&format!("; {} resolved", resolved.len()));
+            s.push_str(if evidence_failed {
+                "; evidence not stored (in the digest)"
+            } else {
+                "; evidence stored"
+            });
             if o.state_errors
                 .iter()
                 .any(|e| e.contains("could not be loaded"))

@@ -17,6 +17,7 @@
 
 mod common;
 mod evidence_bundle;
+mod evidence_local_account;
 mod fault_matrix;
 mod finding_state_local_account;
 mod restore_readiness;

@@ -32,6 +32,7 @@ pub async fn deps(account: &LocalAccount) -> Deps {
         policy,
         topic_arn: account.topic_arn().to_string(),
         state_table: STATE_TABLE.to_string(),
+        evidence_bucket: Some(account.evidence_bucket().to_string()),
         home: account.context().await,
         regions: vec![(region, account.context().await)],
         safety_margin: Duration::ZERO,
