@@ -948,14 +948,23 @@ async fn every_served_operation_answers_as_the_model_says() {
     let mut listed = 0;
     for c in reads(&f) {
         let body = run.ok(&c).await;
-        // The seeded account makes the bodies non-trivial: count the listed items.
-        listed += body
+        // The seeded account makes the bodies non-trivial: count the listed items, and
+        // every list call (its filters included) must list something, so that its item
+        // shape is checked.
+        let lists: Vec<usize> = body
             .as_object()
             .into_iter()
             .flatten()
             .filter_map(|(_, v)| v.as_array())
             .map(Vec::len)
-            .sum::<usize>();
+            .collect();
+        if lists.contains(&0) {
+            run.violations.push(format!(
+                "{} {:?}: listed nothing, so its item shape went unchecked: seed the account",
+                c.op, c.query
+            ));
+        }
+        listed += lists.iter().sum::<usize>();
     }
     assert!(
         listed >= 100,
