@@ -543,7 +543,7 @@ impl Store {
     }
 
     /// PutBackupVaultLockConfiguration: `MinRetentionDays` ≥ 1, `MaxRetentionDays` ≤ 36500,
-    /// min ≤ max, `ChangeableForDays` ≥ 3 when given (then `LockDate` = now + it).
+    /// min ≤ max, `ChangeableForDays` 3..=36500 when given (then `LockDate` = now + it).
     pub fn put_backup_vault_lock_configuration(
         &mut self,
         name: &str,
@@ -572,9 +572,13 @@ impl Store {
                 "MinRetentionDays must not exceed MaxRetentionDays",
             ));
         }
-        if input.changeable_for_days.is_some_and(|d| d < 3) {
+        // AWS: at least 3 (the 72-hour cooling-off period), at most 36,500 days.
+        if input
+            .changeable_for_days
+            .is_some_and(|d| !(3..=36500).contains(&d))
+        {
             return Err(ApiError::invalid_parameter(
-                "ChangeableForDays must be at least 3",
+                "ChangeableForDays must be between 3 and 36500",
             ));
         }
         let lock_date =

@@ -445,6 +445,36 @@ fn errors(f: &Fixture) -> Vec<(Call, &'static str)> {
             ),
             "InvalidParameterValueException",
         ),
+        (
+            // AWS: ChangeableForDays is at least 3 (the 72-hour cooling-off period) ...
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({"MinRetentionDays": 7, "ChangeableForDays": 2})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            // ... and at most 36,500 days.
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({"MinRetentionDays": 7, "ChangeableForDays": 36501})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            // AWS: the longest MaxRetentionDays is 36500 days.
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({"MaxRetentionDays": 36501})),
+            ),
+            "InvalidParameterValueException",
+        ),
         // Restore jobs and restore testing.
         (
             call(
