@@ -1189,3 +1189,30 @@ async fn list_calls_honour_the_model_page_bounds_and_query_names() {
     assert!(paged >= 6, "only {paged} paginated operations checked");
     run.finish();
 }
+
+/// AWS: "On and after the lock date, the Vault Lock becomes immutable and cannot be changed";
+/// before it, a lock may be changed. (The stand-in's clock is the caller's, so the store is
+/// driven directly: over HTTP the lock date is always at least 3 days ahead.)
+#[test]
+fn a_vault_lock_past_its_lock_date_cannot_be_changed() {
+    use local_account::standin::store::Store;
+    let t0: jiff::Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+    let day = jiff::SignedDuration::from_hours(24);
+    let mut store = Store::new("us-east-1", "123456789012");
+    store.create_backup_vault(VAULT, b"{}", t0).unwrap();
+    let lock = br#"{"MinRetentionDays": 7, "MaxRetentionDays": 365, "ChangeableForDays": 3}"#;
+    store
+        .put_backup_vault_lock_configuration(VAULT, lock, t0)
+        .unwrap();
+    // Within the cooling-off period: still changeable.
+    store
+        .put_backup_vault_lock_configuration(VAULT, lock, t0 + day * 2)
+        .unwrap();
+    // The lock date is now t0 + 5 days.
+    let err = store
+        .put_backup_vault_lock_configuration(VAULT, lock, t0 + day * 5)
+        .unwrap_err();
+    assert_eq!(err.code, "InvalidRequestException", "{err:?}");
+    let v = store.describe_backup_vault(VAULT).unwrap();
+    assert_eq!(v["MinRetentionDays"], 7, "{v}");
+}
