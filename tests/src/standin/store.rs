@@ -543,7 +543,8 @@ impl Store {
     }
 
     /// PutBackupVaultLockConfiguration: `MinRetentionDays` ≥ 1, `MaxRetentionDays` ≤ 36500,
-    /// min ≤ max, `ChangeableForDays` ≥ 3 when given (then `LockDate` = now + it).
+    /// min ≤ max, `ChangeableForDays` 3..=36500 when given (then `LockDate` = now + it); a lock
+    /// past its `LockDate` is immutable (`InvalidRequestException`).
     pub fn put_backup_vault_lock_configuration(
         &mut self,
         name: &str,
@@ -551,7 +552,17 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), ApiError> {
         let input: PutLockBody = parse_body(body)?;
-        self.vault(name)?;
+        let vault = self.vault(name)?;
+        // AWS: "On and after the lock date, the Vault Lock becomes immutable and cannot be
+        // changed or deleted." The model leaves the code open; InvalidRequestException is the
+        // one this operation alone declares among the vault calls.
+        if let Some(date) = vault.lock.as_ref().and_then(|l| l.lock_date)
+            && date <= now
+        {
+            return Err(ApiError::invalid_request(format!(
+                "the Vault Lock of backup vault {name} is immutable since its lock date {date}"
+            )));
+        }
         if input.min_retention_days.is_some_and(|d| d < 1) {
             return Err(ApiError::invalid_parameter(
                 "MinRetentionDays must be at least 1",
@@ -572,9 +583,13 @@ impl Store {
                 "MinRetentionDays must not exceed MaxRetentionDays",
             ));
         }
-        if input.changeable_for_days.is_some_and(|d| d < 3) {
+        // AWS: at least 3 (the 72-hour cooling-off period), at most 36,500 days.
+        if input
+            .changeable_for_days
+            .is_some_and(|d| !(3..=36500).contains(&d))
+        {
             return Err(ApiError::invalid_parameter(
-                "ChangeableForDays must be at least 3",
+                "ChangeableForDays must be between 3 and 36500",
             ));
         }
         let lock_date =

@@ -19,6 +19,12 @@ use std::time::Duration;
 const VAULT: &str = "backup-guard-vault";
 const PLAN: &str = "backup-guard-policy";
 const ROLE: &str = "arn:aws:iam::123456789012:role/backup";
+/// Restore testing the check seeds (the `audit-finding` scenario has none).
+const RT_PLAN: &str = "model_check_plan";
+const RT_SELECTION: &str = "model_check_tables";
+/// A completed restore job that [`RT_PLAN`] started (validated by [`changes`]).
+const RT_JOB: &str = "model-check-restore-0";
+const DENY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle"],"Resource":"*"}]}"#;
 
 /// One call: an operation, its path labels and query pairs (wire names, as in the model) and
 /// an optional JSON body.
@@ -61,6 +67,8 @@ struct Fixture {
     selection_id: String,
     point_arn: String,
     resource_arn: String,
+    /// The ARN of [`RT_PLAN`].
+    rt_plan_arn: String,
     /// Set by [`creates`]' answers.
     new_plan_id: String,
     new_selection_id: String,
@@ -158,6 +166,47 @@ fn reads(f: &Fixture) -> Vec<Call> {
             &[("state", "COMPLETED"), ("resourceType", "DynamoDB")],
             None,
         ),
+        call(
+            "GetBackupVaultAccessPolicy",
+            &[("backupVaultName", VAULT)],
+            &[],
+            None,
+        ),
+        call("ListRestoreJobs", &[], &[], None),
+        call(
+            "ListRestoreJobs",
+            &[],
+            &[
+                ("status", "COMPLETED"),
+                ("resourceType", "DynamoDB"),
+                ("restoreTestingPlanArn", &f.rt_plan_arn),
+                ("createdAfter", "2026-01-01T00:00:00Z"),
+            ],
+            None,
+        ),
+        call("DescribeRestoreJob", &[("restoreJobId", RT_JOB)], &[], None),
+        call("ListRestoreTestingPlans", &[], &[], None),
+        call(
+            "GetRestoreTestingPlan",
+            &[("RestoreTestingPlanName", RT_PLAN)],
+            &[],
+            None,
+        ),
+        call(
+            "ListRestoreTestingSelections",
+            &[("RestoreTestingPlanName", RT_PLAN)],
+            &[],
+            None,
+        ),
+        call(
+            "GetRestoreTestingSelection",
+            &[
+                ("RestoreTestingPlanName", RT_PLAN),
+                ("RestoreTestingSelectionName", RT_SELECTION),
+            ],
+            &[],
+            None,
+        ),
     ]
 }
 
@@ -212,6 +261,32 @@ fn changes(f: &Fixture) -> Vec<Call> {
             &[("backupPlanId", &f.new_plan_id)],
             &[],
             None,
+        ),
+        call(
+            "PutBackupVaultAccessPolicy",
+            &[("backupVaultName", "model-check-vault")],
+            &[],
+            Some(json!({ "Policy": DENY_POLICY })),
+        ),
+        call(
+            "DeleteBackupVaultAccessPolicy",
+            &[("backupVaultName", "model-check-vault")],
+            &[],
+            None,
+        ),
+        call(
+            "PutBackupVaultLockConfiguration",
+            &[("backupVaultName", "model-check-vault")],
+            &[],
+            Some(json!({"MinRetentionDays": 7, "MaxRetentionDays": 365, "ChangeableForDays": 3})),
+        ),
+        call(
+            "PutRestoreValidationResult",
+            &[("restoreJobId", RT_JOB)],
+            &[],
+            Some(
+                json!({"ValidationStatus": "SUCCESSFUL", "ValidationStatusMessage": "model check"}),
+            ),
         ),
     ]
 }
@@ -304,6 +379,200 @@ fn errors(f: &Fixture) -> Vec<(Call, &'static str)> {
                 None,
             ),
             "InvalidRequestException",
+        ),
+        // Vault protection.
+        (
+            call(
+                "GetBackupVaultAccessPolicy",
+                &[("backupVaultName", "no-such-vault")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            // A vault without an access policy.
+            call(
+                "GetBackupVaultAccessPolicy",
+                &[("backupVaultName", "model-check-bare-vault")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            call(
+                "PutBackupVaultAccessPolicy",
+                &[("backupVaultName", "no-such-vault")],
+                &[],
+                Some(json!({ "Policy": DENY_POLICY })),
+            ),
+            nf,
+        ),
+        (
+            call(
+                "PutBackupVaultAccessPolicy",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({ "Policy": "not a policy document" })),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            call(
+                "DeleteBackupVaultAccessPolicy",
+                &[("backupVaultName", "no-such-vault")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", "no-such-vault")],
+                &[],
+                Some(json!({"MinRetentionDays": 7})),
+            ),
+            nf,
+        ),
+        (
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({"MinRetentionDays": 30, "MaxRetentionDays": 7})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            // AWS: ChangeableForDays is at least 3 (the 72-hour cooling-off period) ...
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({"MinRetentionDays": 7, "ChangeableForDays": 2})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            // ... and at most 36,500 days.
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({"MinRetentionDays": 7, "ChangeableForDays": 36501})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            // AWS: the longest MaxRetentionDays is 36500 days.
+            call(
+                "PutBackupVaultLockConfiguration",
+                &[("backupVaultName", VAULT)],
+                &[],
+                Some(json!({"MaxRetentionDays": 36501})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        // Restore jobs and restore testing.
+        (
+            call(
+                "DescribeRestoreJob",
+                &[("restoreJobId", "no-such-restore-job")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            call(
+                "ListRestoreJobs",
+                &[],
+                &[("nextToken", "not-a-token-the-stand-in-gave")],
+                None,
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            call("ListRestoreJobs", &[], &[("status", "DONE")], None),
+            "InvalidParameterValueException",
+        ),
+        (
+            call(
+                "PutRestoreValidationResult",
+                &[("restoreJobId", "no-such-restore-job")],
+                &[],
+                Some(json!({"ValidationStatus": "SUCCESSFUL"})),
+            ),
+            nf,
+        ),
+        (
+            call(
+                "PutRestoreValidationResult",
+                &[("restoreJobId", RT_JOB)],
+                &[],
+                Some(json!({})),
+            ),
+            "MissingParameterValueException",
+        ),
+        (
+            call(
+                "PutRestoreValidationResult",
+                &[("restoreJobId", RT_JOB)],
+                &[],
+                Some(json!({"ValidationStatus": "PASSED"})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            // A restore job no restore testing plan started.
+            call(
+                "PutRestoreValidationResult",
+                &[("restoreJobId", "model-check-restore-manual")],
+                &[],
+                Some(json!({"ValidationStatus": "SUCCESSFUL"})),
+            ),
+            "InvalidRequestException",
+        ),
+        (
+            call(
+                "ListRestoreTestingPlans",
+                &[],
+                &[("NextToken", "not-a-token-the-stand-in-gave")],
+                None,
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            call(
+                "GetRestoreTestingPlan",
+                &[("RestoreTestingPlanName", "no_such_plan")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            call(
+                "ListRestoreTestingSelections",
+                &[("RestoreTestingPlanName", "no_such_plan")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            call(
+                "GetRestoreTestingSelection",
+                &[
+                    ("RestoreTestingPlanName", RT_PLAN),
+                    ("RestoreTestingSelectionName", "no_such_selection"),
+                ],
+                &[],
+                None,
+            ),
+            nf,
         ),
     ]
 }
@@ -544,9 +813,134 @@ async fn start() -> (LocalAccount, Fixture) {
         selection_id: plan.selections.values().next().unwrap().clone(),
         point_arn: text(&body, "/RecoveryPoints/0/RecoveryPointArn").to_string(),
         resource_arn: text(&body, "/RecoveryPoints/0/ResourceArn").to_string(),
+        rt_plan_arn: account.standin().restore_testing_plan_arn(RT_PLAN),
         ..Fixture::default()
     };
+    seed_vault_protection_and_restore_testing(&account, &fixture).await;
     (account, fixture)
+}
+
+/// The `audit-finding` scenario has no vault access policy, no Vault Lock and no restore
+/// testing: the check seeds them, the policy and lock through the stand-in's own API, restore
+/// testing through its admin seeding. Three plans with three selections each and 25 restore
+/// jobs (one manual), so that every list call pages.
+async fn seed_vault_protection_and_restore_testing(account: &LocalAccount, f: &Fixture) {
+    let addr = account.standin().addr().to_string();
+    for (method, target, body) in [
+        (
+            "PUT",
+            format!("/backup-vaults/{VAULT}/access-policy"),
+            Some(json!({ "Policy": DENY_POLICY })),
+        ),
+        (
+            "PUT",
+            format!("/backup-vaults/{VAULT}/vault-lock"),
+            Some(json!({"MinRetentionDays": 7, "MaxRetentionDays": 3650})),
+        ),
+        (
+            "PUT",
+            "/backup-vaults/model-check-bare-vault".to_string(),
+            Some(json!({})),
+        ),
+    ] {
+        let body = body.map(|b| b.to_string().into_bytes());
+        let r = http::request(
+            &addr,
+            method,
+            &target,
+            body.as_deref(),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert!(
+            r.status < 300,
+            "seeding {method} {target}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let mut plans = Vec::new();
+    let mut selections = Vec::new();
+    for (i, plan) in [RT_PLAN, "model_check_plan_b", "model_check_plan_c"]
+        .into_iter()
+        .enumerate()
+    {
+        plans.push(json!({
+            "RestoreTestingPlanName": plan,
+            "ScheduleExpression": "cron(0 5 ? * * *)",
+            "ScheduleExpressionTimezone": "Etc/UTC",
+            "StartWindowHours": 24,
+            "CreatorRequestId": format!("model-check-{i}"),
+            "LastExecutionTime": "2026-11-30T05:00:00Z",
+            "LastUpdateTime": "2026-11-01T00:00:00Z",
+            "RecoveryPointSelection": {
+                "Algorithm": "LATEST_WITHIN_WINDOW",
+                "IncludeVaults": ["*"],
+                "ExcludeVaults": [],
+                "RecoveryPointTypes": ["SNAPSHOT", "CONTINUOUS"],
+                "SelectionWindowDays": 7
+            }
+        }));
+        for sel in [RT_SELECTION, "model_check_orders", "model_check_tagged"] {
+            selections.push(json!({
+                "RestoreTestingPlanName": plan,
+                "RestoreTestingSelectionName": sel,
+                "IamRoleArn": ROLE,
+                "ProtectedResourceType": "DynamoDB",
+                "ProtectedResourceArns": [f.resource_arn],
+                "ProtectedResourceConditions": {
+                    "StringEquals": [{"Key": "aws:ResourceTag/backup", "Value": "daily"}],
+                    "StringNotEquals": []
+                },
+                "RestoreMetadataOverrides": {"targetTableName": "restore-test"},
+                "ValidationWindowHours": 4,
+                "CreatorRequestId": format!("model-check-{plan}-{sel}")
+            }));
+        }
+    }
+    let seed = serde_json::from_value(json!({"Plans": plans, "Selections": selections})).unwrap();
+    account.standin().add_restore_testing(seed).unwrap();
+    let mut jobs = Vec::new();
+    for i in 0..24 {
+        let done = i % 4 != 3;
+        let mut job = json!({
+            "RestoreJobId": format!("model-check-restore-{i}"),
+            "RecoveryPointArn": f.point_arn,
+            "SourceResourceArn": f.resource_arn,
+            "BackupVaultArn": format!("arn:aws:backup:us-east-1:123456789012:backup-vault:{VAULT}"),
+            "CreationDate": format!("2026-11-{:02}T05:00:00Z", 30 - i),
+            "Status": if done { "COMPLETED" } else { "FAILED" },
+            "StatusMessage": if done { "restored" } else { "the restore failed" },
+            "PercentDone": "100.00%",
+            "BackupSizeInBytes": 1024 * (i + 1),
+            "IamRoleArn": ROLE,
+            "ExpectedCompletionTimeMinutes": 10,
+            "RecoveryPointCreationDate": format!("2026-11-{:02}T00:00:00Z", 29 - i.min(28)),
+            "IsParent": false,
+            "CreatedBy": {"RestoreTestingPlanArn": f.rt_plan_arn},
+            "DeletionStatus": "SUCCESSFUL",
+            "DeletionStatusMessage": "the restored table was deleted"
+        });
+        if done {
+            job["CompletionDate"] = json!(format!("2026-11-{:02}T05:20:00Z", 30 - i));
+            job["CreatedResourceArn"] = json!(format!(
+                "arn:aws:dynamodb:us-east-1:123456789012:table/restore-test-{i}"
+            ));
+        }
+        jobs.push(job);
+    }
+    jobs.push(json!({
+        "RestoreJobId": "model-check-restore-manual",
+        "RecoveryPointArn": f.point_arn,
+        "SourceResourceArn": f.resource_arn,
+        "CreationDate": "2026-11-15T12:00:00Z",
+        "CompletionDate": "2026-11-15T12:30:00Z",
+        "Status": "COMPLETED",
+        "IamRoleArn": ROLE
+    }));
+    let jobs = serde_json::from_value(json!(jobs)).unwrap();
+    account.standin().add_restore_jobs(jobs).unwrap();
 }
 
 #[test]
@@ -584,14 +978,23 @@ async fn every_served_operation_answers_as_the_model_says() {
     let mut listed = 0;
     for c in reads(&f) {
         let body = run.ok(&c).await;
-        // The seeded account makes the bodies non-trivial: count the listed items.
-        listed += body
+        // The seeded account makes the bodies non-trivial: count the listed items, and
+        // every list call (its filters included) must list something, so that its item
+        // shape is checked.
+        let lists: Vec<usize> = body
             .as_object()
             .into_iter()
             .flatten()
             .filter_map(|(_, v)| v.as_array())
             .map(Vec::len)
-            .sum::<usize>();
+            .collect();
+        if lists.contains(&0) {
+            run.violations.push(format!(
+                "{} {:?}: listed nothing, so its item shape went unchecked: seed the account",
+                c.op, c.query
+            ));
+        }
+        listed += lists.iter().sum::<usize>();
     }
     assert!(
         listed >= 100,
@@ -785,4 +1188,31 @@ async fn list_calls_honour_the_model_page_bounds_and_query_names() {
     );
     assert!(paged >= 6, "only {paged} paginated operations checked");
     run.finish();
+}
+
+/// AWS: "On and after the lock date, the Vault Lock becomes immutable and cannot be changed";
+/// before it, a lock may be changed. (The stand-in's clock is the caller's, so the store is
+/// driven directly: over HTTP the lock date is always at least 3 days ahead.)
+#[test]
+fn a_vault_lock_past_its_lock_date_cannot_be_changed() {
+    use local_account::standin::store::Store;
+    let t0: jiff::Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+    let day = jiff::SignedDuration::from_hours(24);
+    let mut store = Store::new("us-east-1", "123456789012");
+    store.create_backup_vault(VAULT, b"{}", t0).unwrap();
+    let lock = br#"{"MinRetentionDays": 7, "MaxRetentionDays": 365, "ChangeableForDays": 3}"#;
+    store
+        .put_backup_vault_lock_configuration(VAULT, lock, t0)
+        .unwrap();
+    // Within the cooling-off period: still changeable.
+    store
+        .put_backup_vault_lock_configuration(VAULT, lock, t0 + day * 2)
+        .unwrap();
+    // The lock date is now t0 + 5 days.
+    let err = store
+        .put_backup_vault_lock_configuration(VAULT, lock, t0 + day * 5)
+        .unwrap_err();
+    assert_eq!(err.code, "InvalidRequestException", "{err:?}");
+    let v = store.describe_backup_vault(VAULT).unwrap();
+    assert_eq!(v["MinRetentionDays"], 7, "{v}");
 }
