@@ -104,7 +104,7 @@ async fn read_row(s3: &aws_sdk_s3::Client, listed: ListedRun) -> RunRow {
                         Ok(doc) => (
                             doc.tables
                                 .into_iter()
-                                .map(|t| (t.name, t.verdict))
+                                .map(|t| (t.name, verdict_word(&t.verdict)))
                                 .collect(),
                             None,
                         ),
@@ -130,6 +130,15 @@ async fn read_row(s3: &aws_sdk_s3::Client, listed: ListedRun) -> RunRow {
         verdicts,
         problem,
     }
+}
+
+/// The policy's word for a verdict (`non-compliant`, as the manifest's counts spell it) from
+/// evidence.json's code (`NON_COMPLIANT`); an unknown code stays as it is.
+fn verdict_word(code: &str) -> String {
+    policy::Verdict::ALL
+        .iter()
+        .find(|v| evidence::verdict_code(**v) == code)
+        .map_or_else(|| code.to_string(), |v| v.as_str().to_string())
 }
 
 /// A short letter per verdict for the trend (`-`: the table was not in that run).

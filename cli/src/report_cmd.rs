@@ -151,7 +151,9 @@ async fn stored_run(
     paint: Paint,
 ) -> Result<ExitStatus, CliError> {
     let Some(bucket) = opts.bucket.clone() else {
-        return Err(CliError::usage("--run needs --bucket (the evidence bucket)"));
+        return Err(CliError::usage(
+            "--run needs --bucket (the evidence bucket)",
+        ));
     };
     let region = match opts.regions.as_slice() {
         [] => None,

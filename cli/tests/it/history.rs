@@ -157,7 +157,12 @@ async fn history_lists_both_runs_and_report_run_rerenders_and_detects_tampering(
     let forged =
         String::from_utf8(body.to_vec())
             .unwrap()
-            .replacen("non-compliant", "compliant", 1);
+            .replacen("NON_COMPLIANT", "COMPLIANT", 1);
+    assert_ne!(
+        forged.as_bytes(),
+        &body[..],
+        "the forgery changes the object"
+    );
     s3.put_object()
         .bucket(&bucket)
         .key(&key)
