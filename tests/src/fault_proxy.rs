@@ -667,7 +667,7 @@ mod tests {
             HeaderValue::from_static("TrentService.DescribeKey"),
         );
         assert_eq!(
-            recognise(&h, b"{}"),
+            recognise(&Method::POST, &root(), &h, b"{}"),
             ("KMS.DescribeKey".to_string(), Protocol::Json11)
         );
         let q = HeaderMap::new();

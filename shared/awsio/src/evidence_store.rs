@@ -659,17 +659,31 @@ mod tests {
     }
 
     fn bundle() -> Bundle {
-        let doc: EvidenceDoc = serde_json::from_value(serde_json::json!({
-            "schema_version": 1,
-            "run": {"run_id": "r", "account": "1", "region": "us-east-1", "generator": "t"},
-            "generated_at": "2026-12-01T00:00:00Z",
-            "tables": [{"name": "orders", "arn": "arn:t", "verdict": "COMPLIANT"}],
-            "sources": [],
-            "api_calls": {},
-            "files": {}
-        }))
-        .unwrap();
-        evidence::render_bundle(doc).unwrap()
+        // An empty region (no tables), built by the evidence crate's own builder, so the
+        // fixture follows the schema as it evolves.
+        let now: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        let report = policy::RunReport::new(
+            now,
+            policy::Policy::default(),
+            Vec::new(),
+            BTreeMap::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+        let facts = evidence::InventoryFacts::unread("not read in this test");
+        evidence::build_bundle(&evidence::EvidenceInput {
+            run: evidence::RunInfo {
+                run_id: "r".into(),
+                account: Some("1".into()),
+                region: "us-east-1".into(),
+                generator: "t".into(),
+            },
+            report: &report,
+            sources: Vec::new(),
+            facts: &facts,
+            failure: None,
+        })
+        .unwrap()
     }
 
     fn stored(b: &Bundle) -> StoredRun {
@@ -683,7 +697,7 @@ mod tests {
                 files: b.manifest(),
                 summary: RunSummary {
                     generated_at: b.doc.generated_at,
-                    tables: 1,
+                    tables: 0,
                     verdicts: BTreeMap::new(),
                     new: None,
                     resolved: None,
@@ -718,7 +732,7 @@ mod tests {
         // catches it.
         let mut t = run.clone();
         let mut doc = b.doc.clone();
-        doc.tables[0].verdict = "NON_COMPLIANT".into();
+        doc.verdicts.insert("COMPLIANT".into(), 99);
         let forged = evidence::render_bundle(doc).unwrap();
         for f in &forged.files {
             t.files.insert(f.name.clone(), f.bytes.clone());

@@ -420,6 +420,8 @@ mod tests {
                 rule_cron: None,
                 rule_timezone: None,
             })),
+            is_encrypted: Some(true),
+            encryption_key_arn: None,
         }
     }
 

@@ -100,7 +100,12 @@ async fn nightly_runs_store_locked_bundles_that_append_and_detect_tampering() {
     assert_eq!(doc.tables.len(), report.tables.len());
     for t in &report.tables {
         let d = doc.tables.iter().find(|d| d.name == t.table.name).unwrap();
-        assert_eq!(d.verdict, t.verdict.as_str(), "{}", t.table.name);
+        assert_eq!(
+            d.verdict,
+            evidence::verdict_code(t.verdict),
+            "{}",
+            t.table.name
+        );
     }
     let summary = &stored.manifest.summary;
     assert_eq!(summary.tables, report.tables.len() as u64);
