@@ -46,6 +46,7 @@ use futures::{StreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
 use policy::facts::{BackupSetup, Fact, JobFacts, KeyState, RecoveryPointFacts, VaultFacts};
 use policy::report::Unreachable;
+use policy::restore::RestoreJobFacts;
 use policy::vault::VaultIndex;
 use serde::Serialize;
 
@@ -208,7 +209,7 @@ pub struct Inventory {
     pub failed_jobs_per_state: [u64; 4],
     /// The restore testing plan's restore jobs of the window, or why unknown; `None` when
     /// restore testing is not configured (nothing read, nothing judged).
-    pub restore_jobs: Option<Fact<Vec<policy::restore::RestoreJobFacts>>>,
+    pub restore_jobs: Option<Fact<Vec<RestoreJobFacts>>>,
     /// Restore jobs listed (for the call formula; `None` when not configured).
     pub restore_jobs_listed: Option<u64>,
 }
@@ -364,36 +365,8 @@ pub async fn read_inventory(
     };
     let (points, points_per_vault) = index_points(vaults, &mut sources);
     sources.extend(protection.sources);
-    let (jobs, jobs_fit_one_page, failed_jobs_per_state) = match jobs {
-        Ok(j) => {
-            sources.push(read(Source::Jobs, None));
-            jobs_read(j)
-        }
-        Err(e) => {
-            let reason = short_reason(&e);
-            let unknown = Fact::unknown(format!("backup jobs could not be read: {reason}"));
-            sources.push(read(Source::Jobs, Some(reason)));
-            (unknown, true, [0; 4])
-        }
-    };
-    let (restore_jobs, restore_jobs_listed) = match restore_jobs {
-        None => (None, None),
-        Some(Ok((jobs, _pages))) => {
-            sources.push(read(Source::RestoreJobs, None));
-            let n = jobs.len() as u64;
-            (Some(Fact::Known(jobs)), Some(n))
-        }
-        Some(Err(e)) => {
-            let reason = short_reason(&e);
-            sources.push(read(Source::RestoreJobs, Some(reason.clone())));
-            (
-                Some(Fact::unknown(format!(
-                    "the restore testing plan's restore jobs could not be read: {reason}"
-                ))),
-                Some(0),
-            )
-        }
-    };
+    let (jobs, jobs_fit_one_page, failed_jobs_per_state) = failed_jobs_read(jobs, &mut sources);
+    let (restore_jobs, restore_jobs_listed) = restore_jobs_read(restore_jobs, &mut sources);
     Ok(Inventory {
         region,
         identity,
@@ -413,6 +386,52 @@ pub async fn read_inventory(
         restore_jobs,
         restore_jobs_listed,
     })
+}
+
+/// The failed backup jobs (or why unknown), whether they fit one page, and how many ended in
+/// each failed state; records the jobs' completeness in `sources`.
+fn failed_jobs_read(
+    jobs: Result<RecentJobs, awsio::AwsCallError>,
+    sources: &mut Vec<SourceRead>,
+) -> (Fact<Vec<JobFacts>>, bool, [u64; 4]) {
+    match jobs {
+        Ok(j) => {
+            sources.push(read(Source::Jobs, None));
+            jobs_read(j)
+        }
+        Err(e) => {
+            let reason = short_reason(&e);
+            let unknown = Fact::unknown(format!("backup jobs could not be read: {reason}"));
+            sources.push(read(Source::Jobs, Some(reason)));
+            (unknown, true, [0; 4])
+        }
+    }
+}
+
+/// The restore testing plan's restore jobs (or why unknown) and how many were listed; `None`
+/// when restore testing is not configured. Records their completeness in `sources`.
+fn restore_jobs_read(
+    listed: Option<Result<(Vec<RestoreJobFacts>, u64), awsio::AwsCallError>>,
+    sources: &mut Vec<SourceRead>,
+) -> (Option<Fact<Vec<RestoreJobFacts>>>, Option<u64>) {
+    match listed {
+        None => (None, None),
+        Some(Ok((jobs, _pages))) => {
+            sources.push(read(Source::RestoreJobs, None));
+            let n = jobs.len() as u64;
+            (Some(Fact::Known(jobs)), Some(n))
+        }
+        Some(Err(e)) => {
+            let reason = short_reason(&e);
+            sources.push(read(Source::RestoreJobs, Some(reason.clone())));
+            (
+                Some(Fact::unknown(format!(
+                    "the restore testing plan's restore jobs could not be read: {reason}"
+                ))),
+                Some(0),
+            )
+        }
+    }
 }
 
 /// A source's completeness: `unread` is why it was not read completely, if so.
