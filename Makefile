@@ -107,6 +107,9 @@ bench: venv ## Benchmarks -> docs/BENCHMARKS.md (release build, up to 10,000-tab
 	$(CARGO) build --profile release-o3 --locked -p table-guard -p recovery-verifier
 	$(CARGO) build --locked -p local-account --bins
 	target/release/backup-guard-bench report --out docs/BENCHMARKS.md
+	@echo "==> the evidence report at 10,000 tables in headless Chromium (docs/EVIDENCE.md)"
+	$(MAKE) --no-print-directory browser
+	target/release/backup-guard-bench evidence --tables 10000 --runs 5 --json target/bench/evidence.json
 
 FUZZ_ITERATIONS ?= 1000000
 FUZZ_SEED ?= 20261201
