@@ -835,7 +835,11 @@ mod tests {
             state_note: None,
         };
         let ok = build_digest(std::slice::from_ref(&region), &ctx());
-        assert!(ok.subject.starts_with("[backup-guard] OK"), "{}", ok.subject);
+        assert!(
+            ok.subject.starts_with("[backup-guard] OK"),
+            "{}",
+            ok.subject
+        );
         assert!(!ok.text.contains("Evidence"));
 
         let mut c = ctx();
@@ -847,9 +851,11 @@ mod tests {
         );
         let written = build_digest(std::slice::from_ref(&region), &c);
         assert!(written.subject.starts_with("[backup-guard] OK"));
-        assert!(written.text.contains(
-            "Evidence eu-west-1: s3://b/evidence/123456789012/eu-west-1/2026/11/25/r/"
-        ));
+        assert!(
+            written.text.contains(
+                "Evidence eu-west-1: s3://b/evidence/123456789012/eu-west-1/2026/11/25/r/"
+            )
+        );
         assert_eq!(written.json["evidence"]["eu-west-1"]["status"], "written");
 
         c.evidence.insert(
@@ -861,12 +867,21 @@ mod tests {
         );
         let failed = build_digest(std::slice::from_ref(&region), &c);
         assert!(
-            failed.subject.starts_with("[backup-guard] HIGH: evidence NOT stored (1 region(s))"),
+            failed
+                .subject
+                .starts_with("[backup-guard] HIGH: evidence NOT stored (1 region(s))"),
             "{}",
             failed.subject
         );
-        assert!(failed.text.contains("NOT WRITTEN: S3.PutObject failed (AccessDenied)"));
-        assert_eq!(failed.json["evidence"]["eu-west-1"]["status"], "not_written");
+        assert!(
+            failed
+                .text
+                .contains("NOT WRITTEN: S3.PutObject failed (AccessDenied)")
+        );
+        assert_eq!(
+            failed.json["evidence"]["eu-west-1"]["status"],
+            "not_written"
+        );
     }
 
     #[test]

@@ -151,7 +151,8 @@ pub fn parse_invocation(payload: &Value) -> Result<Invocation, PayloadError> {
             Value::String(s)
                 if !s.is_empty()
                     && s.len() <= 64
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
             {
                 inv.run_id = Some(s.clone());
             }
