@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv browser fmt-check clippy unit test test-build demo build bench fuzz deploy lint lint-checks cli clean-venv
+.PHONY: help venv browser fmt-check clippy unit test test-build test-run demo build bench fuzz deploy lint lint-checks cli clean-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,33 +31,44 @@ browser: ## Install Debian's Chromium (/usr/bin/chromium) for the evidence repor
 fmt-check: ## cargo fmt --check
 	$(CARGO) fmt --all -- --check
 
-clippy: ## cargo clippy, warnings are errors
+clippy: ## cargo clippy, warnings are errors (make test runs the same lints inside its one build)
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 unit: venv browser ## All Rust tests (unit, property, local-account integration)
 	$(CARGO) test --workspace --locked
 
-# `make test` in three stages, so that neither core waits on a step that leaves it idle:
-# 1. the venv installs (pip: downloads and unpacking) while fmt and clippy check the code;
-# 2. every test binary and the CLI are compiled (both cores);
-# 3. the test suite runs while the template checks run beside it at the lowest CPU priority
-#    (`nice -n 19`): the suite waits on moto and on timeouts much of the time, and the
-#    timing-sensitive fault matrices keep the CPU they need. No cargo command runs in stage 3
-#    beside `cargo test` (cargo holds the build directory's lock while the tests run).
-# Each stage's output is printed per step when the step ends (--output-sync).
+# `make test` in two stages, so that neither core waits on a step that leaves it idle:
+# 1. every test binary and the CLI are compiled once (both cores), with clippy's lints: cargo
+#    runs the workspace's own crates through clippy-driver (RUSTC_WORKSPACE_WRAPPER, what
+#    `cargo clippy` itself does) and RUSTFLAGS="-D warnings" makes every lint an error, so the
+#    dependencies are not compiled a second time for a separate `cargo clippy` check (a third of
+#    a fresh run's CPU on 2 cores). Beside it: the venv installs (pip: downloads and unpacking),
+#    Chromium is checked, fmt checks the code.
+# 2. the test binaries run two at a time, the two long fault-matrix binaries first
+#    (scripts/run-tests.py: they mostly wait on timeouts and moto), while the template checks
+#    run beside them at the lowest CPU priority (`nice -n 19`), so the timing-sensitive matrices
+#    keep the CPU they need.
+# Each step's output is printed when the step ends (--output-sync). `make clippy` and
+# `make unit` are the plain `cargo clippy` and `cargo test --workspace`. The same variables
+# reach every cargo command of the run (doc tests, the demo's builds), so none rebuilds.
 PAR := $(MAKE) --no-print-directory --output-sync=target
-test: ## Everything CI runs: fmt, clippy, template lint, every test (in parallel stages, see above)
-	@echo "==> make test stage 1/3: venv, fmt, clippy ($$(date -u +%T))"
-	$(PAR) -j3 venv browser fmt-check clippy
-	@echo "==> make test stage 2/3: compile the tests and the CLI ($$(date -u +%T))"
-	$(PAR) test-build
-	@echo "==> make test stage 3/3: the tests, the template checks beside them ($$(date -u +%T))"
-	$(PAR) -j2 unit lint-checks NICE_LINT="nice -n 19"
+TEST_ARTIFACTS := target/test-binaries.json
+test: export RUSTC_WORKSPACE_WRAPPER := $(shell rustc --print sysroot)/bin/clippy-driver
+test: export RUSTFLAGS := -D warnings
+test: ## Everything CI runs: fmt, clippy's lints, template lint, every test (two parallel stages, see above)
+	@echo "==> make test stage 1/2: compile the tests and the CLI with clippy's lints; venv, Chromium, fmt beside ($$(date -u +%T))"
+	$(PAR) -j4 test-build venv browser fmt-check
+	@echo "==> make test stage 2/2: the tests, the template checks beside them ($$(date -u +%T))"
+	$(PAR) -j2 test-run lint-checks NICE_LINT="nice -n 19"
 	@echo "==> make test: all checks passed ($$(date -u +%T))"
 
-test-build: ## Compile every test binary and the CLI (what `unit` and `lint` then run)
+test-build: ## Compile every test binary and the CLI (what `test-run` and `lint` then run)
 	$(CARGO) build --locked -p backup-guard-cli
-	$(CARGO) test --workspace --locked --no-run
+	mkdir -p target
+	$(CARGO) test --workspace --locked --no-run --message-format=json-render-diagnostics > $(TEST_ARTIFACTS)
+
+test-run: venv browser ## Run the compiled test binaries two at a time (after test-build), then the doc tests
+	$(PYTHON) scripts/run-tests.py $(TEST_ARTIFACTS) --jobs 2 --first recovery-verifier --first table-guard
 
 demo: venv ## Local end-to-end demo: local account, both functions under cargo lambda watch, alerts, audit
 	bash scripts/demo.sh
