@@ -62,8 +62,9 @@ test: ## Everything CI runs: fmt, clippy's lints, template lint, every test (two
 	$(PAR) -j2 test-run lint-checks NICE_LINT="nice -n 19"
 	@echo "==> make test: all checks passed ($$(date -u +%T))"
 
+# One cargo command: the CLI binary is built with the CLI's integration tests (as
+# target/debug/backup-guard), and one invocation keeps both cores busy to its end.
 test-build: ## Compile every test binary and the CLI (what `test-run` and `lint` then run)
-	$(CARGO) build --locked -p backup-guard-cli
 	mkdir -p target
 	$(CARGO) test --workspace --locked --no-run --message-format=json-render-diagnostics > $(TEST_ARTIFACTS)
 
