@@ -497,6 +497,7 @@ impl Digest<'_, '_, '_> {
             text,
             json,
             attributes: self.attributes.clone(),
+            chat: None,
         }
     }
 
@@ -538,6 +539,7 @@ impl Digest<'_, '_, '_> {
             ),
             json,
             attributes: self.attributes.clone(),
+            chat: None,
         }
     }
 }
@@ -678,6 +680,7 @@ fn body_copies() -> (usize, usize) {
             text: text.to_string(),
             json,
             attributes: Vec::new(),
+            chat: None,
         })
         .map_or(0, |b| b.len())
     };

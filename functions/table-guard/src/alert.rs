@@ -336,6 +336,7 @@ pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
         text,
         json,
         attributes,
+        chat: None,
     }
 }
 

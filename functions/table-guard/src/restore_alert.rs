@@ -161,5 +161,6 @@ pub fn compose(outcome: &GuardOutcome, check: &RestoreCheck, severity: Severity)
         text,
         json,
         attributes: attrs,
+        chat: None,
     }
 }

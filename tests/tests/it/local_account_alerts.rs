@@ -31,6 +31,7 @@ async fn published_alerts_arrive_with_attributes() {
                 AttributeValue::StringArray(vec!["MISSED_SLOT".into()]),
             ),
         ],
+        chat: None,
     };
     let id = publish(ctx.sns(), &topic, &msg).await.unwrap();
     // And a plain publish with a string attribute.
