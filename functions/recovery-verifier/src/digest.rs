@@ -1296,7 +1296,7 @@ mod tests {
         assert!(steps[0].starts_with("Find out why the evidence bundle was not stored"));
         assert_eq!(
             steps[1],
-            "`MISSED_SLOT` (3 open): Fix MISSED_\u{200B}SLOT of *\u{200B}table-00000*\u{200B} &lt;!here&gt;."
+            "`MISSED_SLOT` (3 open): Fix MISSED_SLOT of *\u{200B}table-00000*\u{200B} &lt;!here&gt;."
         );
         assert!(steps[2].starts_with("`RETENTION_TOO_LONG` (3 open): "));
         assert_eq!(steps.len(), 3);
@@ -1425,5 +1425,58 @@ mod tests {
             worst_severity(std::slice::from_ref(&region)),
             Some(Severity::Warning)
         );
+    }
+
+    /// The digest card of docs/CHAT.md (docs/chat-card-digest.json) is what this code
+    /// builds; `BLESS_CHAT_EXAMPLES=1` writes it again.
+    #[test]
+    fn the_documented_digest_card_is_current() {
+        let before = region_report(40, 2);
+        let mut after = region_report(42, 2);
+        for t in &mut after.report.tables {
+            for f in &mut t.findings {
+                f.message = match f.code {
+                    FindingCode::MissedSlot => format!(
+                        "Table {} has no recovery point for the slot of 2026-11-15T00:00:00Z (its completion window closed at 04:00).",
+                        f.table_name
+                    ),
+                    _ => format!(
+                        "A recovery point of table {} is kept 120 days, not exactly 90.",
+                        f.table_name
+                    ),
+                };
+                f.remedy = Some(match f.code {
+                    FindingCode::MissedSlot => "Find out why the backup job did not run (ListBackupJobs for the slot) and take an on-demand backup through the plan's rule.".to_string(),
+                    _ => "Set the point's retention to exactly 90 days (UpdateRecoveryPointLifecycle).".to_string(),
+                });
+            }
+        }
+        let d = diff(Some(&open_problems(&before)), &open_problems(&after));
+        let mut c = ctx();
+        c.evidence.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::Written {
+                location: "s3://backup-guard-evidence/evidence/123456789012/eu-west-1/2026/11/25/20261125T120000Z-1a2b3c4d/".into(),
+            },
+        );
+        let msg = build_digest(
+            &[RegionDigest {
+                report: &after,
+                diff: d,
+                state_note: None,
+            }],
+            &c,
+        );
+        let card = msg.chat.unwrap().to_json();
+        let got = format!("{}\n", serde_json::to_string_pretty(&card).unwrap());
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/chat-card-digest.json"
+        );
+        if std::env::var_os("BLESS_CHAT_EXAMPLES").is_some() {
+            std::fs::write(path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(got == want, "{path} differs from:\n{got}");
     }
 }

@@ -731,4 +731,49 @@ mod tests {
         assert!(steps.len() <= chat::MAX_NEXT_STEPS);
         assert!(steps.iter().all(|s| chars(s) <= chat::MAX_NEXT_STEP_CHARS));
     }
+
+    /// The guard alert of docs/CHAT.md (docs/chat-card-guard.json) is what this code builds;
+    /// `BLESS_CHAT_EXAMPLES=1` writes it again.
+    #[test]
+    fn the_documented_guard_card_is_current() {
+        let arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders_prod";
+        let table = TableRef::parse_arn(arn, "t").unwrap();
+        let actor = Actor {
+            arn: Some("arn:aws:sts::123456789012:assumed-role/deployer/ci-1234".into()),
+            ..Actor::default()
+        };
+        let mut o = GuardOutcome::new(
+            "5d3e0c8a-1f2b-4c6d-9e8f-0a1b2c3d4e5f",
+            "CreateTable",
+            actor,
+            Some(table),
+            "report-only",
+        );
+        o.initial_verdict = Some(policy::Verdict::NonCompliant);
+        o.verdict = Some(policy::Verdict::NonCompliant);
+        o.initial_findings = vec![Finding::new(
+            FindingCode::NotCovered,
+            arn,
+            "orders_prod",
+            None,
+            "Table orders_prod is not selected by any conforming backup plan; plan dynamodb-15-25 selects tag backup-policy=dynamodb-15-25.",
+            Some("Tag the table backup-policy=dynamodb-15-25, or exempt it with a reason.".into()),
+        )];
+        o.findings = o.initial_findings.clone();
+        o.actions.push(Action::WouldAddTag {
+            key: "backup-policy".into(),
+            value: "dynamodb-15-25".into(),
+        });
+        let card = compose(&o, Severity::Critical).chat.unwrap().to_json();
+        let got = format!("{}\n", serde_json::to_string_pretty(&card).unwrap());
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/chat-card-guard.json"
+        );
+        if std::env::var_os("BLESS_CHAT_EXAMPLES").is_some() {
+            std::fs::write(path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(got == want, "{path} differs from:\n{got}");
+    }
 }

@@ -13,7 +13,8 @@
 //! card or mention anyone: `&`, `<`, `>` become entities (Slack's `<!channel>`, `<!here>`,
 //! `<@U…>` and links need a literal `<`), an `@` before a word gets a zero-width space
 //! after it (`@here`, `@channel`, `@someone` do not notify), backticks become `'`, and the
-//! emphasis markers `*`, `_`, `~` are followed by a zero-width space so no pair encloses text.
+//! emphasis markers `*`, `_`, `~` are followed by a zero-width space so no pair encloses text
+//! (`_` and `~` inside a word, as in `orders_prod`, cannot emphasise and are left alone).
 
 use std::collections::BTreeMap;
 
@@ -74,6 +75,7 @@ pub struct ChatCard {
 /// build a link or mention anyone (see the module's documentation).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    let mut prev: Option<char> = None;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -81,6 +83,14 @@ pub fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '`' => out.push('\''),
+            // Inside a word (`orders_prod`) `_` and `~` cannot open or close emphasis; `*`
+            // can (CommonMark), so it always gets the zero-width space.
+            '_' | '~'
+                if prev.is_some_and(char::is_alphanumeric)
+                    && chars.peek().is_some_and(|n| n.is_alphanumeric()) =>
+            {
+                out.push(c)
+            }
             '*' | '_' | '~' => {
                 out.push(c);
                 out.push(ZWSP);
@@ -99,6 +109,7 @@ pub fn escape(text: &str) -> String {
             c if c.is_control() => out.push('?'),
             c => out.push(c),
         }
+        prev = Some(c);
     }
     out
 }
@@ -348,6 +359,9 @@ mod tests {
         assert_eq!(escape("orders-2026.v1 is fine"), "orders-2026.v1 is fine");
         assert_eq!(escape("two\nlines"), "two lines");
         assert_eq!(escape("a @ b"), "a @ b");
+        assert_eq!(escape("orders_prod"), "orders_prod");
+        assert_eq!(escape("_x_"), "_\u{200B}x_\u{200B}");
+        assert_eq!(escape("a*b"), "a*\u{200B}b");
     }
 
     #[test]
