@@ -5,13 +5,19 @@
 //! above `info` severity: everything but `EXEMPT` and `PENDING_FIRST_BACKUP`) as new,
 //! still open, or resolved since the previous run. The subject carries the worst severity.
 //!
+//! Chat channels (AWS Chatbot) get a card ([`card`]): the counts, each region in a line, where
+//! the evidence went, the top new problems and their remedies as next steps, within
+//! Chatbot's limits and the same for every size of run.
+//!
 //! SNS accepts 256 KB per message, counted over the whole `MessageStructure=json` body, which
-//! carries the text and the JSON document once per subscriber kind ([`wire_size`]). Problems
+//! carries the text and the JSON document once per subscriber kind and the card once
+//! ([`wire_size`]). Problems
 //! are listed one whole line (and one whole JSON record) at a time while they fit, new ones first, then resolved, then still open; the rest
 //! of each list is summarised by code and by table. Nothing is ever cut mid-record.
 
 use std::collections::BTreeMap;
 
+use awsio::chat::{self, ChatCard, MAX_DESCRIPTION_CHARS, code, escape};
 use awsio::finding_state::{FindingDiff, OpenFinding};
 use awsio::publisher::{
     AlertMessage, AttributeValue, MAX_MESSAGE_BYTES, attributes_size, message_size,
@@ -31,6 +37,12 @@ pub const SUMMARY_RESERVE: usize = 2048;
 pub const SUMMARY_TABLES: usize = 10;
 /// How many unreachable parts are listed per region at most.
 pub const UNREACHABLE_LISTED: usize = 10;
+/// How many new problems the chat card lists at most (worst first).
+pub const CARD_NEW_LISTED: usize = 10;
+/// How many regions the chat card gives a line each at most.
+pub const CARD_REGIONS_LISTED: usize = 10;
+/// The `eventType` of the digest's chat card.
+pub const CARD_EVENT_TYPE: &str = "backup-guard.verifier-digest";
 
 /// The open problems of a region's report, by finding id (findings above `info` severity).
 pub fn open_problems(report: &RegionReport) -> BTreeMap<String, OpenFinding> {
@@ -463,6 +475,7 @@ struct Digest<'h, 'e, 'a> {
     header: &'h Header,
     sections: Vec<Section<'e, 'a>>,
     attributes: Vec<(String, AttributeValue)>,
+    chat: ChatCard,
 }
 
 const FOOTER: &str =
@@ -497,6 +510,7 @@ impl Digest<'_, '_, '_> {
             text,
             json,
             attributes: self.attributes.clone(),
+            chat: Some(self.chat.clone()),
         }
     }
 
@@ -538,6 +552,7 @@ impl Digest<'_, '_, '_> {
             ),
             json,
             attributes: self.attributes.clone(),
+            chat: Some(self.chat.clone()),
         }
     }
 }
@@ -553,7 +568,275 @@ pub fn build_digest(regions: &[RegionDigest<'_>], ctx: &DigestContext) -> AlertM
         .into_iter()
         .map(|kind| (kind, entries(regions, kind)))
         .collect();
-    fit(subject, &header, attributes, &lists)
+    let chat = card(regions, ctx, &totals, &subject, &lists);
+    fit(subject, &header, attributes, chat, &lists)
+}
+
+/// The chat card's description: the run's counts, a line per region, the evidence, then
+/// the top new problems (worst first, whole lines while they fit in Chatbot's limit).
+fn card_description(
+    regions: &[RegionDigest<'_>],
+    ctx: &DigestContext,
+    t: &Totals,
+    new: &[Entry<'_>],
+) -> String {
+    let max = MAX_DESCRIPTION_CHARS;
+    let mut d = String::new();
+    chat::push_line(
+        &mut d,
+        &format!(
+            "*Account* {} · mode {} · evaluated {}",
+            code(&t.account),
+            code(&ctx.mode),
+            code(&ctx.generated_at.to_string())
+        ),
+        max,
+    );
+    chat::push_line(
+        &mut d,
+        &format!(
+            "*{}* tables · *{}* non-compliant · *{}* unverifiable",
+            t.tables, t.non_compliant, t.unverifiable
+        ),
+        max,
+    );
+    chat::push_line(
+        &mut d,
+        &format!(
+            "*{}* open problems: *{}* new, *{}* still open · *{}* resolved since the last run",
+            t.open,
+            t.new,
+            t.open - t.new,
+            t.resolved
+        ),
+        max,
+    );
+    // Room is kept for the problems: regions and evidence take at most half.
+    let half = max / 2;
+    for r in regions.iter().take(CARD_REGIONS_LISTED) {
+        let rr = r.report;
+        let mut line = format!(
+            "• {}: {} tables: {}",
+            code(&rr.region),
+            rr.report.tables.len(),
+            verdict_counts(rr)
+        );
+        if let Some(f) = &rr.failure {
+            line.push_str(&format!(" — *NOT VERIFIED*: {}", escape(f)));
+        } else if rr.unread_sources().count() > 0 {
+            line.push_str(&format!(
+                " — {} source(s) not read",
+                rr.unread_sources().count()
+            ));
+        }
+        chat::push_line(&mut d, &line, half);
+    }
+    if regions.len() > CARD_REGIONS_LISTED {
+        chat::push_line(
+            &mut d,
+            &format!(
+                "• … and {} more regions",
+                regions.len() - CARD_REGIONS_LISTED
+            ),
+            half,
+        );
+    }
+    for (region, e) in &ctx.evidence {
+        let line = match e {
+            EvidenceStatus::Written { location } => {
+                format!("*Evidence* {}: {}", code(region), code(location))
+            }
+            EvidenceStatus::NotWritten { error, .. } => {
+                format!(
+                    "*Evidence* {}: *NOT stored*: {}",
+                    code(region),
+                    escape(error)
+                )
+            }
+            other => format!(
+                "*Evidence* {}: {}",
+                code(region),
+                escape(&other.line(region))
+            ),
+        };
+        chat::push_line(&mut d, &line, half);
+    }
+    card_top_new(&mut d, new, regions.len() > 1);
+    d.trim_end().to_string()
+}
+
+/// Appends the card's "Top new problems": at most [`CARD_NEW_LISTED`], worst first, each a
+/// whole line while it fits, then how many more there are.
+fn card_top_new(d: &mut String, new: &[Entry<'_>], multi_region: bool) {
+    let max = MAX_DESCRIPTION_CHARS;
+    if new.is_empty() {
+        return;
+    }
+    chat::push_line(d, "*Top new problems*", max);
+    let listed = new.len().min(CARD_NEW_LISTED);
+    for (i, e) in new.iter().take(listed).enumerate() {
+        let room = if i + 1 < new.len() { max - 60 } else { max };
+        let mut line = format!(
+            "• ({}) {} {}",
+            e.open.severity,
+            code(e.open.code.as_str()),
+            code(&e.open.table)
+        );
+        if multi_region {
+            line.push_str(&format!(" in {}", code(e.region)));
+        }
+        if let Some(m) = e.record.get("message").and_then(Value::as_str) {
+            line.push_str(&format!(": {}", escape(m)));
+        }
+        if !chat::push_line(d, &line, room) {
+            chat::push_line(
+                d,
+                &format!("• … and {} more new (see the email)", new.len() - i),
+                max,
+            );
+            return;
+        }
+    }
+    if new.len() > listed {
+        chat::push_line(
+            d,
+            &format!("• … and {} more new (see the email)", new.len() - listed),
+            max,
+        );
+    }
+}
+
+/// The chat card's next steps: what to do about a region that was not verified and about
+/// evidence not stored, then the remedy of each finding code among the open problems (new
+/// first, worst first), with how many problems it answers.
+fn card_next_steps(
+    regions: &[RegionDigest<'_>],
+    ctx: &DigestContext,
+    lists: &[(ListKind, Vec<Entry<'_>>)],
+    findings: &BTreeMap<&str, &Finding>,
+) -> Vec<String> {
+    let mut steps = Vec::new();
+    for r in regions {
+        if r.report.failure.is_some() {
+            steps.push(format!(
+                "Check the verifier's access in {}: the region was not verified (see the email)",
+                code(&r.report.region)
+            ));
+        }
+    }
+    if ctx.evidence.values().any(EvidenceStatus::failed) {
+        steps.push(
+            "Find out why the evidence bundle was not stored (the verifier's log names the S3 error) and run the verifier again".to_string(),
+        );
+    }
+    let mut per_code: Vec<(policy::FindingCode, usize, Option<&str>)> = Vec::new();
+    for kind in [ListKind::New, ListKind::StillOpen] {
+        let Some((_, entries)) = lists.iter().find(|(k, _)| *k == kind) else {
+            continue;
+        };
+        for e in entries {
+            let remedy = findings
+                .get(e.open.id.as_str())
+                .and_then(|f| f.remedy.as_deref());
+            match per_code.iter_mut().find(|(c, _, _)| *c == e.open.code) {
+                Some((_, n, r)) => {
+                    *n += 1;
+                    if r.is_none() {
+                        *r = remedy;
+                    }
+                }
+                None => per_code.push((e.open.code, 1, remedy)),
+            }
+        }
+    }
+    for (c, n, remedy) in per_code {
+        if let Some(r) = remedy {
+            steps.push(format!("{} ({n} open): {}", code(c.as_str()), escape(r)));
+        }
+    }
+    steps
+}
+
+/// The digest's chat card: the subject as title (with the worst severity's emoji), the
+/// description of [`card_description`], next steps from the remedies, keywords (severity,
+/// `digest`, mode, the open problems' codes) and the tables of the top new problems.
+fn card(
+    regions: &[RegionDigest<'_>],
+    ctx: &DigestContext,
+    t: &Totals,
+    subject: &str,
+    lists: &[(ListKind, Vec<Entry<'_>>)],
+) -> ChatCard {
+    let findings: BTreeMap<&str, &Finding> = regions
+        .iter()
+        .flat_map(|r| r.report.report.tables.iter())
+        .flat_map(|t| t.findings.iter())
+        .map(|f| (f.id.as_str(), f))
+        .collect();
+    let new: &[Entry<'_>] = lists
+        .iter()
+        .find(|(k, _)| *k == ListKind::New)
+        .map_or(&[], |(_, e)| e.as_slice());
+    let severity = match t.worst {
+        Some(s) => s.as_str(),
+        None if t.evidence_failed > 0 => "high",
+        None => "ok",
+    };
+    let title = format!(
+        "{} {}",
+        chat::severity_emoji(severity),
+        escape(subject.trim_start_matches("[backup-guard] "))
+    );
+    let mut keywords = vec![severity.to_string(), "digest".to_string(), ctx.mode.clone()];
+    for (_, entries) in lists.iter().filter(|(k, _)| *k != ListKind::Resolved) {
+        for e in entries {
+            let c = e.open.code.as_str().to_string();
+            if !keywords.contains(&c) {
+                keywords.push(c);
+            }
+        }
+    }
+    let related: Vec<String> = new
+        .iter()
+        .filter_map(|e| {
+            findings
+                .get(e.open.id.as_str())
+                .map(|f| f.table_arn.clone())
+        })
+        .take(chat::MAX_RELATED_RESOURCES)
+        .collect();
+    let mut context = BTreeMap::new();
+    context.insert("account".to_string(), t.account.clone());
+    context.insert("mode".to_string(), ctx.mode.clone());
+    context.insert("generated_at".to_string(), ctx.generated_at.to_string());
+    context.insert(
+        "regions".to_string(),
+        regions
+            .iter()
+            .map(|r| r.report.region.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    context.insert("tables".to_string(), t.tables.to_string());
+    context.insert("new".to_string(), t.new.to_string());
+    context.insert("open".to_string(), t.open.to_string());
+    context.insert("resolved".to_string(), t.resolved.to_string());
+    ChatCard {
+        id: format!(
+            "digest-{}-{}",
+            t.account.replace(' ', "-"),
+            ctx.generated_at
+        ),
+        title,
+        description: card_description(regions, ctx, t, new),
+        next_steps: card_next_steps(regions, ctx, lists, &findings),
+        keywords,
+        thread_id: None,
+        summary: subject.to_string(),
+        event_type: CARD_EVENT_TYPE.to_string(),
+        related_resources: related,
+        additional_context: context,
+    }
 }
 
 /// Lists whole entries while the estimate says they fit, highest priority first, and
@@ -563,6 +846,7 @@ fn fit(
     subject: String,
     header: &Header,
     attributes: Vec<(String, AttributeValue)>,
+    chat: ChatCard,
     lists: &[(ListKind, Vec<Entry<'_>>)],
 ) -> AlertMessage {
     // Budget, in bytes on the wire: SNS counts the whole `MessageStructure=json` body, which
@@ -572,8 +856,11 @@ fn fit(
     let cost = |text: &str, json: &str| {
         text_copies * escaped_len(text) + json_copies * (escaped_len(json) + 1)
     };
+    // The card is the same whatever is listed: carried once, as the `https` variant.
     let fixed = cost(&header.text, &header.json.to_string())
-        + 3 * cost(&" ".repeat(SUMMARY_RESERVE), &" ".repeat(SUMMARY_RESERVE));
+        + 3 * cost(&" ".repeat(SUMMARY_RESERVE), &" ".repeat(SUMMARY_RESERVE))
+        + escaped_len(&chat.to_json().to_string())
+        + 1;
     let mut left = MAX_MESSAGE_BYTES.saturating_sub(attr_size + SAFETY_BYTES + fixed);
     let mut sections = Vec::new();
     for (kind, entries) in lists {
@@ -598,6 +885,7 @@ fn fit(
         header,
         sections,
         attributes,
+        chat,
     };
     loop {
         let msg = digest.message();
@@ -670,7 +958,8 @@ fn escaped_len(s: &str) -> usize {
     serde_json::to_string(s).map_or(s.len() * 2, |e| e.len().saturating_sub(2))
 }
 
-/// How many times the publisher's structured body carries the text and the JSON document.
+/// How many times the publisher's structured body carries the text and the JSON document
+/// of a message with a chat card (the digest always has one).
 fn body_copies() -> (usize, usize) {
     let probe = |text: &str, json: Value| {
         awsio::publisher::structured_body(&AlertMessage {
@@ -678,6 +967,7 @@ fn body_copies() -> (usize, usize) {
             text: text.to_string(),
             json,
             attributes: Vec::new(),
+            chat: Some(ChatCard::default()),
         })
         .map_or(0, |b| b.len())
     };
@@ -900,6 +1190,24 @@ mod tests {
         );
         let size = wire_size(&msg);
         assert!(size <= MAX_MESSAGE_BYTES, "digest is {size} bytes");
+        // The chat card rides along (the https variant) and is counted in the size.
+        let card = msg.chat.clone().expect("the digest has a chat card");
+        let body: Value =
+            serde_json::from_str(&awsio::publisher::structured_body(&msg).unwrap()).unwrap();
+        let https: Value = serde_json::from_str(body["https"].as_str().unwrap()).unwrap();
+        assert_eq!(https, card.to_json());
+        assert_eq!(body["sqs"], serde_json::to_string(&msg.json).unwrap());
+        let d = https["content"]["description"].as_str().unwrap();
+        assert!(d.chars().count() <= MAX_DESCRIPTION_CHARS);
+        let top = d.lines().filter(|l| l.starts_with("• (high) ")).count();
+        assert_eq!(top, CARD_NEW_LISTED);
+        assert!(
+            d.ends_with(&format!(
+                "• … and {} more new (see the email)",
+                5000 - CARD_NEW_LISTED
+            )),
+            "{d}"
+        );
         // Every listed line is a whole record: it names a table and ends with its message.
         let listed: Vec<&str> = msg
             .text
@@ -934,6 +1242,83 @@ mod tests {
             "{}",
             msg.subject
         );
+    }
+
+    #[test]
+    fn the_digest_card_has_counts_top_new_problems_and_remedies_as_next_steps() {
+        let mut report = region_report(3, 2);
+        for t in &mut report.report.tables {
+            for f in &mut t.findings {
+                f.remedy = Some(format!("Fix {} of *{}* <!here>.", f.code, f.table_name));
+            }
+        }
+        let d = diff(None, &open_problems(&report));
+        let mut c = ctx();
+        c.evidence.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::NotWritten {
+                location: None,
+                error: "S3.PutObject failed (AccessDenied): <@U1> denied".into(),
+            },
+        );
+        let msg = build_digest(
+            &[RegionDigest {
+                report: &report,
+                diff: d,
+                state_note: None,
+            }],
+            &c,
+        );
+        let j = msg.chat.clone().unwrap().to_json();
+        assert_eq!(j["version"], "1.0");
+        assert_eq!(j["source"], "custom");
+        assert_eq!(j["content"]["textType"], "client-markdown");
+        assert_eq!(
+            j["content"]["title"],
+            ":red_circle: HIGH: 3 of 3 tables non-compliant, evidence NOT stored (1), 6 new, 0 resolved"
+        );
+        let desc = j["content"]["description"].as_str().unwrap();
+        for part in [
+            "*3* tables · *3* non-compliant · *0* unverifiable",
+            "*6* open problems: *6* new, *0* still open · *0* resolved since the last run",
+            "• `eu-west-1`: 3 tables: 0 compliant, 3 non-compliant",
+            "*Evidence* `eu-west-1`: *NOT stored*: S3.PutObject failed (AccessDenied): &lt;@\u{200B}U1&gt; denied",
+            "*Top new problems*\n• (high) `MISSED_SLOT` `table-00000`: Table table-00000 missed",
+        ] {
+            assert!(desc.contains(part), "missing {part:?} in\n{desc}");
+        }
+        let steps: Vec<&str> = j["content"]["nextSteps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert!(steps[0].starts_with("Find out why the evidence bundle was not stored"));
+        assert_eq!(
+            steps[1],
+            "`MISSED_SLOT` (3 open): Fix MISSED_SLOT of *\u{200B}table-00000*\u{200B} &lt;!here&gt;."
+        );
+        assert!(steps[2].starts_with("`RETENTION_TOO_LONG` (3 open): "));
+        assert_eq!(steps.len(), 3);
+        assert_eq!(
+            j["content"]["keywords"],
+            json!([
+                "high",
+                "digest",
+                "enforce",
+                "MISSED_SLOT",
+                "RETENTION_TOO_LONG"
+            ])
+        );
+        assert_eq!(j["metadata"]["eventType"], CARD_EVENT_TYPE);
+        assert_eq!(j["metadata"]["summary"], msg.subject);
+        assert_eq!(
+            j["metadata"]["relatedResources"][0],
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/table-00000"
+        );
+        assert!(j["metadata"].get("threadId").is_none());
+        let all = serde_json::to_string(&j).unwrap();
+        assert!(!all.contains("<!here>") && !all.contains("<@U1>"), "{all}");
     }
 
     #[test]
@@ -1040,5 +1425,58 @@ mod tests {
             worst_severity(std::slice::from_ref(&region)),
             Some(Severity::Warning)
         );
+    }
+
+    /// The digest card of docs/CHAT.md (docs/chat-card-digest.json) is what this code
+    /// builds; `BLESS_CHAT_EXAMPLES=1` writes it again.
+    #[test]
+    fn the_documented_digest_card_is_current() {
+        let before = region_report(40, 2);
+        let mut after = region_report(42, 2);
+        for t in &mut after.report.tables {
+            for f in &mut t.findings {
+                f.message = match f.code {
+                    FindingCode::MissedSlot => format!(
+                        "Table {} has no recovery point for the slot of 2026-11-15T00:00:00Z (its completion window closed at 04:00).",
+                        f.table_name
+                    ),
+                    _ => format!(
+                        "A recovery point of table {} is kept 120 days, not exactly 90.",
+                        f.table_name
+                    ),
+                };
+                f.remedy = Some(match f.code {
+                    FindingCode::MissedSlot => "Find out why the backup job did not run (ListBackupJobs for the slot) and take an on-demand backup through the plan's rule.".to_string(),
+                    _ => "Set the point's retention to exactly 90 days (UpdateRecoveryPointLifecycle).".to_string(),
+                });
+            }
+        }
+        let d = diff(Some(&open_problems(&before)), &open_problems(&after));
+        let mut c = ctx();
+        c.evidence.insert(
+            "eu-west-1".into(),
+            EvidenceStatus::Written {
+                location: "s3://backup-guard-evidence/evidence/123456789012/eu-west-1/2026/11/25/20261125T120000Z-1a2b3c4d/".into(),
+            },
+        );
+        let msg = build_digest(
+            &[RegionDigest {
+                report: &after,
+                diff: d,
+                state_note: None,
+            }],
+            &c,
+        );
+        let card = msg.chat.unwrap().to_json();
+        let got = format!("{}\n", serde_json::to_string_pretty(&card).unwrap());
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/chat-card-digest.json"
+        );
+        if std::env::var_os("BLESS_CHAT_EXAMPLES").is_some() {
+            std::fs::write(path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(got == want, "{path} differs from:\n{got}");
     }
 }

@@ -1,6 +1,12 @@
-//! Snapshot tests of the digest: subject, text, JSON and attributes for representative runs,
-//! compared byte for byte with files under `testdata/digest/`. Written on the code before the
+//! Snapshot tests of the digest: subject, text, JSON, attributes and the chat card for
+//! representative runs, compared byte for byte with files under `testdata/digest/`. Written on the code before the
 //! digest was built from typed sections, so they prove the output did not change.
+//!
+//! Blessed again when the chat card became the `https` variant: the card was added to every
+//! snapshot, and `WIRE SIZE` changed because `https` no longer carries a fourth copy of the
+//! JSON document but the card (about 1-3 KB). Below the limit the text and the JSON did not
+//! change by a byte; the digests that overflow list more whole problems than before (e.g.
+//! `overflow_new` 258 new problems instead of 201), since the card costs less than that copy.
 //!
 //! A snapshot larger than [`INLINE_LIMIT`] is stored as its first bytes plus its length and
 //! FNV-1a-64 hash (the whole output is still compared, through the hash). To write the files
@@ -147,6 +153,12 @@ fn snapshot(msg: &AlertMessage) -> String {
     s.push_str("\nJSON:\n");
     s.push_str(&serde_json::to_string_pretty(&msg.json).unwrap());
     s.push('\n');
+    // The chat card (the `https` variant) is part of the snapshot too.
+    if let Some(card) = &msg.chat {
+        s.push_str("CHAT CARD:\n");
+        s.push_str(&serde_json::to_string_pretty(&card.to_json()).unwrap());
+        s.push('\n');
+    }
     if s.len() <= INLINE_LIMIT {
         return s;
     }

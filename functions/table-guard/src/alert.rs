@@ -1,6 +1,9 @@
-//! Composing the alert for one event (pure): subject, email-readable text, JSON document and
-//! filterable message attributes.
+//! Composing the alert for one event (pure): subject, email-readable text, JSON document,
+//! chat card and filterable message attributes.
 
+use std::collections::BTreeMap;
+
+use awsio::chat::{self, ChatCard, MAX_DESCRIPTION_CHARS, code, escape};
 use awsio::publisher::{AlertMessage, AttributeValue, MAX_SUBJECT_CHARS};
 use policy::findings::{FindingCode, Severity};
 
@@ -282,8 +285,174 @@ pub fn human_todo(outcome: &GuardOutcome) -> Vec<String> {
     todo
 }
 
-/// The whole alert for an outcome: subject, text body, JSON document (the outcome itself)
-/// and the message attributes that SNS filter policies match on.
+/// The `eventType` of a table alert's chat card.
+pub const CARD_EVENT_TYPE: &str = "backup-guard.table-guard";
+
+/// Characters of a card's description kept for the sections after "What was found" (what
+/// was done, notes), so many findings cannot crowd them out.
+pub const CARD_RESERVE_CHARS: usize = 2000;
+
+/// Adds one bulleted section to a card's description, which stays within `limit`
+/// characters: its heading, then one whole line per item while they fit, then how many did
+/// not (the email and the JSON list them all). False if even the heading did not fit.
+pub fn card_section(
+    out: &mut String,
+    heading: &str,
+    items: &[String],
+    empty: &str,
+    limit: usize,
+) -> bool {
+    if !chat::push_line(out, heading, limit) {
+        return false;
+    }
+    if items.is_empty() {
+        return chat::push_line(out, &format!("• {empty}"), limit);
+    }
+    for (i, item) in items.iter().enumerate() {
+        let rest = items.len() - i;
+        // Keep room for the line that says how many more there are.
+        let room = if rest > 1 {
+            limit.saturating_sub(60)
+        } else {
+            limit
+        };
+        if !chat::push_line(out, &format!("• {item}"), room) {
+            return chat::push_line(
+                out,
+                &format!("• … and {rest} more (see the email or the JSON)"),
+                limit,
+            );
+        }
+    }
+    true
+}
+
+/// The card's head line: the table (as code), its account and region, and the mode.
+pub fn card_place(outcome: &GuardOutcome) -> String {
+    match &outcome.table {
+        Some(t) => format!(
+            "*Table* {} in account {} / {} · mode {}",
+            code(&t.name),
+            code(&t.account),
+            code(&t.region),
+            code(&outcome.mode)
+        ),
+        None => format!("*Table* unknown · mode {}", code(&outcome.mode)),
+    }
+}
+
+/// What every card about a table shares: id, keywords (severity, finding codes, mode),
+/// thread (the table's ARN, so a table's alerts form one thread), summary (the subject),
+/// the table's ARN and the plain facts of the event; title, description and next steps
+/// are the caller's.
+pub fn card_frame(outcome: &GuardOutcome, severity: Severity, subject: &str) -> ChatCard {
+    let mut keywords = vec![severity.as_str().to_string()];
+    keywords.extend(
+        outcome
+            .finding_codes()
+            .iter()
+            .map(|c| c.as_str().to_string()),
+    );
+    keywords.push(outcome.mode.clone());
+    let mut context = BTreeMap::new();
+    context.insert("event_id".to_string(), outcome.event_id.clone());
+    context.insert("event_name".to_string(), outcome.event_name.clone());
+    context.insert("mode".to_string(), outcome.mode.clone());
+    let mut related = Vec::new();
+    if let Some(t) = &outcome.table {
+        context.insert("account".to_string(), t.account.clone());
+        context.insert("region".to_string(), t.region.clone());
+        context.insert("table".to_string(), t.name.clone());
+        related.push(t.arn.clone());
+    }
+    ChatCard {
+        id: outcome.event_id.clone(),
+        keywords,
+        thread_id: outcome.table.as_ref().map(|t| t.arn.clone()),
+        summary: subject.to_string(),
+        event_type: CARD_EVENT_TYPE.to_string(),
+        related_resources: related,
+        additional_context: context,
+        ..ChatCard::default()
+    }
+}
+
+/// The chat card of a table alert: `:emoji: SEVERITY `table`: what happened`, then where,
+/// which event, the verdict, what was found and what was done; the next steps are
+/// [`human_todo`]. Everything taken from the event, the table or AWS is escaped.
+pub fn card(outcome: &GuardOutcome, severity: Severity, subject: &str) -> ChatCard {
+    let table = outcome.table.as_ref().map_or("?", |t| t.name.as_str());
+    let title = format!(
+        "{} {} {}: {}",
+        chat::severity_emoji(severity.as_str()),
+        severity.as_str().to_ascii_uppercase(),
+        code(table),
+        escape(&headline(outcome))
+    );
+    let mut d = String::new();
+    chat::push_line(&mut d, &card_place(outcome), MAX_DESCRIPTION_CHARS);
+    let via = outcome
+        .actor
+        .invoked_by
+        .as_deref()
+        .map(|s| format!(" via {}", code(s)))
+        .unwrap_or_default();
+    chat::push_line(
+        &mut d,
+        &format!(
+            "*Event* {} by {}{via}",
+            code(&outcome.event_name),
+            code(outcome.actor.arn.as_deref().unwrap_or("an unknown caller")),
+        ),
+        MAX_DESCRIPTION_CHARS,
+    );
+    if let Some(v) = outcome.verdict {
+        let line = match outcome.initial_verdict {
+            Some(i) if i != v => {
+                format!("*Verdict* {} (was {})", code(v.as_str()), code(i.as_str()))
+            }
+            _ => format!("*Verdict* {}", code(v.as_str())),
+        };
+        chat::push_line(&mut d, &line, MAX_DESCRIPTION_CHARS);
+    }
+    let found: Vec<String> = outcome
+        .initial_findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} ({}) {}",
+                code(f.code.as_str()),
+                f.severity.as_str(),
+                escape(&f.message)
+            )
+        })
+        .collect();
+    let done: Vec<String> = outcome
+        .actions
+        .iter()
+        .map(|a| escape(&action_line(outcome, a)))
+        .collect();
+    let notes: Vec<String> = outcome.notes.iter().map(|n| escape(n)).collect();
+    let before = MAX_DESCRIPTION_CHARS - CARD_RESERVE_CHARS;
+    let _ = card_section(&mut d, "*What was found*", &found, "nothing wrong", before)
+        && card_section(
+            &mut d,
+            "*What was done*",
+            &done,
+            "nothing was changed",
+            MAX_DESCRIPTION_CHARS,
+        )
+        && (notes.is_empty() || card_section(&mut d, "*Notes*", &notes, "", MAX_DESCRIPTION_CHARS));
+    ChatCard {
+        title,
+        description: d.trim_end().to_string(),
+        next_steps: human_todo(outcome).iter().map(|t| escape(t)).collect(),
+        ..card_frame(outcome, severity, subject)
+    }
+}
+
+/// The whole alert for an outcome: subject, text body, JSON document (the outcome itself),
+/// chat card and the message attributes that SNS filter policies match on.
 pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
     if let Some(check) = &outcome.restore {
         return crate::restore_alert::compose(outcome, check, severity);
@@ -331,11 +500,13 @@ pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
         attributes::MODE.to_string(),
         AttributeValue::String(outcome.mode.clone()),
     ));
+    let card = card(outcome, severity, &subject);
     AlertMessage {
         subject,
         text,
         json,
         attributes,
+        chat: Some(card),
     }
 }
 
@@ -432,5 +603,177 @@ mod tests {
         );
         assert_eq!(get("mode"), Some(AttributeValue::String("enforce".into())));
         assert_eq!(m.json["outcome"]["event_id"], "e1");
+    }
+    #[test]
+    fn the_card_says_what_the_email_says_with_the_required_fields() {
+        let mut o = outcome("orders");
+        o.actions.push(Action::TagFailed {
+            key: "backup-policy".into(),
+            value: "v".into(),
+            error: "AccessDenied".into(),
+        });
+        let m = compose(&o, Severity::Critical);
+        let card = m.chat.clone().expect("a table alert has a card");
+        let j = card.to_json();
+        assert_eq!(j["version"], "1.0");
+        assert_eq!(j["source"], "custom");
+        assert_eq!(j["id"], "e1");
+        assert_eq!(j["content"]["textType"], "client-markdown");
+        assert_eq!(
+            j["content"]["title"],
+            ":rotating_light: CRITICAL `orders`: not protected, tagging failed"
+        );
+        let d = j["content"]["description"].as_str().unwrap();
+        for part in [
+            "*Table* `orders` in account `123456789012` / `eu-west-1` · mode `enforce`",
+            "*Event* `CreateTable` by `an unknown caller`",
+            "*What was found*\n• `NOT_COVERED` (critical) not covered",
+            "*What was done*\n• tried to add tag backup-policy=v and failed: AccessDenied",
+        ] {
+            assert!(d.contains(part), "missing {part:?} in\n{d}");
+        }
+        let steps: Vec<String> = human_todo(&o).iter().map(|t| escape(t)).collect();
+        assert_eq!(j["content"]["nextSteps"], serde_json::json!(steps));
+        assert_eq!(
+            j["content"]["keywords"],
+            serde_json::json!(["critical", "NOT_COVERED", "enforce"])
+        );
+        let arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders";
+        assert_eq!(j["metadata"]["threadId"], arn);
+        assert_eq!(j["metadata"]["relatedResources"], serde_json::json!([arn]));
+        assert_eq!(j["metadata"]["summary"], m.subject);
+        assert_eq!(j["metadata"]["eventType"], CARD_EVENT_TYPE);
+        assert_eq!(
+            j["metadata"]["additionalContext"]["account"],
+            "123456789012"
+        );
+        // The https variant is the card; sqs is still the JSON document.
+        let body: serde_json::Value =
+            serde_json::from_str(&awsio::publisher::structured_body(&m).unwrap()).unwrap();
+        let https: serde_json::Value =
+            serde_json::from_str(body["https"].as_str().unwrap()).unwrap();
+        assert_eq!(https, j);
+        assert_eq!(body["sqs"], serde_json::to_string(&m.json).unwrap());
+        assert_eq!(body["email"], m.text);
+    }
+
+    #[test]
+    fn the_card_escapes_what_it_did_not_write() {
+        let mut o = outcome("orders");
+        o.initial_findings[0].message = "<!channel> @here see *this* <https://evil|link>".into();
+        o.findings[0].remedy = Some("ping <@U123> and `rm -rf`".into());
+        o.notes.push("note with _underscores_ & <b>".into());
+        let card = card(&o, Severity::High, "s");
+        let j = card.to_json();
+        let all = serde_json::to_string(&j).unwrap();
+        for bad in [
+            "<!channel>",
+            "@here",
+            "*this*",
+            "<https://",
+            "<@U123>",
+            "`rm",
+            "_underscores_",
+            "<b>",
+        ] {
+            assert!(!all.contains(bad), "{bad:?} reached the card: {all}");
+        }
+        assert!(all.contains("&lt;!channel&gt;"), "{all}");
+    }
+
+    #[test]
+    fn a_card_with_very_many_findings_stays_within_chatbots_limits() {
+        let mut o = outcome("orders");
+        let f = o.initial_findings[0].clone();
+        o.initial_findings = (0..2000)
+            .map(|i| {
+                let mut g = f.clone();
+                g.message = format!("finding {i}: {}", "m".repeat(60));
+                g.remedy = Some(format!("remedy {i} {}", "r".repeat(800)));
+                g
+            })
+            .collect();
+        o.findings = o.initial_findings.clone();
+        let long = "t".repeat(255);
+        o.table = Some(
+            crate::event::TableRef::parse_arn(
+                &format!("arn:aws:dynamodb:eu-west-1:123456789012:table/{long}"),
+                "t",
+            )
+            .unwrap(),
+        );
+        let j = compose(&o, Severity::Critical).chat.unwrap().to_json();
+        let chars = |v: &serde_json::Value| v.as_str().unwrap().chars().count();
+        assert!(chars(&j["content"]["title"]) <= chat::MAX_TITLE_CHARS);
+        let d = j["content"]["description"].as_str().unwrap();
+        assert!(
+            d.chars().count() <= MAX_DESCRIPTION_CHARS,
+            "{}",
+            d.chars().count()
+        );
+        // Whole lines only, the rest counted rather than cut, and what was done still shown.
+        let lines: Vec<&str> = d.lines().collect();
+        let done = lines.iter().position(|l| *l == "*What was done*").unwrap();
+        assert!(
+            lines[done - 1].starts_with("• … and ")
+                && lines[done - 1].ends_with(" more (see the email or the JSON)"),
+            "{}",
+            lines[done - 1]
+        );
+        let listed = lines
+            .iter()
+            .filter(|l| l.starts_with("• `NOT_COVERED`"))
+            .count();
+        assert!(listed > 50, "{listed} listed");
+        assert!(lines[done - 1].contains(&format!("and {} more", 2000 - listed)));
+        assert_eq!(lines[done + 1], "• nothing was changed");
+        let steps = j["content"]["nextSteps"].as_array().unwrap();
+        assert!(steps.len() <= chat::MAX_NEXT_STEPS);
+        assert!(steps.iter().all(|s| chars(s) <= chat::MAX_NEXT_STEP_CHARS));
+    }
+
+    /// The guard alert of docs/CHAT.md (docs/chat-card-guard.json) is what this code builds;
+    /// `BLESS_CHAT_EXAMPLES=1` writes it again.
+    #[test]
+    fn the_documented_guard_card_is_current() {
+        let arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders_prod";
+        let table = TableRef::parse_arn(arn, "t").unwrap();
+        let actor = Actor {
+            arn: Some("arn:aws:sts::123456789012:assumed-role/deployer/ci-1234".into()),
+            ..Actor::default()
+        };
+        let mut o = GuardOutcome::new(
+            "5d3e0c8a-1f2b-4c6d-9e8f-0a1b2c3d4e5f",
+            "CreateTable",
+            actor,
+            Some(table),
+            "report-only",
+        );
+        o.initial_verdict = Some(policy::Verdict::NonCompliant);
+        o.verdict = Some(policy::Verdict::NonCompliant);
+        o.initial_findings = vec![Finding::new(
+            FindingCode::NotCovered,
+            arn,
+            "orders_prod",
+            None,
+            "Table orders_prod is not selected by any conforming backup plan; plan dynamodb-15-25 selects tag backup-policy=dynamodb-15-25.",
+            Some("Tag the table backup-policy=dynamodb-15-25, or exempt it with a reason.".into()),
+        )];
+        o.findings = o.initial_findings.clone();
+        o.actions.push(Action::WouldAddTag {
+            key: "backup-policy".into(),
+            value: "dynamodb-15-25".into(),
+        });
+        let card = compose(&o, Severity::Critical).chat.unwrap().to_json();
+        let got = format!("{}\n", serde_json::to_string_pretty(&card).unwrap());
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/chat-card-guard.json"
+        );
+        if std::env::var_os("BLESS_CHAT_EXAMPLES").is_some() {
+            std::fs::write(path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(got == want, "{path} differs from:\n{got}");
     }
 }

@@ -8,7 +8,9 @@
 //! - [`error`]: [`AwsCallError`], an SDK failure naming its operation.
 //! - [`backup_setup`]: plans, rules and selections → `policy::facts::BackupSetup`.
 //! - [`convert`]: SDK ↔ `jiff` timestamps.
-//! - [`publisher`]: alerts and digests to SNS (text, JSON and filterable attributes).
+//! - [`publisher`]: alerts and digests to SNS (text, JSON, chat card and filterable
+//!   attributes).
+//! - [`chat`]: the chat card (AWS Chatbot's custom notification format), escaping and limits.
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
 //! - [`vault`]: what protects a vault's points (lock fields, access policy, key state).
 //! - [`restore_jobs`]: restore testing: restore jobs, validation results, restored-table shapes.
@@ -24,6 +26,7 @@
 
 pub mod backup_setup;
 pub mod budget;
+pub mod chat;
 pub mod config;
 pub mod convert;
 pub mod counter;

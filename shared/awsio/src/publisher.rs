@@ -1,12 +1,15 @@
 //! Publishing alerts to the SNS topic.
 //!
 //! Every message is sent with `MessageStructure=json`: `default` and `email` carry the
-//! email-readable text, `sqs` and `lambda` carry the machine-readable JSON document, so each
-//! kind of subscriber gets the form it can use. Message attributes (severity, finding codes,
+//! email-readable text, `email-json`, `sqs` and `lambda` carry the machine-readable JSON
+//! document, and `https` carries the chat card ([`crate::chat`], the custom notification
+//! format AWS Chatbot renders in Slack and Teams channels; the JSON document when a message
+//! has no card), so each kind of subscriber gets the form it can use. Message attributes (severity, finding codes,
 //! table, account, region, mode) let subscribers filter with SNS filter policies.
 
 use aws_sdk_sns::types::MessageAttributeValue;
 
+use crate::chat::ChatCard;
 use crate::error::{AwsCallError, OperationContext};
 
 /// SNS's limit for a whole message (body + attributes), in bytes.
@@ -35,6 +38,9 @@ pub struct AlertMessage {
     pub json: serde_json::Value,
     /// Message attributes for filter policies.
     pub attributes: Vec<(String, AttributeValue)>,
+    /// The card chat channels show (the `https` variant, which AWS Chatbot's subscription
+    /// receives); `None` sends the JSON document there, as before cards existed.
+    pub chat: Option<ChatCard>,
 }
 
 /// Why a message could not be published.
@@ -77,13 +83,18 @@ pub fn clean_subject(subject: &str) -> String {
 pub fn structured_body(msg: &AlertMessage) -> Result<String, PublishError> {
     let machine =
         serde_json::to_string(&msg.json).map_err(|e| PublishError::Encode(e.to_string()))?;
+    let https = match &msg.chat {
+        Some(card) => serde_json::to_string(&card.to_json())
+            .map_err(|e| PublishError::Encode(e.to_string()))?,
+        None => machine.clone(),
+    };
     serde_json::to_string(&serde_json::json!({
         "default": msg.text,
         "email": msg.text,
         "email-json": machine,
         "sqs": machine,
         "lambda": machine,
-        "https": machine,
+        "https": https,
     }))
     .map_err(|e| PublishError::Encode(e.to_string()))
 }
@@ -99,7 +110,8 @@ fn attribute_value(v: &AttributeValue) -> Result<(String, String), PublishError>
 }
 
 /// The size SNS counts for a message: the whole `MessageStructure=json` body (which carries
-/// the text twice and the JSON four times, escaped) plus attribute names, types and values.
+/// the text twice, the JSON three times and the chat card once, escaped; without a card the
+/// JSON a fourth time) plus attribute names, types and values.
 /// Check before publishing to choose a shorter form.
 pub fn message_size(msg: &AlertMessage) -> Result<usize, PublishError> {
     Ok(structured_body(msg)?.len() + attributes_size(&msg.attributes)?)
@@ -168,6 +180,7 @@ mod tests {
                 "finding_codes".into(),
                 AttributeValue::StringArray(vec!["NOT_COVERED".into()]),
             )],
+            chat: None,
         };
         let body: serde_json::Value =
             serde_json::from_str(&structured_body(&msg).unwrap()).unwrap();
@@ -185,5 +198,59 @@ mod tests {
         );
         // The structured body repeats the text and the JSON per protocol, so it is what counts.
         assert!(size > 2 * msg.text.len() + 4 * r#"{"k":1}"#.len());
+        // Without a card, the https variant is the JSON document, as it always was.
+        assert_eq!(body["https"], r#"{"k":1}"#);
+        assert_eq!(body["email-json"], r#"{"k":1}"#);
+    }
+
+    #[test]
+    fn a_card_is_the_https_variant_and_leaves_the_others_byte_identical() {
+        let plain = AlertMessage {
+            subject: "s".into(),
+            text: "hello \"you\"\n".into(),
+            json: serde_json::json!({"k": [1, "two"]}),
+            attributes: Vec::new(),
+            chat: None,
+        };
+        let card = crate::chat::ChatCard {
+            title: "T".into(),
+            description: "D".into(),
+            summary: "s".into(),
+            event_type: "backup-guard.test".into(),
+            ..Default::default()
+        };
+        let with_card = AlertMessage {
+            chat: Some(card.clone()),
+            ..plain.clone()
+        };
+        let a: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&structured_body(&plain).unwrap()).unwrap();
+        let b: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&structured_body(&with_card).unwrap()).unwrap();
+        let keys: Vec<&String> = b.keys().collect();
+        assert_eq!(
+            keys,
+            ["default", "email", "email-json", "https", "lambda", "sqs"]
+        );
+        for k in ["default", "email", "email-json", "sqs", "lambda"] {
+            assert_eq!(a[k], b[k], "variant {k} changed");
+        }
+        let https: serde_json::Value = serde_json::from_str(b["https"].as_str().unwrap()).unwrap();
+        assert_eq!(https, card.to_json());
+        assert_eq!(https["version"], "1.0");
+        assert_eq!(https["source"], "custom");
+        // The card is counted: the size is the body's, which now carries it.
+        let grown = message_size(&with_card).unwrap();
+        assert_eq!(grown, structured_body(&with_card).unwrap().len());
+        assert_eq!(
+            grown,
+            message_size(&plain).unwrap()
+                - serde_json::to_string(a["https"].as_str().unwrap())
+                    .unwrap()
+                    .len()
+                + serde_json::to_string(b["https"].as_str().unwrap())
+                    .unwrap()
+                    .len()
+        );
     }
 }

@@ -19,7 +19,8 @@ async fn published_alerts_arrive_with_attributes() {
     assert!(account.receive_alerts().await.unwrap().is_empty());
 
     let ctx = account.context().await;
-    // Through the product's publisher (MessageStructure=json: SQS gets the JSON document).
+    // Through the product's publisher (MessageStructure=json: SQS gets the JSON document,
+    // not the chat card, which is the https variant).
     let msg = AlertMessage {
         subject: "[HIGH] backup-guard: table orders missed 2026-11-15".into(),
         text: "Table orders has no backup for 2026-11-15T00:00:00Z.".into(),
@@ -31,6 +32,13 @@ async fn published_alerts_arrive_with_attributes() {
                 AttributeValue::StringArray(vec!["MISSED_SLOT".into()]),
             ),
         ],
+        chat: Some(awsio::chat::ChatCard {
+            title: ":red_circle: HIGH `orders`: missed 2026-11-15".into(),
+            description: "*Table* `orders`".into(),
+            summary: "[HIGH] backup-guard: table orders missed 2026-11-15".into(),
+            event_type: "backup-guard.table-guard".into(),
+            ..Default::default()
+        }),
     };
     let id = publish(ctx.sns(), &topic, &msg).await.unwrap();
     // And a plain publish with a string attribute.
@@ -61,6 +69,7 @@ async fn published_alerts_arrive_with_attributes() {
     );
     let doc: serde_json::Value = serde_json::from_str(&a.message).unwrap();
     assert_eq!(doc["code"], "MISSED_SLOT");
+    assert!(doc.get("content").is_none(), "SQS got the chat card: {doc}");
     assert_eq!(
         a.attributes.get("severity").map(String::as_str),
         Some("high")
