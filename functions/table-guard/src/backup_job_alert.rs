@@ -20,45 +20,54 @@ fn slot_text(check: &BackupJobCheck) -> String {
         .unwrap_or_else(|| "?".to_string())
 }
 
-/// A few words for the subject: what happened.
-pub fn headline(check: &BackupJobCheck) -> String {
-    let slot = slot_text(check);
+/// A few words for the subject: what happened (`with_slot`: naming the slot's instant).
+pub fn headline(check: &BackupJobCheck, with_slot: bool) -> String {
+    let slot = if with_slot {
+        format!("slot {}", slot_text(check))
+    } else {
+        "slot".to_string()
+    };
     match check.notice {
-        BackupJobNotice::Failure => match (&check.slot, &check.window) {
-            (Some(_), Some(w)) if w.contains("left") => {
-                format!("backup job {}, slot {slot} at risk", check.state)
-            }
-            (Some(_), _) => format!("backup job {}, slot {slot} missed", check.state),
-            (None, _) => format!("backup job {} (no scheduled slot)", check.state),
+        BackupJobNotice::Failure => match &check.slot {
+            Some(s) => format!(
+                "backup {}, {slot} {}",
+                check.state,
+                policy::backup_job::slot_risk(s, check.event_time).as_words()
+            ),
+            None => format!("backup {} (no scheduled slot)", check.state),
         },
-        BackupJobNotice::Resolved => format!("resolved, slot {slot} backed up"),
-        BackupJobNotice::CompletedLate => {
-            format!("backup completed late, slot {slot} still missed")
-        }
+        BackupJobNotice::Resolved => format!("resolved, {slot} backed up"),
+        BackupJobNotice::CompletedLate => format!("backup completed late, {slot} still missed"),
         BackupJobNotice::NotDue => "backup job completed".to_string(),
     }
 }
 
-/// The subject: `HIGH backup-guard <table>: backup job FAILED, slot … at risk
-/// (<acct>/<region>)`, at most [`MAX_SUBJECT_CHARS`] (the table name is shortened first).
+/// The subject: `HIGH backup-guard <table>: backup FAILED, slot 2026-11-15 00:00Z at risk
+/// (<acct>/<region>)`, at most [`MAX_SUBJECT_CHARS`]: without the slot's instant if that
+/// makes it fit (the body names it), else with the table name shortened.
 pub fn subject(outcome: &GuardOutcome, check: &BackupJobCheck, severity: Severity) -> String {
     let (table, account, region) = match &outcome.table {
         Some(t) => (t.name.as_str(), t.account.as_str(), t.region.as_str()),
         None => ("?", "?", "?"),
     };
     let sev = severity.as_str().to_ascii_uppercase();
-    let what = headline(check);
-    let build = |name: &str| format!("{sev} backup-guard {name}: {what} ({account}/{region})");
-    let full = build(table);
+    let build =
+        |name: &str, what: &str| format!("{sev} backup-guard {name}: {what} ({account}/{region})");
+    let full = build(table, &headline(check, true));
     if full.chars().count() <= MAX_SUBJECT_CHARS {
         return full;
     }
-    let fixed = build("").chars().count() + 3;
+    let what = headline(check, false);
+    let short = build(table, &what);
+    if short.chars().count() <= MAX_SUBJECT_CHARS {
+        return short;
+    }
+    let fixed = build("", &what).chars().count() + 3;
     if fixed < MAX_SUBJECT_CHARS {
         let keep: String = table.chars().take(MAX_SUBJECT_CHARS - fixed).collect();
-        return build(&format!("{keep}..."));
+        return build(&format!("{keep}..."), &what);
     }
-    policy::restore::cut_chars(&full, MAX_SUBJECT_CHARS)
+    policy::restore::cut_chars(&short, MAX_SUBJECT_CHARS)
 }
 
 /// What a human must do.
@@ -227,5 +236,94 @@ pub fn compose(outcome: &GuardOutcome, check: &BackupJobCheck, severity: Severit
         text,
         json,
         attributes: attrs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Actor, TableRef};
+
+    fn check(state: &str, at: &str) -> (GuardOutcome, BackupJobCheck) {
+        let p = policy::Policy::default();
+        let slot = policy::slots::Slot::new(
+            "2026-11-15T00:00:00Z".parse().unwrap(),
+            p.start_window(),
+            p.completion_window(),
+        );
+        let mut o = GuardOutcome::new(
+            "e1",
+            "BackupJobStateChange",
+            Actor::default(),
+            None,
+            "enforce",
+        );
+        o.table =
+            TableRef::parse_arn("arn:aws:dynamodb:eu-west-1:123456789012:table/orders", "t").ok();
+        let c = BackupJobCheck {
+            backup_job_id: "J-1".into(),
+            state: state.into(),
+            status_message: Some("Access denied".into()),
+            created: "2026-11-15T00:01:00Z".parse().unwrap(),
+            completed: None,
+            plan_id: Some("p".into()),
+            rule_id: None,
+            vault_name: None,
+            event_time: at.parse().unwrap(),
+            slot: Some(slot),
+            placement: "scheduled slot".into(),
+            window: Some("1 h left".into()),
+            remedy: Some("Fix the role".into()),
+            notice: BackupJobNotice::Failure,
+            severity: Severity::High,
+            resolves: None,
+        };
+        (o, c)
+    }
+
+    #[test]
+    fn the_subject_names_the_slot_and_its_risk_and_always_fits() {
+        let (o, c) = check("FAILED", "2026-11-15T00:30:00Z");
+        assert_eq!(
+            subject(&o, &c, Severity::High),
+            "HIGH backup-guard orders: backup FAILED, slot 2026-11-15 00:00Z at risk (123456789012/eu-west-1)"
+        );
+        let (o, c) = check("EXPIRED", "2026-11-15T01:30:00Z");
+        let s = subject(&o, &c, Severity::High);
+        assert!(
+            s.contains("likely missed") && s.chars().count() <= MAX_SUBJECT_CHARS,
+            "{s}"
+        );
+        let (mut o, c) = check("FAILED", "2026-11-15T05:00:00Z");
+        let long = format!(
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/{}",
+            "t".repeat(200)
+        );
+        o.table = TableRef::parse_arn(&long, "t").ok();
+        let s = subject(&o, &c, Severity::High);
+        assert!(s.chars().count() <= MAX_SUBJECT_CHARS, "{s}");
+        assert!(s.contains("ttt...") && s.contains("slot missed"), "{s}");
+    }
+
+    #[test]
+    fn the_body_has_aws_message_slot_time_left_and_remedy() {
+        let (mut o, c) = check("FAILED", "2026-11-15T00:30:00Z");
+        o.backup_job = Some(c.clone());
+        let m = compose(&o, &c, Severity::High);
+        for part in [
+            "AWS says: Access denied",
+            "Slot: scheduled slot",
+            "Time left: 1 h left",
+            "Fix the role",
+            "MISSED_SLOT",
+        ] {
+            assert!(m.text.contains(part), "{part:?} missing in\n{}", m.text);
+        }
+        assert!(
+            m.attributes
+                .iter()
+                .any(|(k, v)| k == BACKUP_JOB_ATTRIBUTE
+                    && *v == AttributeValue::String("J-1".into()))
+        );
     }
 }

@@ -293,6 +293,65 @@ pub fn likely_remedy(state: &JobState, message: Option<&str>, job_id: &str) -> S
     }
 }
 
+/// What a failed job of a slot means for the slot at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotRisk {
+    /// The start window is open: a new job of the slot can still start and satisfy it.
+    AtRisk,
+    /// The start window has closed: only a job of the slot that already started can still
+    /// complete in time (an `EXPIRED` job's slot, typically).
+    LikelyMissed,
+    /// The completion window has closed: the slot is missed unless another job of it
+    /// completed in time.
+    Missed,
+}
+
+/// The risk to `slot` at `at` (see [`SlotRisk`]).
+pub fn slot_risk(slot: &Slot, at: Timestamp) -> SlotRisk {
+    if at >= slot.completion_deadline {
+        SlotRisk::Missed
+    } else if at > slot.start_deadline {
+        SlotRisk::LikelyMissed
+    } else {
+        SlotRisk::AtRisk
+    }
+}
+
+impl SlotRisk {
+    /// A few words for a subject: `at risk`, `likely missed`, `missed`.
+    pub fn as_words(self) -> &'static str {
+        match self {
+            SlotRisk::AtRisk => "at risk",
+            SlotRisk::LikelyMissed => "likely missed",
+            SlotRisk::Missed => "missed",
+        }
+    }
+
+    /// A sentence about `slot` with its completion window `w`.
+    pub fn describe(self, slot: &Slot, w: &WindowLeft) -> String {
+        match self {
+            SlotRisk::AtRisk => format!(
+                "Slot {} is at risk: {}; a new job of the slot must start by {}.",
+                slot.at,
+                w.describe(),
+                slot.start_deadline
+            ),
+            SlotRisk::LikelyMissed => format!(
+                "Slot {} is likely missed: its start window closed at {}, so only a job of the slot that already started can still complete; {}.",
+                slot.at,
+                slot.start_deadline,
+                w.describe()
+            ),
+            SlotRisk::Missed => format!(
+                "Slot {} is missed unless another job of the slot completed in time: {}.",
+                slot.at,
+                w.describe()
+            ),
+        }
+    }
+}
+
 /// The verdict about a failed job (`FAILED`, `ABORTED`, `EXPIRED`, `PARTIAL`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailedJobVerdict {
@@ -325,14 +384,8 @@ pub fn judge_ended_job(policy: &Policy, job: &EndedJob, at: Timestamp) -> Failed
         _ => FindingCode::BackupJobFailed.severity(),
     };
     let remedy = likely_remedy(&job.state, job.status_message.as_deref(), &job.job_id);
-    let at_stake = match (&placement, &window) {
-        (Placement::InSlot { slot }, Some(w)) if w.is_open() => {
-            format!(" Slot {} is at risk: {}.", slot.at, w.describe())
-        }
-        (Placement::InSlot { slot }, _) => format!(
-            " Slot {} is missed unless another job of the slot completed in time: the completion window has closed.",
-            slot.at
-        ),
+    let at_stake = match (placement.slot(), &window) {
+        (Some(slot), Some(w)) => format!(" {}", slot_risk(slot, at).describe(slot, w)),
         _ => String::new(),
     };
     let said = job
@@ -533,7 +586,17 @@ mod tests {
             assert!(m.contains(part), "{part:?} missing in {m}");
         }
         assert!(v.remedy.contains("vault's KMS key"), "{}", v.remedy);
-        // Seen after the deadline: missed.
+        // Seen after the start window: likely missed; after the completion window: missed.
+        let mid = judge_ended_job(&p, &j, ts("2026-11-15T01:30:00Z"));
+        assert!(
+            mid.finding.message.contains("likely missed"),
+            "{}",
+            mid.finding.message
+        );
+        assert_eq!(
+            slot_risk(mid.placement.slot().unwrap(), ts("2026-11-15T01:00:00Z")),
+            SlotRisk::AtRisk
+        );
         let late = judge_ended_job(&p, &j, ts("2026-11-15T05:00:00Z"));
         assert!(
             late.finding.message.contains("missed"),
