@@ -474,6 +474,59 @@ mod tests {
         assert!(ended(&od).plan_id.is_none());
     }
 
+    /// Every field of every backup job sample replaced by a value of every JSON type: the
+    /// parser never panics, and a rejection names a field in a short message.
+    #[test]
+    fn mutated_samples_never_panic_and_rejections_name_a_field() {
+        fn paths(v: &serde_json::Value, at: &[String], out: &mut Vec<Vec<String>>) {
+            if let serde_json::Value::Object(m) = v {
+                for (k, c) in m {
+                    let mut p = at.to_vec();
+                    p.push(k.clone());
+                    out.push(p.clone());
+                    paths(c, &p, out);
+                }
+            }
+        }
+        let values = [
+            serde_json::Value::Null,
+            serde_json::json!(5),
+            serde_json::json!(""),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!("x".repeat(300)),
+        ];
+        let mut checked = 0;
+        for name in [
+            "backup-job-failed.json",
+            "backup-job-completed.json",
+            "backup-job-expired.json",
+        ] {
+            let base = sample(name);
+            let mut all = Vec::new();
+            paths(&base, &[], &mut all);
+            for path in all {
+                let Some((last, parents)) = path.split_last() else {
+                    continue;
+                };
+                for val in &values {
+                    let mut v = base.clone();
+                    let mut cur = &mut v;
+                    for k in parents {
+                        cur = &mut cur[k.as_str()];
+                    }
+                    cur[last.as_str()] = val.clone();
+                    if let Err(e) = super::super::parse_guard_event(&v) {
+                        assert!(!e.field.is_empty(), "{path:?} = {val}: {e}");
+                        assert!(e.problem.chars().count() < 600, "{path:?}: {e}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 200, "{checked}");
+    }
+
     #[test]
     fn an_unknown_backup_detail_type_names_the_field() {
         let mut v = sample("backup-job-failed.json");

@@ -114,6 +114,14 @@ async fn a_failed_job_alerts_once_with_its_slot_and_a_later_completion_resolves_
         matches!(again.handling, Handling::Duplicate { .. }),
         "{again:?}"
     );
+    // The claim's conditional put and the read of the recorded outcome.
+    assert_eq!(
+        again.api_calls.clone().into_iter().collect::<Vec<_>>(),
+        vec![
+            ("DynamoDB.GetItem".to_string(), 1),
+            ("DynamoDB.PutItem".to_string(), 1)
+        ]
+    );
     assert!(acct.receive_alerts().await.unwrap().is_empty());
 
     // A later job of the same slot completed in time: the resolved notice.
@@ -133,11 +141,15 @@ async fn a_failed_job_alerts_once_with_its_slot_and_a_later_completion_resolves_
             "INFO backup-guard orders: resolved, slot 2026-11-15 00:00Z backed up (123456789012/us-east-1)"
         )
     );
+    // The remembered failure read, the claim, the notice, the failure forgotten.
     assert_eq!(
-        r.api_calls.get("DynamoDB.GetItem"),
-        Some(&1),
-        "{:?}",
-        r.api_calls
+        r.api_calls.clone().into_iter().collect::<Vec<_>>(),
+        vec![
+            ("DynamoDB.DeleteItem".to_string(), 1),
+            ("DynamoDB.GetItem".to_string(), 1),
+            ("DynamoDB.PutItem".to_string(), 1),
+            ("SNS.Publish".to_string(), 1)
+        ]
     );
 
     // The same completion delivered again, and another completion of the slot: the failure
