@@ -329,3 +329,49 @@ async fn an_unpublished_alert_fails_the_invocation_and_an_unreadable_memory_too(
     );
     assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_completion_after_the_completion_window_says_the_slot_stays_missed() {
+    let acct = account(false).await;
+    let d = deps(&acct).await;
+    acct.receive_alerts().await.unwrap();
+    run(
+        sample(&acct, "backup-job-failed.json", "ledger-late"),
+        &d,
+        budget(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
+    // Completed at 04:10, after the slot's completion deadline (04:00).
+    let mut late = sample(&acct, "backup-job-completed.json", "ledger-late");
+    late["time"] = json!("2026-11-15T04:11:00Z");
+    late["detail"]["completionDate"] = json!("2026-11-15T04:10:00.000Z");
+    let o = run(late, &d, budget()).await.unwrap();
+    assert_eq!(
+        o.backup_job.as_ref().map(|c| c.notice),
+        Some(BackupJobNotice::CompletedLate),
+        "{o:?}"
+    );
+    assert_eq!(
+        o.findings
+            .iter()
+            .map(|f| f.code.as_str())
+            .collect::<Vec<_>>(),
+        vec!["MISSED_SLOT"]
+    );
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    // With the slot's instant the subject would pass 100 characters: the body names it.
+    assert_eq!(
+        alerts[0].subject.as_deref(),
+        Some(
+            "HIGH backup-guard ledger-late: backup completed late, slot still missed (123456789012/us-east-1)"
+        )
+    );
+    let body = outcome_json(&alerts[0]);
+    assert_eq!(
+        body["outcome"]["backup_job"]["slot"]["at"],
+        "2026-11-15T00:00:00Z"
+    );
+}
