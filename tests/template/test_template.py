@@ -591,6 +591,7 @@ def test_rules_may_invoke_their_function_and_write_their_dlq(template):
     rules = {
         "TableEventsRule": "TableGuardFunction",
         "RestoreJobEventsRule": "TableGuardFunction",
+        "BackupJobEventsRule": "TableGuardFunction",
         "VerifierScheduleRule": "RecoveryVerifierFunction",
     }
     permissions = _resources_of_type(template, "AWS::Lambda::Permission").values()
@@ -744,20 +745,46 @@ def test_restore_job_rule_takes_ended_dynamodb_restores_to_the_guard(template):
     assert target["RetryPolicy"] == table_target["RetryPolicy"]
 
 
+def test_backup_job_rule_takes_ended_dynamodb_backup_jobs_to_the_guard(template):
+    rule = template["Resources"]["BackupJobEventsRule"]["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.backup"],
+        "detail-type": ["Backup Job State Change"],
+        "detail": {
+            "resourceType": ["DynamoDB"],
+            "state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL", "COMPLETED"],
+        },
+    }
+    (target,) = rule["Targets"]
+    table_target = template["Resources"]["TableEventsRule"]["Properties"]["Targets"][0]
+    assert target["Arn"] == {"Fn::GetAtt": ["TableGuardFunction", "Arn"]}
+    assert target["DeadLetterConfig"] == table_target["DeadLetterConfig"]
+    assert target["RetryPolicy"] == table_target["RetryPolicy"]
+
+
+# Which rule each sample in events/ is meant for (every sample must be listed).
+_SAMPLE_RULES = {
+    "restore-job-completed.json": "RestoreJobEventsRule",
+    "backup-job-failed.json": "BackupJobEventsRule",
+    "backup-job-completed.json": "BackupJobEventsRule",
+    "backup-job-expired.json": "BackupJobEventsRule",
+}
+_ROUTED_RULES = ["TableEventsRule", "RestoreJobEventsRule", "BackupJobEventsRule"]
+
+
 def test_event_patterns_route_each_sample_to_its_rule_only(template):
-    restore_rule = template["Resources"]["RestoreJobEventsRule"]["Properties"]["EventPattern"]
-    table_rule = template["Resources"]["TableEventsRule"]["Properties"]["EventPattern"]
-    restore = _sample("restore-job-completed.json")
-    assert event_pattern.matches(restore_rule, restore)
-    assert not event_pattern.matches(table_rule, restore)
-    samples = sorted(p.name for p in EVENTS_DIR.glob("*.json") if p.name != "restore-job-completed.json")
-    assert len(samples) >= 8
+    patterns = {r: template["Resources"][r]["Properties"]["EventPattern"] for r in _ROUTED_RULES}
+    samples = sorted(p.name for p in EVENTS_DIR.glob("*.json"))
+    assert len(samples) >= 12
     for name in samples:
+        meant = _SAMPLE_RULES.get(name, "TableEventsRule")
         ev = _sample(name)
-        assert event_pattern.matches(table_rule, ev), name
-        assert not event_pattern.matches(restore_rule, ev), name
-    # The rule takes the failures the guard alerts on, not jobs still running or other
-    # resource types.
+        matched = [r for r, pattern in patterns.items() if event_pattern.matches(pattern, ev)]
+        assert matched == [meant], (name, matched)
+    restore_rule = patterns["RestoreJobEventsRule"]
+    backup_rule = patterns["BackupJobEventsRule"]
+    # The restore rule takes the failures the guard alerts on, not jobs still running or
+    # other resource types.
     for status, matched in [("FAILED", True), ("ABORTED", True), ("RUNNING", False), ("PENDING", False)]:
         ev = _sample("restore-job-completed.json")
         ev["detail"]["status"] = status
@@ -765,6 +792,25 @@ def test_event_patterns_route_each_sample_to_its_rule_only(template):
     ev = _sample("restore-job-completed.json")
     ev["detail"]["resourceType"] = "EC2"
     assert not event_pattern.matches(restore_rule, ev)
+    # The backup job rule: every ended state, nothing still running, only DynamoDB.
+    for state, matched in [
+        ("FAILED", True),
+        ("ABORTED", True),
+        ("EXPIRED", True),
+        ("PARTIAL", True),
+        ("COMPLETED", True),
+        ("RUNNING", False),
+        ("PENDING", False),
+        ("CREATED", False),
+        ("ABORTING", False),
+    ]:
+        ev = _sample("backup-job-failed.json")
+        ev["detail"]["state"] = state
+        assert event_pattern.matches(backup_rule, ev) is matched, state
+        assert not event_pattern.matches(restore_rule, ev), state
+    ev = _sample("backup-job-failed.json")
+    ev["detail"]["resourceType"] = "EBS"
+    assert not event_pattern.matches(backup_rule, ev)
 
 
 def test_event_pattern_matcher_refuses_what_it_cannot_judge():

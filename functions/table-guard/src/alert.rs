@@ -457,6 +457,9 @@ pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
     if let Some(check) = &outcome.restore {
         return crate::restore_alert::compose(outcome, check, severity);
     }
+    if let Some(check) = &outcome.backup_job {
+        return crate::backup_job_alert::compose(outcome, check, severity);
+    }
     let subject = subject(outcome, severity);
     let text = text(outcome, severity);
     let codes: Vec<String> = outcome

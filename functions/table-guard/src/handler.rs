@@ -1,6 +1,8 @@
 //! The handler: parse → claim the event → gather facts → evaluate (`policy`) → act → alert →
 //! record. A restore job event (AWS Backup's `Restore Job State Change`) takes the same
-//! steps in [`restore`] (validate the restored table, report it, alert when it failed).
+//! steps in [`restore`] (validate the restored table, report it, alert when it failed); a
+//! backup job event (`Backup Job State Change`) in [`backup_job`] (alert on a failure naming
+//! its slot, a "resolved" notice when a later job of the slot completes).
 //!
 //! [`run`] is what the Lambda runtime, the CLI (`check-event --live`) and the tests call,
 //! with the invocation's [`Budget`] (its deadline). Its steps are functions of their own:
@@ -75,7 +77,9 @@ use crate::settings::{LEDGER_TTL, RETURN_SLACK};
 pub use crate::cache::SetupCache;
 pub use crate::settings::{ConfigError, Settings};
 
+pub mod backup_job;
 pub mod restore;
+pub use backup_job::run_backup_job;
 pub use restore::run_restore;
 
 /// Everything the handler needs, built once per Lambda instance and shared by its
@@ -126,6 +130,10 @@ pub enum GuardError {
     /// The event ledger could not be read or written, so acting could repeat an action.
     #[error("event ledger: {0}")]
     Ledger(AwsCallError),
+    /// The state table's remembered backup failures could not be read, so whether a notice
+    /// is due is unknown (a completed backup job).
+    #[error("remembered backup job failures: {0}")]
+    State(AwsCallError),
     /// The alert could not be published; `outcome` records what was already done.
     #[error("alert not published for table {table}: {source}; already done: {done}", table = table_name(outcome), done = done_summary(outcome))]
     Publish {
@@ -202,6 +210,7 @@ impl From<GuardError> for lambda_runtime::Diagnostic {
         let error_type = match &e {
             GuardError::Event(_) => "TableGuard.UnusableEvent",
             GuardError::Ledger(_) => "TableGuard.LedgerUnavailable",
+            GuardError::State(_) => "TableGuard.StateUnavailable",
             GuardError::Publish { .. } => "TableGuard.AlertNotPublished",
             GuardError::InProgress { .. } => "TableGuard.EventInProgress",
             GuardError::OutOfTime { .. } => "TableGuard.OutOfTime",
@@ -241,6 +250,7 @@ pub async fn run(
     match parsed {
         GuardEvent::Table(parsed) => run_parsed(parsed, deps, budget).await,
         GuardEvent::RestoreJob(job) => run_restore(job, deps, budget).await,
+        GuardEvent::BackupJob(job) => run_backup_job(job, deps, budget).await,
     }
 }
 
@@ -737,7 +747,10 @@ async fn resend_alert(
     inv: &Invocation<'_>,
 ) -> Result<GuardOutcome, GuardError> {
     let deps = inv.deps;
-    let severity = decide::alert_severity(&prev.findings, &prev.actions);
+    let severity = match &prev.backup_job {
+        Some(check) => check.severity,
+        None => decide::alert_severity(&prev.findings, &prev.actions),
+    };
     prev.alert = AlertStatus::NotNeeded;
     let message = crate::alert::compose(&prev, severity);
     let reserve = inv.reserve();

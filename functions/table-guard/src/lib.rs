@@ -7,7 +7,10 @@
 //! that is what makes a conforming plan cover the table (mode `enforce`), and alerts on what a
 //! human must fix. It also validates AWS Backup's restore tests: on a `Restore Job State
 //! Change` event of the restore testing plan it compares the restored table with its source
-//! and reports the result with `PutRestoreValidationResult` ([`handler::restore`]).
+//! and reports the result with `PutRestoreValidationResult` ([`handler::restore`]). And it
+//! watches AWS Backup's own `Backup Job State Change` events of DynamoDB tables: a failed job
+//! alerts once, naming the slot it puts at risk and the time left; a later completed job of
+//! the same slot sends a "resolved" notice ([`handler::backup_job`]).
 //!
 //! Pipeline ([`handler::handle`], within the invocation's deadline): [`event::parse_event`] →
 //! claim the event id in the ledger (a lease ending just past the deadline; a finished
@@ -26,6 +29,8 @@
 //! - [`cache`]: [`SetupCache`], the backup setup reused across warm invocations.
 //! - [`restore_alert`]: the alert about a restore test (validation FAILED, job failed, not
 //!   validated).
+//! - [`backup_job_alert`]: the alert about an ended backup job (a failure naming its slot and
+//!   the time left, or the "resolved" notice of a later completed job).
 //! - [`handler`]: the I/O shell ([`handler::Deps`], [`handler::handle`]), one function
 //!   per step.
 
@@ -34,6 +39,7 @@
 #![warn(clippy::too_many_lines)]
 
 pub mod alert;
+pub mod backup_job_alert;
 pub mod cache;
 pub mod decide;
 pub mod event;
@@ -47,7 +53,9 @@ pub use event::{
     Disposition, EventError, ParsedEvent, TableEventName, TableRef, parse_event, parse_event_str,
 };
 pub use handler::{Deps, GuardError, handler, run, run_parsed};
-pub use outcome::{Action, AlertStatus, GuardOutcome, Handling, RestoreCheck};
+pub use outcome::{
+    Action, AlertStatus, BackupJobCheck, BackupJobNotice, GuardOutcome, Handling, RestoreCheck,
+};
 pub use settings::{ConfigError, Settings};
 
 /// Every AWS operation this function calls, as the call counter names them

@@ -126,6 +126,70 @@ pub struct RestoreCheck {
     pub problem: Option<String>,
 }
 
+/// What a backup job notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupJobNotice {
+    /// The job failed (`FAILED`, `ABORTED`, `EXPIRED`, `PARTIAL`): the failure alert.
+    Failure,
+    /// A job of a slot whose failure was alerted on completed in time: the "resolved" notice.
+    Resolved,
+    /// A job of a slot whose failure was alerted on completed, but after the slot's
+    /// completion window: the slot stays missed.
+    CompletedLate,
+    /// A completed job with no failure alerted for its table and slot: nothing to say.
+    NotDue,
+}
+
+/// The failure a completed job's notice follows up on (remembered in the state table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedFailure {
+    /// The failed job.
+    pub job_id: String,
+    /// Its state.
+    pub state: String,
+    /// The EventBridge event its alert was about.
+    pub event_id: String,
+}
+
+/// What table-guard found about one ended backup job of a table (AWS Backup's `Backup Job
+/// State Change` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupJobCheck {
+    /// `backupJobId`.
+    pub backup_job_id: String,
+    /// The job's state (`FAILED`, `ABORTED`, `EXPIRED`, `PARTIAL`, `COMPLETED`).
+    pub state: String,
+    /// AWS's `statusMessage` (without its quotes).
+    pub status_message: Option<String>,
+    /// When the job was created.
+    pub created: jiff::Timestamp,
+    /// When it completed, if the event says.
+    pub completed: Option<jiff::Timestamp>,
+    /// `createdBy.backupPlanId` (`None`: on demand).
+    pub plan_id: Option<String>,
+    /// `createdBy.backupPlanRuleId`.
+    pub rule_id: Option<String>,
+    /// `backupVaultName`.
+    pub vault_name: Option<String>,
+    /// The event's time (when AWS Backup emitted it; the invocation's time if absent).
+    pub event_time: jiff::Timestamp,
+    /// The slot of the policy's schedule the job belongs to (`None`: no slot).
+    pub slot: Option<policy::slots::Slot>,
+    /// Which slot, or why none, in a sentence.
+    pub placement: String,
+    /// The slot's completion window at the event's time, in a sentence (jobs in a slot).
+    pub window: Option<String>,
+    /// The likely remedy (failures).
+    pub remedy: Option<String>,
+    /// What the notice is.
+    pub notice: BackupJobNotice,
+    /// The notice's severity.
+    pub severity: policy::findings::Severity,
+    /// The earlier failure a completed job's notice follows up on.
+    pub resolves: Option<ResolvedFailure>,
+}
+
 /// What became of the alert for the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "alert")]
@@ -184,6 +248,9 @@ pub struct GuardOutcome {
     /// For a restore job event: the job and its validation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreCheck>,
+    /// For a backup job event: the job, its slot and the notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_job: Option<BackupJobCheck>,
 }
 
 impl GuardOutcome {
@@ -213,6 +280,7 @@ impl GuardOutcome {
             notes: Vec::new(),
             api_calls: BTreeMap::new(),
             restore: None,
+            backup_job: None,
         }
     }
 

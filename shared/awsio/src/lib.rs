@@ -12,6 +12,8 @@
 //!   attributes).
 //! - [`chat`]: the chat card (AWS Chatbot's custom notification format), escaping and limits.
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
+//! - [`backup_failures`]: backup job failures alerted on, per table and slot (for the
+//!   "resolved" notice of a later completed job).
 //! - [`vault`]: what protects a vault's points (lock fields, access policy, key state).
 //! - [`restore_jobs`]: restore testing: restore jobs, validation results, restored-table shapes.
 //! - [`evidence_store`]: each run's evidence bundle in the Object Lock bucket (write, list, read,
@@ -24,6 +26,7 @@
 // -D warnings) refuses one over 100 lines (clippy.toml's default threshold).
 #![warn(clippy::too_many_lines)]
 
+pub mod backup_failures;
 pub mod backup_setup;
 pub mod budget;
 pub mod chat;

@@ -156,8 +156,11 @@
 //! * [`conformance::check_plan_document`]: judge a plan JSON (console/CLI shape).
 //! * [`report::RunReport`]: a run's report as text (email) and JSON.
 //! * [`arn::TableArn`]: a table ARN built from and parsed into its parts.
+//! * [`backup_job::judge_ended_job`] / [`backup_job::judge_completed_job`]: an ended backup
+//!   job (AWS Backup's event) against the schedule: its slot, the time left, severity, remedy.
 
 pub mod arn;
+pub mod backup_job;
 pub mod config;
 pub mod conformance;
 pub mod cron;

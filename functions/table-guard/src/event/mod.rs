@@ -1,6 +1,6 @@
 //! Parsing the CloudTrail "AWS API Call via CloudTrail" events EventBridge delivers, and
-//! AWS Backup's "Restore Job State Change" events ([`restore`]; [`parse_guard_event`] takes
-//! either).
+//! AWS Backup's "Restore Job State Change" ([`restore`]) and "Backup Job State Change"
+//! ([`backup_job`]) events; [`parse_guard_event`] takes any of them.
 //!
 //! Pure: no I/O. The envelope is `aws_lambda_events`' [`EventBridgeEvent`](aws_lambda_events::event::eventbridge::EventBridgeEvent); the CloudTrail
 //! `detail` is our own [`CloudTrailDetail`], which declares only the fields the guard reads
@@ -48,6 +48,7 @@
 
 use policy::names;
 
+pub mod backup_job;
 mod parse;
 pub mod restore;
 mod table;
@@ -59,6 +60,9 @@ mod fuzz;
 #[cfg(test)]
 mod tests;
 
+pub use backup_job::{
+    BACKUP_JOB_DETAIL_TYPE, BackupJobAction, BackupJobEvent, EndedBackupJob, parse_backup_job_event,
+};
 pub use parse::{parse_event, parse_event_str};
 pub use restore::{
     GuardEvent, RestoreAction, RestoreJobEvent, parse_guard_event, parse_guard_event_str,

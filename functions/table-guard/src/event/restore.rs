@@ -92,7 +92,8 @@ pub struct RestoreJobEvent {
     pub action: RestoreAction,
 }
 
-fn check_id(field: &str, id: &str, what: &str) -> Result<(), EventError> {
+/// Checks an id used as a key: 1 to [`MAX_EVENT_ID_LEN`] characters of `A-Z a-z 0-9 - _ . :`.
+pub(super) fn check_id(field: &str, id: &str, what: &str) -> Result<(), EventError> {
     let problem = if id.trim().is_empty() {
         "empty".to_string()
     } else if id.chars().count() > MAX_EVENT_ID_LEN {
@@ -196,22 +197,50 @@ pub fn parse_restore_event(value: &serde_json::Value) -> Result<RestoreJobEvent,
     })
 }
 
-/// Any event the guard handles: a DynamoDB CloudTrail call or an AWS Backup restore job.
+/// Any event the guard handles: a DynamoDB CloudTrail call, an AWS Backup restore job or an
+/// AWS Backup backup job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum GuardEvent {
     /// A CloudTrail event on a table (`aws.dynamodb`).
     Table(super::ParsedEvent),
-    /// A restore job's state change (`aws.backup`).
+    /// A restore job's state change (`aws.backup`, `Restore Job State Change`).
     RestoreJob(RestoreJobEvent),
+    /// A backup job's state change (`aws.backup`, `Backup Job State Change`).
+    BackupJob(super::BackupJobEvent),
 }
 
-/// Parses any event the guard handles, by its `source`: `aws.backup` →
-/// [`parse_restore_event`], anything else → [`super::parse_event`] (which names what is
-/// wrong with it).
+/// Parses any event the guard handles, by its `source`, then for `aws.backup` by its
+/// `detail-type`: `Restore Job State Change` → [`parse_restore_event`], `Backup Job State
+/// Change` → [`super::parse_backup_job_event`], another (or none) → an error naming
+/// `detail-type`; any other source → [`super::parse_event`] (which names what is wrong
+/// with it).
 pub fn parse_guard_event(value: &serde_json::Value) -> Result<GuardEvent, EventError> {
     if value.get("source").and_then(|s| s.as_str()) == Some(BACKUP_SOURCE) {
-        return parse_restore_event(value).map(GuardEvent::RestoreJob);
+        let handled = format!(
+            "handled for source {BACKUP_SOURCE}: {RESTORE_DETAIL_TYPE:?}, {:?}",
+            super::BACKUP_JOB_DETAIL_TYPE
+        );
+        return match value.get("detail-type") {
+            Some(serde_json::Value::String(t)) if t == RESTORE_DETAIL_TYPE => {
+                parse_restore_event(value).map(GuardEvent::RestoreJob)
+            }
+            Some(serde_json::Value::String(t)) if t == super::BACKUP_JOB_DETAIL_TYPE => {
+                super::parse_backup_job_event(value).map(GuardEvent::BackupJob)
+            }
+            Some(serde_json::Value::String(t)) => Err(EventError::new(
+                "detail-type",
+                format!("{} is not handled ({handled})", shown(t)),
+            )),
+            Some(_) => Err(EventError::new(
+                "detail-type",
+                format!("not a string ({handled})"),
+            )),
+            None => Err(EventError::new(
+                "detail-type",
+                format!("missing ({handled})"),
+            )),
+        };
     }
     super::parse_event(value).map(GuardEvent::Table)
 }

@@ -263,6 +263,7 @@ fn error_kind(e: &GuardError) -> &'static str {
     match e {
         GuardError::Event(_) => "unusable event",
         GuardError::Ledger(_) => "ledger",
+        GuardError::State(_) => "remembered backup failures",
         GuardError::Publish { .. } => "alert not published",
         GuardError::InProgress { .. } => "an earlier delivery still holds the claim",
         GuardError::OutOfTime { .. } => "out of time",

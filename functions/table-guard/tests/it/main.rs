@@ -14,6 +14,7 @@
     missing_docs
 )]
 
+mod backup_job;
 mod fault_matrix;
 mod guard;
 mod restore;
