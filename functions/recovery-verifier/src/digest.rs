@@ -1446,7 +1446,7 @@ mod tests {
                     ),
                 };
                 f.remedy = Some(match f.code {
-                    FindingCode::MissedSlot => "Find out why the backup job did not run (ListBackupJobs for the slot) and take an on-demand backup through the plan's rule.".to_string(),
+                    FindingCode::MissedSlot => "Find out why AWS Backup did not back up the table in this window (backup jobs, IAM role, vault access, plan changes); a missed slot cannot be made up, so make sure the next one is taken.".to_string(),
                     _ => "Set the point's retention to exactly 90 days (UpdateRecoveryPointLifecycle).".to_string(),
                 });
             }

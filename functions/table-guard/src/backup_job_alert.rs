@@ -4,10 +4,11 @@
 //! too late). Same attributes and JSON envelope as the table alerts ([`crate::alert`]), plus
 //! `backup_job`, so the same SNS filter policies apply.
 
+use awsio::chat::{self, ChatCard, MAX_DESCRIPTION_CHARS, code, escape};
 use awsio::publisher::{AlertMessage, AttributeValue, MAX_SUBJECT_CHARS};
 use policy::findings::Severity;
 
-use crate::alert::attributes;
+use crate::alert::{CARD_RESERVE_CHARS, attributes, card_frame, card_place, card_section};
 use crate::outcome::{BackupJobCheck, BackupJobNotice, GuardOutcome};
 
 /// The message attribute naming the backup job.
@@ -182,6 +183,83 @@ pub fn text(outcome: &GuardOutcome, check: &BackupJobCheck, severity: Severity) 
     out
 }
 
+/// The event type of a backup-job card (`metadata.eventType`).
+pub const CARD_EVENT_TYPE: &str = "backup-guard.backup-job";
+
+/// The chat card of a backup-job alert: `:emoji: SEVERITY `table`: backup FAILED, slot ...`,
+/// the job and what AWS said, the slot and the time left, what was found; next steps are
+/// [`human_todo`]. Everything taken from the event or AWS is escaped.
+pub fn card(
+    outcome: &GuardOutcome,
+    check: &BackupJobCheck,
+    severity: Severity,
+    subject: &str,
+) -> ChatCard {
+    let table = outcome.table.as_ref().map_or("?", |t| t.name.as_str());
+    let title = format!(
+        "{} {} {}: {}",
+        chat::severity_emoji(severity.as_str()),
+        severity.as_str().to_ascii_uppercase(),
+        code(table),
+        escape(&headline(check, true))
+    );
+    let mut d = String::new();
+    chat::push_line(&mut d, &card_place(outcome), MAX_DESCRIPTION_CHARS);
+    let mut job = format!(
+        "*Backup job* {} ended {}",
+        code(&check.backup_job_id),
+        code(&check.state)
+    );
+    if let Some(m) = &check.status_message {
+        job.push_str(&format!(" — AWS says: {}", escape(m)));
+    }
+    chat::push_line(&mut d, &job, MAX_DESCRIPTION_CHARS);
+    chat::push_line(
+        &mut d,
+        &format!("*Slot* {}", escape(&check.placement)),
+        MAX_DESCRIPTION_CHARS,
+    );
+    if let Some(w) = &check.window {
+        chat::push_line(
+            &mut d,
+            &format!("*Time left* {}", escape(w)),
+            MAX_DESCRIPTION_CHARS,
+        );
+    }
+    let found: Vec<String> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            escape(&format!(
+                "({}) {}: {}",
+                f.severity.as_str(),
+                f.code,
+                f.message
+            ))
+        })
+        .collect();
+    let notes: Vec<String> = outcome.notes.iter().map(|n| escape(n)).collect();
+    let _ = card_section(
+        &mut d,
+        "*What was found*",
+        &found,
+        "nothing",
+        MAX_DESCRIPTION_CHARS - CARD_RESERVE_CHARS,
+    ) && (notes.is_empty()
+        || card_section(&mut d, "*Notes*", &notes, "", MAX_DESCRIPTION_CHARS));
+    let mut card = ChatCard {
+        title,
+        description: d.trim_end().to_string(),
+        next_steps: human_todo(check).iter().map(|t| escape(t)).collect(),
+        ..card_frame(outcome, severity, subject)
+    };
+    card.event_type = CARD_EVENT_TYPE.to_string();
+    card.keywords.insert(1, "backup-job".to_string());
+    card.additional_context
+        .insert("backup_job".to_string(), check.backup_job_id.clone());
+    card
+}
+
 /// The whole alert about an ended backup job.
 pub fn compose(outcome: &GuardOutcome, check: &BackupJobCheck, severity: Severity) -> AlertMessage {
     let subject = subject(outcome, check, severity);
@@ -231,11 +309,13 @@ pub fn compose(outcome: &GuardOutcome, check: &BackupJobCheck, severity: Severit
         attributes::MODE.to_string(),
         AttributeValue::String(outcome.mode.clone()),
     ));
+    let chat = card(outcome, check, severity, &subject);
     AlertMessage {
         subject,
         text,
         json,
         attributes: attrs,
+        chat: Some(chat),
     }
 }
 
@@ -325,5 +405,34 @@ mod tests {
                 .any(|(k, v)| k == BACKUP_JOB_ATTRIBUTE
                     && *v == AttributeValue::String("J-1".into()))
         );
+    }
+
+    #[test]
+    fn the_chat_card_names_the_job_slot_and_time_left_and_escapes_aws_text() {
+        let (mut o, mut c) = check("FAILED", "2026-11-15T00:30:00Z");
+        c.status_message = Some("Access denied to key <!channel> @here".into());
+        o.backup_job = Some(c.clone());
+        let m = compose(&o, &c, Severity::High);
+        let card = m
+            .chat
+            .expect("a backup-job alert carries a chat card")
+            .to_json();
+        let title = card["content"]["title"].as_str().unwrap_or_default();
+        assert!(
+            title.contains("HIGH") && title.contains("`orders`"),
+            "{title}"
+        );
+        assert!(title.contains("backup FAILED"), "{title}");
+        let d = card["content"]["description"].as_str().unwrap_or_default();
+        assert!(d.contains(&format!("`{}`", c.backup_job_id)), "{d}");
+        assert!(d.contains("*Time left*") && d.contains("*Slot*"), "{d}");
+        assert!(!d.contains("<!channel>") && !d.contains("@here"), "{d}");
+        assert_eq!(card["metadata"]["eventType"], CARD_EVENT_TYPE);
+        assert_eq!(
+            card["metadata"]["additionalContext"]["backup_job"],
+            c.backup_job_id.as_str()
+        );
+        let steps = card["content"]["nextSteps"].as_array().map_or(0, Vec::len);
+        assert_eq!(steps, human_todo(&c).len());
     }
 }
