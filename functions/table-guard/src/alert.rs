@@ -29,6 +29,14 @@ pub mod attributes {
 
 /// A few words for the subject: what happened.
 fn headline(outcome: &GuardOutcome) -> String {
+    if !outcome.unwatched_replicas.is_empty() {
+        let regions: Vec<&str> = outcome
+            .unwatched_replicas
+            .iter()
+            .map(|r| r.region.as_str())
+            .collect();
+        return format!("replica in unwatched region {}", regions.join(", "));
+    }
     if let Some(a) = outcome.actions.first() {
         return match a {
             Action::TagAdded {

@@ -78,6 +78,7 @@ pub use crate::cache::SetupCache;
 pub use crate::settings::{ConfigError, Settings};
 
 pub mod backup_job;
+pub mod replica;
 pub mod restore;
 pub use backup_job::run_backup_job;
 pub use restore::run_restore;
@@ -262,7 +263,7 @@ pub async fn run_parsed(
     budget: Budget,
 ) -> Result<GuardOutcome, GuardError> {
     let calls_before = deps.ctx.calls.snapshot();
-    let outcome = GuardOutcome::new(
+    let mut outcome = GuardOutcome::new(
         &parsed.event_id,
         parsed.event_name.as_str(),
         parsed.actor.clone(),
@@ -272,6 +273,20 @@ pub async fn run_parsed(
     let table_event = match &parsed.disposition {
         Disposition::Ignored { reason } => return Ok(ignored(&parsed.event_id, reason, outcome)),
         Disposition::Evaluate(e) => e.clone(),
+        Disposition::Replicas(r) => match replica::split(r, deps.ctx.region()) {
+            // A replica in this region is a new table here: the CreateTable path.
+            replica::Replicas::Here(table) => {
+                outcome.table = Some(table.clone());
+                TableEvent {
+                    table,
+                    tags_in_request: BTreeMap::new(),
+                    tag_keys_removed: Vec::new(),
+                }
+            }
+            replica::Replicas::Unwatched { elsewhere, here } => {
+                return replica::run_unwatched(&parsed, r, elsewhere, here, deps, budget).await;
+            }
+        },
     };
     check_region(&parsed, &table_event, deps)?;
 

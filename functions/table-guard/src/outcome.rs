@@ -251,6 +251,9 @@ pub struct GuardOutcome {
     /// For a backup job event: the job, its slot and the notice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_job: Option<BackupJobCheck>,
+    /// For an `UpdateTable` that created replicas: those in regions this stack does not watch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unwatched_replicas: Vec<TableRef>,
 }
 
 impl GuardOutcome {
@@ -281,6 +284,7 @@ impl GuardOutcome {
             api_calls: BTreeMap::new(),
             restore: None,
             backup_job: None,
+            unwatched_replicas: Vec::new(),
         }
     }
 

@@ -14,10 +14,14 @@
 //! | `CreateTable`, `RestoreTableFromBackup`, `RestoreTableToPointInTime` | `detail.responseElements.tableDescription.tableArn` |
 //! | `ImportTable` | `detail.responseElements.importTableDescription.tableArn` |
 //! | `TagResource`, `UntagResource` | `detail.requestParameters.resourceArn` |
+//! | `UpdateTable` creating replicas | `detail.responseElements.tableDescription.tableArn` (the table updated); each replica: that ARN with the region of `detail.requestParameters.replicaUpdates[i].create.regionName` |
 //!
 //! Outcomes of [`parse_event`]:
 //!
 //! * a handled, successful call on a table → [`Disposition::Evaluate`];
+//! * a successful `UpdateTable` whose `replicaUpdates` has a `create` → [`Disposition::Replicas`];
+//!   any other `UpdateTable` (capacity, streams, a replica updated or deleted …) →
+//!   [`Disposition::Ignored`] (no new table);
 //! * a handled call that failed (`detail.errorCode` present; its `responseElements` is null) →
 //!   [`Disposition::Ignored`] with the reason (nothing was created or changed);
 //! * anything else (another source or event, a missing or malformed field, an ARN that is not a
@@ -69,10 +73,12 @@ pub use restore::{
     parse_restore_event,
 };
 pub use table::TableRef;
-pub use types::{Actor, Disposition, EventError, ParsedEvent, TableEvent, TableEventName};
+pub use types::{
+    Actor, Disposition, EventError, ParsedEvent, ReplicaEvent, TableEvent, TableEventName,
+};
 pub use wire::{
-    CloudTrailDetail, CloudTrailEvent, ImportTableDescription, RequestParameters, ResponseElements,
-    TableDescription, TagEntry, UserIdentity,
+    CloudTrailDetail, CloudTrailEvent, ImportTableDescription, ReplicaCreate, ReplicaUpdate,
+    RequestParameters, ResponseElements, TableDescription, TagEntry, UserIdentity,
 };
 
 /// The EventBridge `source` of DynamoDB CloudTrail events.
@@ -88,6 +94,8 @@ pub const PATH_TABLE_ARN: &str = "detail.responseElements.tableDescription.table
 pub const PATH_IMPORT_TABLE_ARN: &str = "detail.responseElements.importTableDescription.tableArn";
 /// Path of the resource ARN in `TagResource` / `UntagResource` events.
 pub const PATH_RESOURCE_ARN: &str = "detail.requestParameters.resourceArn";
+/// Path of the replica updates of `UpdateTable`.
+pub const PATH_REPLICA_UPDATES: &str = "detail.requestParameters.replicaUpdates";
 /// Path of the event id.
 pub const PATH_EVENT_ID: &str = "detail.eventID";
 /// Path of the account the event was delivered for.

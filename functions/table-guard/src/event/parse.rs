@@ -8,8 +8,8 @@ use policy::{json_path, names};
 
 use super::{
     Actor, CloudTrailDetail, CloudTrailEvent, DETAIL_TYPE, Disposition, EVENT_SOURCE, EventError,
-    MAX_EVENT_ID_LEN, PATH_ACCOUNT, PATH_EVENT_ID, PATH_REGION, ParsedEvent, SOURCE, TableEvent,
-    TableEventName, TableRef, TagEntry, shown,
+    MAX_EVENT_ID_LEN, PATH_ACCOUNT, PATH_EVENT_ID, PATH_REGION, PATH_REPLICA_UPDATES, ParsedEvent,
+    ReplicaEvent, SOURCE, TableEvent, TableEventName, TableRef, TagEntry, shown,
 };
 
 /// A value the event is about and the field it was read from (a `detail` field, else the
@@ -76,6 +76,23 @@ pub fn parse_event(value: &serde_json::Value) -> Result<ParsedEvent, EventError>
     };
     if let Some(reason) = failed_call_reason(detail, event_name) {
         return Ok(parsed(Disposition::Ignored { reason }));
+    }
+    if event_name == TableEventName::UpdateTable {
+        let regions = created_replica_regions(detail)?;
+        if regions.is_empty() {
+            return Ok(parsed(Disposition::Ignored {
+                reason: "the UpdateTable call created no replica (no requestParameters.replicaUpdates[].create): no new table".to_string(),
+            }));
+        }
+        let source = event_table(detail, event_name, account.as_ref(), region.as_ref())?;
+        let replicas = regions
+            .into_iter()
+            .map(|(path, r)| replica_of(&source, &r, &path))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(parsed(Disposition::Replicas(ReplicaEvent {
+            source,
+            replicas,
+        })));
     }
     let table = event_table(detail, event_name, account.as_ref(), region.as_ref())?;
     let table_event = table_event(detail, event_name, table)?;
@@ -219,6 +236,44 @@ fn event_table(
     Ok(table)
 }
 
+/// The regions of the replicas an `UpdateTable` created (`replicaUpdates[i].create.regionName`,
+/// each with its JSON path), without repeats, in the call's order; empty if it created none.
+/// A region that is not a region name is an error naming its path.
+fn created_replica_regions(detail: &CloudTrailDetail) -> Result<Vec<(String, String)>, EventError> {
+    let updates = detail
+        .request_parameters
+        .as_ref()
+        .and_then(|p| p.replica_updates.as_deref())
+        .unwrap_or_default();
+    let mut regions: Vec<(String, String)> = Vec::new();
+    for (i, update) in updates.iter().enumerate() {
+        let Some(create) = &update.create else {
+            continue;
+        };
+        let path = format!("{PATH_REPLICA_UPDATES}[{i}].create.regionName");
+        let r = &create.region_name;
+        if !names::is_region_name(r) {
+            return Err(EventError::new(
+                path,
+                format!("{} is not a region name (such as eu-west-1)", shown(r)),
+            ));
+        }
+        if !regions.iter().any(|(_, seen)| seen == r) {
+            regions.push((path, r.clone()));
+        }
+    }
+    Ok(regions)
+}
+
+/// The replica of `source` in `region`: the same partition, account and table name.
+fn replica_of(source: &TableRef, region: &str, path: &str) -> Result<TableRef, EventError> {
+    let arn = format!(
+        "arn:{}:dynamodb:{region}:{}:table/{}",
+        source.partition, source.account, source.name
+    );
+    TableRef::parse_arn(&arn, path)
+}
+
 /// What a successful call on `table` did to its tags: the tags `CreateTable` / `TagResource`
 /// set (`TagResource` must name them), the keys `UntagResource` removed (it must name them).
 fn table_event(
@@ -257,7 +312,8 @@ fn table_arn(detail: &CloudTrailDetail, name: TableEventName) -> Option<&str> {
     let arn = match name {
         TableEventName::CreateTable
         | TableEventName::RestoreTableFromBackup
-        | TableEventName::RestoreTableToPointInTime => detail
+        | TableEventName::RestoreTableToPointInTime
+        | TableEventName::UpdateTable => detail
             .response_elements
             .as_ref()?
             .table_description

@@ -529,3 +529,116 @@ fn failed_call_without_response_is_ignored_for_every_handled_event() {
         assert_eq!(p.outcome_word(), "ignored", "{name}");
     }
 }
+
+fn replicas(parsed: &ParsedEvent) -> &ReplicaEvent {
+    match &parsed.disposition {
+        Disposition::Replicas(r) => r,
+        other => panic!("expected replicas, got {other:?}"),
+    }
+}
+
+#[test]
+fn update_table_creating_a_replica_names_the_replica_in_its_region() {
+    let p = parse_event(&sample("update-table-replica-create.json")).unwrap();
+    assert_eq!(p.event_name, TableEventName::UpdateTable);
+    assert_eq!(p.outcome_word(), "replicas");
+    let r = replicas(&p);
+    assert_eq!(
+        r.source.arn,
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+    );
+    assert_eq!(r.replicas.len(), 1);
+    let replica = &r.replicas[0];
+    assert_eq!(
+        replica.arn,
+        "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+    );
+    assert_eq!(replica.region, "us-east-1");
+    assert_eq!(replica.name, "orders");
+    assert_eq!(
+        p.actor.arn.as_deref(),
+        Some("arn:aws:sts::123456789012:assumed-role/Developer/alice")
+    );
+}
+
+#[test]
+fn several_replicas_keep_the_partition_and_drop_repeats_and_updates() {
+    let mut v = sample("update-table-replica-create.json");
+    set(
+        &mut v,
+        "detail.requestParameters.replicaUpdates",
+        Some(json!([
+            {"create": {"regionName": "us-east-1", "kMSMasterKeyId": "alias/k"}},
+            {"update": {"regionName": "eu-central-1"}},
+            {"delete": {"regionName": "ap-south-1"}},
+            {"create": {"regionName": "us-west-2"}},
+            {"create": {"regionName": "us-east-1"}}
+        ])),
+    );
+    let p = parse_event(&v).unwrap();
+    let regions: Vec<&str> = replicas(&p)
+        .replicas
+        .iter()
+        .map(|t| t.region.as_str())
+        .collect();
+    assert_eq!(regions, ["us-east-1", "us-west-2"]);
+}
+
+#[test]
+fn update_table_without_a_replica_created_is_ignored() {
+    let p = parse_event(&sample("update-table-capacity.json")).unwrap();
+    assert_eq!(p.event_name, TableEventName::UpdateTable);
+    assert_eq!(p.outcome_word(), "ignored");
+    assert!(
+        p.ignore_reason().unwrap().contains("created no replica"),
+        "{p:?}"
+    );
+    // Only updates or deletes of replicas: no new table either, even without a response.
+    let mut v = sample("update-table-replica-create.json");
+    set(
+        &mut v,
+        "detail.requestParameters.replicaUpdates",
+        Some(json!([{"delete": {"regionName": "us-east-1"}}])),
+    );
+    set(&mut v, "detail.responseElements", Some(Value::Null));
+    assert_eq!(parse_event(&v).unwrap().outcome_word(), "ignored");
+}
+
+#[test]
+fn malformed_replica_updates_name_their_path() {
+    let cases = [
+        (
+            json!("us-east-1"),
+            "detail.requestParameters.replicaUpdates",
+        ),
+        (
+            json!([{"create": {"regionName": 7}}]),
+            "detail.requestParameters.replicaUpdates[0].create.regionName",
+        ),
+        (
+            json!([{"create": {}}]),
+            "detail.requestParameters.replicaUpdates[0].create.regionName",
+        ),
+        (
+            json!([{"update": {}}, {"create": {"regionName": "Mars 1"}}]),
+            "detail.requestParameters.replicaUpdates[1].create.regionName",
+        ),
+    ];
+    for (updates, path) in cases {
+        let mut v = sample("update-table-replica-create.json");
+        set(
+            &mut v,
+            "detail.requestParameters.replicaUpdates",
+            Some(updates.clone()),
+        );
+        let e = err_of(&v);
+        assert_eq!(e.field, path, "{updates}: {e}");
+    }
+}
+
+#[test]
+fn a_replica_create_without_the_updated_tables_arn_names_the_arn_path() {
+    let mut v = sample("update-table-replica-create.json");
+    set(&mut v, "detail.responseElements", Some(Value::Null));
+    assert_eq!(err_of(&v).field, PATH_TABLE_ARN);
+}

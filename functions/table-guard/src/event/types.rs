@@ -67,17 +67,21 @@ pub enum TableEventName {
     TagResource,
     /// `UntagResource`.
     UntagResource,
+    /// `UpdateTable` that creates global-table replicas (`requestParameters.replicaUpdates`
+    /// with a `create`); any other `UpdateTable` is ignored.
+    UpdateTable,
 }
 
 impl TableEventName {
     /// Every handled event.
-    pub const ALL: [TableEventName; 6] = [
+    pub const ALL: [TableEventName; 7] = [
         TableEventName::CreateTable,
         TableEventName::RestoreTableFromBackup,
         TableEventName::RestoreTableToPointInTime,
         TableEventName::ImportTable,
         TableEventName::TagResource,
         TableEventName::UntagResource,
+        TableEventName::UpdateTable,
     ];
 
     /// The CloudTrail `eventName`.
@@ -89,6 +93,7 @@ impl TableEventName {
             TableEventName::ImportTable => "ImportTable",
             TableEventName::TagResource => "TagResource",
             TableEventName::UntagResource => "UntagResource",
+            TableEventName::UpdateTable => "UpdateTable",
         }
     }
 
@@ -97,7 +102,8 @@ impl TableEventName {
         Self::ALL.into_iter().find(|n| n.as_str() == name)
     }
 
-    /// True for events that bring a table into existence.
+    /// True for events that bring a table into existence (`UpdateTable`: a replica, a new
+    /// table in its region).
     pub fn creates_table(self) -> bool {
         !matches!(
             self,
@@ -110,7 +116,8 @@ impl TableEventName {
         match self {
             TableEventName::CreateTable
             | TableEventName::RestoreTableFromBackup
-            | TableEventName::RestoreTableToPointInTime => PATH_TABLE_ARN,
+            | TableEventName::RestoreTableToPointInTime
+            | TableEventName::UpdateTable => PATH_TABLE_ARN,
             TableEventName::ImportTable => PATH_IMPORT_TABLE_ARN,
             TableEventName::TagResource | TableEventName::UntagResource => PATH_RESOURCE_ARN,
         }
@@ -152,12 +159,27 @@ pub struct TableEvent {
     pub tag_keys_removed: Vec<String>,
 }
 
+/// An `UpdateTable` that created global-table replicas: each replica is a new table, the
+/// same name in another region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaEvent {
+    /// The table the call updated (`responseElements.tableDescription.tableArn`, in the
+    /// event's own region).
+    pub source: TableRef,
+    /// The replicas created, one per region (same partition, account and name; the region of
+    /// `replicaUpdates[].create.regionName`), in the order the call named them.
+    pub replicas: Vec<TableRef>,
+}
+
 /// What the guard does with an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum Disposition {
     /// Evaluate the table.
     Evaluate(TableEvent),
+    /// Global-table replicas were created (`UpdateTable`); the handler checks one in its own
+    /// region like a new table and alerts on the others (regions it does not watch).
+    Replicas(ReplicaEvent),
     /// Nothing to do (a failed call); `reason` says why.
     Ignored {
         /// Why the event is ignored.
@@ -183,18 +205,20 @@ pub struct ParsedEvent {
 }
 
 impl ParsedEvent {
-    /// The table, if the event is to be evaluated.
+    /// The table, if the event is to be evaluated (for replicas: the table updated).
     pub fn table(&self) -> Option<&TableRef> {
         match &self.disposition {
             Disposition::Evaluate(e) => Some(&e.table),
+            Disposition::Replicas(r) => Some(&r.source),
             Disposition::Ignored { .. } => None,
         }
     }
 
-    /// `evaluate` or `ignored`.
+    /// `evaluate`, `replicas` or `ignored`.
     pub fn outcome_word(&self) -> &'static str {
         match self.disposition {
             Disposition::Evaluate(_) => "evaluate",
+            Disposition::Replicas(_) => "replicas",
             Disposition::Ignored { .. } => "ignored",
         }
     }
@@ -202,7 +226,7 @@ impl ParsedEvent {
     /// The reason an event is ignored.
     pub fn ignore_reason(&self) -> Option<&str> {
         match &self.disposition {
-            Disposition::Evaluate(_) => None,
+            Disposition::Evaluate(_) | Disposition::Replicas(_) => None,
             Disposition::Ignored { reason } => Some(reason),
         }
     }

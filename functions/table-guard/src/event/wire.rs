@@ -57,6 +57,28 @@ pub struct RequestParameters {
     /// `tagKeys` (`UntagResource`).
     #[serde(default)]
     pub tag_keys: Option<Vec<String>>,
+    /// `replicaUpdates` (`UpdateTable` of a global table, version 2019.11.21): one entry
+    /// per replica created, updated or deleted.
+    #[serde(default)]
+    pub replica_updates: Option<Vec<ReplicaUpdate>>,
+}
+
+/// One entry of `requestParameters.replicaUpdates`: `create`, `update` or `delete` of a
+/// replica (only `create` brings a new table into existence; the others are not read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaUpdate {
+    /// `create`: a new replica.
+    #[serde(default)]
+    pub create: Option<ReplicaCreate>,
+}
+
+/// `replicaUpdates[].create`: the replica to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaCreate {
+    /// `regionName`: the region the new replica (the same table name) lives in.
+    pub region_name: String,
 }
 
 /// One tag in CloudTrail's rendering.
