@@ -29,13 +29,10 @@ pub mod attributes {
 
 /// A few words for the subject: what happened.
 fn headline(outcome: &GuardOutcome) -> String {
-    if !outcome.unwatched_replicas.is_empty() {
-        let regions: Vec<&str> = outcome
-            .unwatched_replicas
-            .iter()
-            .map(|r| r.region.as_str())
-            .collect();
-        return format!("replica in unwatched region {}", regions.join(", "));
+    match outcome.unwatched_replicas.as_slice() {
+        [] => {}
+        [one] => return format!("replica in unwatched region {}", one.region),
+        many => return format!("replicas in {} unwatched regions", many.len()),
     }
     if let Some(a) = outcome.actions.first() {
         return match a {

@@ -1371,3 +1371,143 @@ async fn sns_not_answering_after_a_tag_was_added_records_the_alert_for_the_retry
     let doc: Value = serde_json::from_str(&alerts[0].message).unwrap();
     assert_eq!(doc["outcome"]["actions"][0]["action"], "tag_added");
 }
+
+/// The replica-creating `UpdateTable` sample on `table` of `acct`, creating replicas in
+/// `regions`.
+fn replica_event(acct: &LocalAccount, table: &str, id: &str, regions: &[&str]) -> Value {
+    let mut v = event(acct, "update-table-replica-create.json", table, id, &[]);
+    let updates: Vec<Value> = regions
+        .iter()
+        .map(|r| json!({"create": {"regionName": r}}))
+        .collect();
+    v["detail"]["requestParameters"]["replicaUpdates"] = json!(updates);
+    v["detail"]["requestParameters"]["tableName"] = json!(table);
+    v
+}
+
+#[tokio::test]
+async fn a_replica_in_an_unwatched_region_alerts_once_naming_region_creator_and_deploy() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let ev = replica_event(
+        &acct,
+        "untagged-new",
+        "ev-replica-1",
+        &["eu-central-1", "ap-south-1"],
+    );
+
+    let first = run(ev.clone(), &deps, budget()).await.unwrap();
+    assert_eq!(first.event_name, "UpdateTable");
+    let regions: Vec<&str> = first
+        .unwatched_replicas
+        .iter()
+        .map(|t| t.region.as_str())
+        .collect();
+    assert_eq!(regions, ["eu-central-1", "ap-south-1"]);
+    assert!(first.actions.is_empty(), "{:?}", first.actions);
+    assert_eq!(attempts(&deps.ctx, "DynamoDB.TagResource"), 0);
+    let message_id = first.alert_message_id().unwrap().to_string();
+
+    // The same event delivered again: no second alert.
+    let second = run(ev, &deps, budget()).await.unwrap();
+    assert!(
+        matches!(second.handling, Handling::Duplicate { previous: Some(_) }),
+        "{:?}",
+        second.handling
+    );
+    assert_eq!(second.alert, AlertStatus::NotNeeded);
+
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(a.message_id, message_id);
+    assert_eq!(
+        a.attributes.get("severity").map(String::as_str),
+        Some("warning")
+    );
+    assert_eq!(
+        a.attributes.get("table").map(String::as_str),
+        Some("untagged-new")
+    );
+    assert_eq!(
+        a.attributes.get("region").map(String::as_str),
+        Some("eu-central-1")
+    );
+    let subject = a.subject.as_deref().unwrap();
+    assert!(subject.len() <= 100, "{subject}");
+    assert!(
+        subject.starts_with("WARNING")
+            && subject.contains("untagged-new")
+            && subject.contains("replicas in 2 unwatched regions"),
+        "{subject}"
+    );
+    let doc: Value = serde_json::from_str(&a.message).unwrap();
+    let text = doc.to_string();
+    for region in ["eu-central-1", "ap-south-1"] {
+        assert!(
+            text.contains(&format!(
+                "region {region} is not watched by this backup-guard stack"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "deploy backup-guard in {region}: sam build && sam deploy --guided --region {region}"
+            )),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("arn:aws:sts::123456789012:assumed-role/Developer/alice"),
+        "{text}"
+    );
+    assert_eq!(doc["outcome"]["event_id"], "ev-replica-1");
+}
+
+#[tokio::test]
+async fn a_replica_in_the_functions_region_is_checked_like_a_new_table() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let region = acct.scenario().region.clone();
+    let ev = replica_event(&acct, "untagged-new", "ev-replica-here", &[&region]);
+    let out = run(ev, &deps, budget()).await.unwrap();
+    assert_eq!(out.handling, Handling::Evaluated);
+    assert!(out.unwatched_replicas.is_empty());
+    assert_eq!(
+        out.table.as_ref().map(|t| t.arn.clone()),
+        Some(acct.scenario().table_arn("untagged-new"))
+    );
+    assert!(
+        matches!(
+            out.actions.as_slice(),
+            [Action::TagAdded {
+                coverage_confirmed: true,
+                ..
+            }]
+        ),
+        "{:?}",
+        out.actions
+    );
+    assert_eq!(acct.receive_alerts().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_update_table_without_replica_creation_is_ignored_without_a_call() {
+    let acct = account("guard-tagged").await;
+    let deps = deps(&acct, TAGGED).await;
+    let ev = event(
+        &acct,
+        "update-table-capacity.json",
+        "untagged-new",
+        "ev-capacity",
+        &[],
+    );
+    let out = run(ev, &deps, budget()).await.unwrap();
+    assert!(
+        matches!(&out.handling, Handling::Ignored { reason } if reason.contains("created no replica")),
+        "{:?}",
+        out.handling
+    );
+    assert_eq!(deps.ctx.calls.total(), 0);
+    assert!(acct.receive_alerts().await.unwrap().is_empty());
+}
