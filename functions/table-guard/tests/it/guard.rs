@@ -1511,3 +1511,33 @@ async fn an_update_table_without_replica_creation_is_ignored_without_a_call() {
     assert_eq!(deps.ctx.calls.total(), 0);
     assert!(acct.receive_alerts().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_unpublished_replica_alert_fails_the_invocation_and_the_retry_alerts() {
+    let acct = account("guard-tagged").await;
+    let fake = Arc::new(FakeSns {
+        fail_first: usize::MAX,
+        status: 403,
+        code: "AuthorizationError",
+        calls: AtomicUsize::new(0),
+    });
+    let failing = deps_with_sns(&acct, &fake_sns(fake).await).await;
+    let ev = replica_event(&acct, "untagged-new", "ev-replica-sns", &["eu-central-1"]);
+    let err = run(ev.clone(), &failing, budget()).await.unwrap_err();
+    assert_eq!(error_type(err), "TableGuard.AlertNotPublished");
+
+    let healthy = deps(&acct, TAGGED).await;
+    let retry = run(ev, &healthy, budget()).await.unwrap();
+    assert!(retry.alert_message_id().is_some());
+    let alerts = acct.receive_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(
+        alerts[0]
+            .subject
+            .as_deref()
+            .unwrap_or_default()
+            .contains("replica in unwatched region eu-central-1"),
+        "{:?}",
+        alerts[0].subject
+    );
+}
