@@ -3,6 +3,7 @@
 Semantics (Amazon EventBridge User Guide, "Event patterns"): every field of the pattern must
 match; a nested object matches the event's nested object field by field; a list of values
 matches when the event's value (or any element of an array value) equals one of them;
+a nested object matches an array of objects when one of its elements matches it;
 `{"prefix": ...}`, `{"anything-but": [...]}` and `{"exists": bool}` are the content filters
 supported here. Anything else is an error, so a pattern this module cannot judge never
 passes silently.
@@ -50,6 +51,11 @@ def matches(pattern: dict, event: Any) -> bool:
     for key, condition in pattern.items():
         value = event.get(key, _MISSING)
         if isinstance(condition, dict):
+            if isinstance(value, list):
+                # An array of objects: EventBridge matches the pattern against its elements.
+                if not any(matches(condition, v) for v in value if isinstance(v, dict)):
+                    return False
+                continue
             if value is _MISSING or not isinstance(value, dict):
                 return False
             if not matches(condition, value):

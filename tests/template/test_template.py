@@ -590,6 +590,7 @@ def test_table_events_rule_matches_the_events_the_guard_handles(template):
 def test_rules_may_invoke_their_function_and_write_their_dlq(template):
     rules = {
         "TableEventsRule": "TableGuardFunction",
+        "ReplicaEventsRule": "TableGuardFunction",
         "RestoreJobEventsRule": "TableGuardFunction",
         "BackupJobEventsRule": "TableGuardFunction",
         "VerifierScheduleRule": "RecoveryVerifierFunction",
@@ -762,14 +763,48 @@ def test_backup_job_rule_takes_ended_dynamodb_backup_jobs_to_the_guard(template)
     assert target["RetryPolicy"] == table_target["RetryPolicy"]
 
 
-# Which rule each sample in events/ is meant for (every sample must be listed).
+def test_replica_rule_takes_only_update_table_calls_creating_a_replica(template):
+    rule = template["Resources"]["ReplicaEventsRule"]["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.dynamodb"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["dynamodb.amazonaws.com"],
+            "eventName": ["UpdateTable"],
+            "requestParameters": {"replicaUpdates": {"create": {"regionName": [{"exists": True}]}}},
+        },
+    }
+    (target,) = rule["Targets"]
+    table_target = template["Resources"]["TableEventsRule"]["Properties"]["Targets"][0]
+    assert target["Arn"] == {"Fn::GetAtt": ["TableGuardFunction", "Arn"]}
+    assert target["DeadLetterConfig"] == table_target["DeadLetterConfig"]
+    assert target["RetryPolicy"] == table_target["RetryPolicy"]
+    pattern = rule["EventPattern"]
+    # A create anywhere in replicaUpdates matches; updates or deletes of replicas alone do not.
+    for updates, matched in [
+        ([{"update": {"regionName": "us-east-1"}}, {"create": {"regionName": "us-west-2"}}], True),
+        ([{"delete": {"regionName": "us-east-1"}}], False),
+        ([{"update": {"regionName": "us-east-1"}}], False),
+        ([], False),
+    ]:
+        ev = _sample("update-table-replica-create.json")
+        ev["detail"]["requestParameters"]["replicaUpdates"] = updates
+        assert event_pattern.matches(pattern, ev) is matched, updates
+    ev = _sample("update-table-replica-create.json")
+    ev["detail"]["eventName"] = "CreateTable"
+    assert not event_pattern.matches(pattern, ev)
+
+
+# Which rule each sample in events/ is meant for (every sample must be listed; None: no rule).
 _SAMPLE_RULES = {
+    "update-table-replica-create.json": "ReplicaEventsRule",
+    "update-table-capacity.json": None,
     "restore-job-completed.json": "RestoreJobEventsRule",
     "backup-job-failed.json": "BackupJobEventsRule",
     "backup-job-completed.json": "BackupJobEventsRule",
     "backup-job-expired.json": "BackupJobEventsRule",
 }
-_ROUTED_RULES = ["TableEventsRule", "RestoreJobEventsRule", "BackupJobEventsRule"]
+_ROUTED_RULES = ["TableEventsRule", "ReplicaEventsRule", "RestoreJobEventsRule", "BackupJobEventsRule"]
 
 
 def test_event_patterns_route_each_sample_to_its_rule_only(template):
@@ -780,7 +815,7 @@ def test_event_patterns_route_each_sample_to_its_rule_only(template):
         meant = _SAMPLE_RULES.get(name, "TableEventsRule")
         ev = _sample(name)
         matched = [r for r, pattern in patterns.items() if event_pattern.matches(pattern, ev)]
-        assert matched == [meant], (name, matched)
+        assert matched == ([meant] if meant else []), (name, matched)
     restore_rule = patterns["RestoreJobEventsRule"]
     backup_rule = patterns["BackupJobEventsRule"]
     # The restore rule takes the failures the guard alerts on, not jobs still running or
@@ -821,6 +856,8 @@ def test_event_pattern_matcher_refuses_what_it_cannot_judge():
     assert not event_pattern.matches({"a": [{"exists": True}]}, {})
     assert event_pattern.matches({"a": ["v"]}, {"a": ["u", "v"]})
     assert not event_pattern.matches({"a": {"b": ["v"]}}, {"a": "v"})
+    assert event_pattern.matches({"a": {"b": ["v"]}}, {"a": [{"c": 1}, {"b": "v"}]})
+    assert not event_pattern.matches({"a": {"b": [{"exists": True}]}}, {"a": [{"c": 1}]})
     with _pytest.raises(event_pattern.UnsupportedPattern):
         event_pattern.matches({"a": [{"numeric": [">", 1]}]}, {"a": 2})
 
