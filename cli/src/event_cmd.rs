@@ -16,8 +16,18 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<ParsedEvent, CliError> {
         .map_err(|e| CliError::usage(format!("event {}: {e}", file.display())))
 }
 
-/// The sentence explaining an `evaluate` outcome.
+/// The sentence explaining an `evaluate` (or `replicas`) outcome.
 pub(crate) fn evaluate_reason(p: &ParsedEvent) -> String {
+    if let table_guard::Disposition::Replicas(r) = &p.disposition {
+        let regions: Vec<&str> = r.replicas.iter().map(|t| t.region.as_str()).collect();
+        return format!(
+            "UpdateTable on table {} created replicas in {}: a replica in the function's own \
+             region is checked like a new table; one in another region gets a WARNING alert \
+             (that region is not watched by the stack)",
+            r.source.name,
+            regions.join(", ")
+        );
+    }
     match p.table() {
         Some(t) => format!(
             "{} on table {}: the guard checks the table's coverage by a conforming backup \
