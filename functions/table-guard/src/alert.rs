@@ -456,6 +456,51 @@ pub fn card(outcome: &GuardOutcome, severity: Severity, subject: &str) -> ChatCa
     }
 }
 
+/// What every table-guard alert shares: the JSON envelope (`kind`, severity, subject, finding
+/// codes, what a human must do, the outcome) and the message attributes SNS filter policies
+/// match on, in this order: severity, finding codes (if any), table, account and region (if
+/// the table is known), `extra` (the restore or backup job), mode.
+pub fn envelope(
+    outcome: &GuardOutcome,
+    severity: Severity,
+    subject: &str,
+    human_todo: Vec<String>,
+    extra: Option<(&str, &str)>,
+) -> (serde_json::Value, Vec<(String, AttributeValue)>) {
+    let codes: Vec<String> = outcome
+        .finding_codes()
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    let json = serde_json::json!({
+        "kind": "backup-guard.table-guard",
+        "severity": severity,
+        "subject": subject,
+        "finding_codes": codes,
+        "human_todo": human_todo,
+        "outcome": outcome,
+    });
+    let string =
+        |name: &str, value: &str| (name.to_string(), AttributeValue::String(value.to_string()));
+    let mut attrs = vec![string(attributes::SEVERITY, severity.as_str())];
+    if !codes.is_empty() {
+        attrs.push((
+            attributes::FINDING_CODES.to_string(),
+            AttributeValue::StringArray(codes),
+        ));
+    }
+    if let Some(t) = &outcome.table {
+        attrs.push(string(attributes::TABLE, &t.name));
+        attrs.push(string(attributes::ACCOUNT, &t.account));
+        attrs.push(string(attributes::REGION, &t.region));
+    }
+    if let Some((name, value)) = extra {
+        attrs.push(string(name, value));
+    }
+    attrs.push(string(attributes::MODE, &outcome.mode));
+    (json, attrs)
+}
+
 /// The whole alert for an outcome: subject, text body, JSON document (the outcome itself),
 /// chat card and the message attributes that SNS filter policies match on.
 pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
@@ -467,47 +512,7 @@ pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
     }
     let subject = subject(outcome, severity);
     let text = text(outcome, severity);
-    let codes: Vec<String> = outcome
-        .finding_codes()
-        .iter()
-        .map(|c| c.as_str().to_string())
-        .collect();
-    let json = serde_json::json!({
-        "kind": "backup-guard.table-guard",
-        "severity": severity,
-        "subject": subject,
-        "finding_codes": codes,
-        "human_todo": human_todo(outcome),
-        "outcome": outcome,
-    });
-    let mut attributes = vec![(
-        attributes::SEVERITY.to_string(),
-        AttributeValue::String(severity.as_str().to_string()),
-    )];
-    if !codes.is_empty() {
-        attributes.push((
-            attributes::FINDING_CODES.to_string(),
-            AttributeValue::StringArray(codes),
-        ));
-    }
-    if let Some(t) = &outcome.table {
-        attributes.push((
-            attributes::TABLE.to_string(),
-            AttributeValue::String(t.name.clone()),
-        ));
-        attributes.push((
-            attributes::ACCOUNT.to_string(),
-            AttributeValue::String(t.account.clone()),
-        ));
-        attributes.push((
-            attributes::REGION.to_string(),
-            AttributeValue::String(t.region.clone()),
-        ));
-    }
-    attributes.push((
-        attributes::MODE.to_string(),
-        AttributeValue::String(outcome.mode.clone()),
-    ));
+    let (json, attributes) = envelope(outcome, severity, &subject, human_todo(outcome), None);
     let card = card(outcome, severity, &subject);
     AlertMessage {
         subject,

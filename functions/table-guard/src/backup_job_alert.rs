@@ -5,10 +5,11 @@
 //! `backup_job`, so the same SNS filter policies apply.
 
 use awsio::chat::{self, ChatCard, MAX_DESCRIPTION_CHARS, code, escape};
-use awsio::publisher::{AlertMessage, AttributeValue, MAX_SUBJECT_CHARS};
+use awsio::publisher::{AlertMessage, MAX_SUBJECT_CHARS};
 use policy::findings::Severity;
 
-use crate::alert::{CARD_RESERVE_CHARS, attributes, card_frame, card_place, card_section};
+use crate::alert::envelope;
+use crate::alert::{CARD_RESERVE_CHARS, card_frame, card_place, card_section};
 use crate::outcome::{BackupJobCheck, BackupJobNotice, GuardOutcome};
 
 /// The message attribute naming the backup job.
@@ -264,51 +265,13 @@ pub fn card(
 pub fn compose(outcome: &GuardOutcome, check: &BackupJobCheck, severity: Severity) -> AlertMessage {
     let subject = subject(outcome, check, severity);
     let text = text(outcome, check, severity);
-    let codes: Vec<String> = outcome
-        .finding_codes()
-        .iter()
-        .map(|c| c.as_str().to_string())
-        .collect();
-    let json = serde_json::json!({
-        "kind": "backup-guard.table-guard",
-        "severity": severity,
-        "subject": subject,
-        "finding_codes": codes,
-        "human_todo": human_todo(check),
-        "outcome": outcome,
-    });
-    let mut attrs = vec![(
-        attributes::SEVERITY.to_string(),
-        AttributeValue::String(severity.as_str().to_string()),
-    )];
-    if !codes.is_empty() {
-        attrs.push((
-            attributes::FINDING_CODES.to_string(),
-            AttributeValue::StringArray(codes),
-        ));
-    }
-    if let Some(t) = &outcome.table {
-        attrs.push((
-            attributes::TABLE.to_string(),
-            AttributeValue::String(t.name.clone()),
-        ));
-        attrs.push((
-            attributes::ACCOUNT.to_string(),
-            AttributeValue::String(t.account.clone()),
-        ));
-        attrs.push((
-            attributes::REGION.to_string(),
-            AttributeValue::String(t.region.clone()),
-        ));
-    }
-    attrs.push((
-        BACKUP_JOB_ATTRIBUTE.to_string(),
-        AttributeValue::String(check.backup_job_id.clone()),
-    ));
-    attrs.push((
-        attributes::MODE.to_string(),
-        AttributeValue::String(outcome.mode.clone()),
-    ));
+    let (json, attrs) = envelope(
+        outcome,
+        severity,
+        &subject,
+        human_todo(check),
+        Some((BACKUP_JOB_ATTRIBUTE, check.backup_job_id.as_str())),
+    );
     let chat = card(outcome, check, severity, &subject);
     AlertMessage {
         subject,
@@ -399,12 +362,8 @@ mod tests {
         ] {
             assert!(m.text.contains(part), "{part:?} missing in\n{}", m.text);
         }
-        assert!(
-            m.attributes
-                .iter()
-                .any(|(k, v)| k == BACKUP_JOB_ATTRIBUTE
-                    && *v == AttributeValue::String("J-1".into()))
-        );
+        assert!(m.attributes.iter().any(|(k, v)| k == BACKUP_JOB_ATTRIBUTE
+            && *v == awsio::publisher::AttributeValue::String("J-1".into())));
     }
 
     #[test]

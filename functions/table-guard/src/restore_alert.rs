@@ -3,10 +3,11 @@
 //! envelope as the table alerts ([`crate::alert`]), so the same SNS filter policies apply.
 
 use awsio::chat::{self, ChatCard, MAX_DESCRIPTION_CHARS, code, escape};
-use awsio::publisher::{AlertMessage, AttributeValue, MAX_SUBJECT_CHARS};
+use awsio::publisher::{AlertMessage, MAX_SUBJECT_CHARS};
 use policy::findings::Severity;
 use policy::restore::ValidationStatus;
 
+use crate::alert::envelope;
 use crate::alert::{
     CARD_RESERVE_CHARS, attributes, card_frame, card_place, card_section, human_todo,
 };
@@ -220,51 +221,13 @@ pub fn card(
 pub fn compose(outcome: &GuardOutcome, check: &RestoreCheck, severity: Severity) -> AlertMessage {
     let subject = subject(outcome, check, severity);
     let text = text(outcome, check, severity);
-    let codes: Vec<String> = outcome
-        .finding_codes()
-        .iter()
-        .map(|c| c.as_str().to_string())
-        .collect();
-    let json = serde_json::json!({
-        "kind": "backup-guard.table-guard",
-        "severity": severity,
-        "subject": subject,
-        "finding_codes": codes,
-        "human_todo": human_todo(outcome),
-        "outcome": outcome,
-    });
-    let mut attrs = vec![(
-        attributes::SEVERITY.to_string(),
-        AttributeValue::String(severity.as_str().to_string()),
-    )];
-    if !codes.is_empty() {
-        attrs.push((
-            attributes::FINDING_CODES.to_string(),
-            AttributeValue::StringArray(codes),
-        ));
-    }
-    if let Some(t) = &outcome.table {
-        attrs.push((
-            attributes::TABLE.to_string(),
-            AttributeValue::String(t.name.clone()),
-        ));
-        attrs.push((
-            attributes::ACCOUNT.to_string(),
-            AttributeValue::String(t.account.clone()),
-        ));
-        attrs.push((
-            attributes::REGION.to_string(),
-            AttributeValue::String(t.region.clone()),
-        ));
-    }
-    attrs.push((
-        attributes::RESTORE_JOB.to_string(),
-        AttributeValue::String(check.restore_job_id.clone()),
-    ));
-    attrs.push((
-        attributes::MODE.to_string(),
-        AttributeValue::String(outcome.mode.clone()),
-    ));
+    let (json, attrs) = envelope(
+        outcome,
+        severity,
+        &subject,
+        human_todo(outcome),
+        Some((attributes::RESTORE_JOB, check.restore_job_id.as_str())),
+    );
     let card = card(outcome, check, severity, &subject);
     AlertMessage {
         subject,
