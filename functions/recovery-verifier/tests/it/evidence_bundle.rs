@@ -527,39 +527,51 @@ fn chromium() -> PathBuf {
 }
 
 /// Runs headless Chromium on `url` with `extra` arguments (a fresh profile each time) and
-/// returns its stdout.
+/// returns its stdout. A browser that exits with an error is started again, up to three times
+/// (on a loaded 2-core machine Chromium's start now and then fails before it loads the page,
+/// with nothing but its usual D-Bus noise on stderr); what the page shows is asserted on the
+/// output of a run that succeeded, never skipped.
 fn run_chromium(url: &str, extra: &[&str]) -> String {
-    let profile = std::env::temp_dir().join(format!(
-        "bg-chromium-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let mut failures = Vec::new();
+    for attempt in 1..=3 {
+        let profile = std::env::temp_dir().join(format!(
+            "bg-chromium-{}-{}-{attempt}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let out = Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(url)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&profile);
+        if out.status.success() {
+            return String::from_utf8(out.stdout).unwrap();
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
+        failures.push(format!(
+            "attempt {attempt}: {}; stderr (last lines, newest first): {}",
+            out.status,
+            tail.join(" | ")
+        ));
+    }
+    panic!("chromium failed three times:\n{}", failures.join("\n"));
 }
 
 /// The DOM the browser built for `url`.
