@@ -29,7 +29,7 @@ use policy::facts::JobState;
 use policy::{json_path, names};
 use serde::{Deserialize, Serialize};
 
-use super::restore::{BACKUP_SOURCE, DYNAMODB_RESOURCE_TYPE, check_id};
+use super::restore::{DYNAMODB_RESOURCE_TYPE, check_backup_envelope, check_id};
 use super::{EventError, TableRef, shown};
 
 /// The EventBridge `detail-type` of backup job events.
@@ -174,25 +174,12 @@ fn timestamp(field: &str, text: &str) -> Result<Timestamp, EventError> {
 }
 
 fn envelope_checks(event: &BackupJobStateChange) -> Result<String, EventError> {
-    if event.source != BACKUP_SOURCE {
-        return Err(EventError::new(
-            "source",
-            format!("{} is not {BACKUP_SOURCE:?}", shown(&event.source)),
-        ));
-    }
-    if event.detail_type != BACKUP_JOB_DETAIL_TYPE {
-        return Err(EventError::new(
-            "detail-type",
-            format!(
-                "{} is not {BACKUP_JOB_DETAIL_TYPE:?}",
-                shown(&event.detail_type)
-            ),
-        ));
-    }
-    let event_id = event.id.clone().ok_or_else(|| {
-        EventError::new("id", "missing (the EventBridge event id is the ledger key)")
-    })?;
-    check_id("id", &event_id, "EventBridge event ids are UUIDs")?;
+    let event_id = check_backup_envelope(
+        &event.source,
+        &event.detail_type,
+        BACKUP_JOB_DETAIL_TYPE,
+        event.id.as_deref(),
+    )?;
     check_id(
         PATH_BACKUP_JOB_ID,
         &event.detail.backup_job_id,

@@ -112,31 +112,46 @@ pub(super) fn check_id(field: &str, id: &str, what: &str) -> Result<(), EventErr
     Err(EventError::new(field, problem))
 }
 
+/// The envelope of an AWS Backup event: `source` is `aws.backup`, `detail-type` is
+/// `detail_type`, and the EventBridge event `id` (the ledger key) is present and well formed.
+/// Returns the id; an error names the field that is wrong.
+pub(super) fn check_backup_envelope(
+    source: &str,
+    detail_type: &str,
+    expected_detail_type: &str,
+    id: Option<&str>,
+) -> Result<String, EventError> {
+    if source != BACKUP_SOURCE {
+        return Err(EventError::new(
+            "source",
+            format!("{} is not {BACKUP_SOURCE:?}", shown(source)),
+        ));
+    }
+    if detail_type != expected_detail_type {
+        return Err(EventError::new(
+            "detail-type",
+            format!("{} is not {expected_detail_type:?}", shown(detail_type)),
+        ));
+    }
+    let event_id = id.ok_or_else(|| {
+        EventError::new("id", "missing (the EventBridge event id is the ledger key)")
+    })?;
+    check_id("id", event_id, "EventBridge event ids are UUIDs")?;
+    Ok(event_id.to_string())
+}
+
 /// Parses a `Restore Job State Change` event (see the module docs).
 pub fn parse_restore_event(value: &serde_json::Value) -> Result<RestoreJobEvent, EventError> {
     let event: RestoreJobStateChange = serde_path_to_error::deserialize(value).map_err(|e| {
         let (field, problem) = json_path::split(&e);
         EventError::new(field, problem)
     })?;
-    if event.source != BACKUP_SOURCE {
-        return Err(EventError::new(
-            "source",
-            format!("{} is not {BACKUP_SOURCE:?}", shown(&event.source)),
-        ));
-    }
-    if event.detail_type != RESTORE_DETAIL_TYPE {
-        return Err(EventError::new(
-            "detail-type",
-            format!(
-                "{} is not {RESTORE_DETAIL_TYPE:?}",
-                shown(&event.detail_type)
-            ),
-        ));
-    }
-    let event_id = event.id.clone().ok_or_else(|| {
-        EventError::new("id", "missing (the EventBridge event id is the ledger key)")
-    })?;
-    check_id("id", &event_id, "EventBridge event ids are UUIDs")?;
+    let event_id = check_backup_envelope(
+        &event.source,
+        &event.detail_type,
+        RESTORE_DETAIL_TYPE,
+        event.id.as_deref(),
+    )?;
     let d = &event.detail;
     check_id(
         PATH_RESTORE_JOB_ID,
