@@ -35,7 +35,7 @@ COMMON_ENV = {
     "BG_STATE_TABLE",
 }
 EXPECTED_ENV = {
-    "TableGuardFunction": COMMON_ENV,
+    "TableGuardFunction": COMMON_ENV | {"BG_STACK_NAME"},
     "RecoveryVerifierFunction": COMMON_ENV | {"BG_REGIONS", "BG_EVIDENCE_BUCKET"},
 }
 
@@ -593,6 +593,8 @@ def test_rules_may_invoke_their_function_and_write_their_dlq(template):
         "ReplicaEventsRule": "TableGuardFunction",
         "RestoreJobEventsRule": "TableGuardFunction",
         "BackupJobEventsRule": "TableGuardFunction",
+        "ChangeEventsRule": "TableGuardFunction",
+        "KeyEventsRule": "TableGuardFunction",
         "VerifierScheduleRule": "RecoveryVerifierFunction",
     }
     permissions = _resources_of_type(template, "AWS::Lambda::Permission").values()
@@ -803,8 +805,34 @@ _SAMPLE_RULES = {
     "backup-job-failed.json": "BackupJobEventsRule",
     "backup-job-completed.json": "BackupJobEventsRule",
     "backup-job-expired.json": "BackupJobEventsRule",
+    **{
+        f"backup-{n}.json": "ChangeEventsRule"
+        for n in [
+            "delete-recovery-point",
+            "delete-recovery-point-denied",
+            "update-recovery-point-lifecycle",
+            "disassociate-recovery-point",
+            "update-backup-plan",
+            "delete-backup-plan",
+            "create-backup-selection",
+            "delete-backup-selection",
+            "put-vault-access-policy",
+            "delete-vault-access-policy",
+            "delete-vault-lock",
+            "delete-backup-vault",
+            "stop-backup-job",
+        ]
+    },
+    **{f"kms-{n}.json": "KeyEventsRule" for n in ["schedule-key-deletion", "disable-key", "put-key-policy"]},
 }
-_ROUTED_RULES = ["TableEventsRule", "ReplicaEventsRule", "RestoreJobEventsRule", "BackupJobEventsRule"]
+_ROUTED_RULES = [
+    "TableEventsRule",
+    "ReplicaEventsRule",
+    "RestoreJobEventsRule",
+    "BackupJobEventsRule",
+    "ChangeEventsRule",
+    "KeyEventsRule",
+]
 
 
 def test_event_patterns_route_each_sample_to_its_rule_only(template):
@@ -846,6 +874,22 @@ def test_event_patterns_route_each_sample_to_its_rule_only(template):
     ev = _sample("backup-job-failed.json")
     ev["detail"]["resourceType"] = "EBS"
     assert not event_pattern.matches(backup_rule, ev)
+    # The change rules: exactly the 12 AWS Backup and 3 KMS calls, CloudTrail records only.
+    change_rule = patterns["ChangeEventsRule"]
+    key_rule = patterns["KeyEventsRule"]
+    for name in ["CreateBackupVault", "ListBackupPlans", "StartBackupJob", "GetBackupPlan"]:
+        ev = _sample("backup-delete-backup-plan.json")
+        ev["detail"]["eventName"] = name
+        assert not event_pattern.matches(change_rule, ev), name
+    for name in ["EnableKey", "CancelKeyDeletion", "Decrypt", "CreateKey"]:
+        ev = _sample("kms-disable-key.json")
+        ev["detail"]["eventName"] = name
+        assert not event_pattern.matches(key_rule, ev), name
+    ev = _sample("kms-disable-key.json")
+    ev["detail"]["eventSource"] = "backup.amazonaws.com"
+    assert not event_pattern.matches(key_rule, ev)
+    assert len(change_rule["detail"]["eventName"]) == 12
+    assert len(key_rule["detail"]["eventName"]) == 3
 
 
 def test_event_pattern_matcher_refuses_what_it_cannot_judge():

@@ -510,6 +510,9 @@ pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {
     if let Some(check) = &outcome.backup_job {
         return crate::backup_job_alert::compose(outcome, check, severity);
     }
+    if let Some(check) = &outcome.change {
+        return crate::change_alert::compose(outcome, check, severity);
+    }
     let subject = subject(outcome, severity);
     let text = text(outcome, severity);
     let (json, attributes) = envelope(outcome, severity, &subject, human_todo(outcome), None);

@@ -41,6 +41,15 @@ impl SetupCache {
         (setup, false)
     }
 
+    /// Puts a setup just read in the cache (if fully read; else empties it) and returns what
+    /// it held before with its age, whatever that age (the "before" of a change event).
+    pub fn replace(&self, setup: &BackupSetup) -> Option<(Duration, BackupSetup)> {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let fresh = (setup.plans.known().is_some() && setup.selections.known().is_some())
+            .then(|| (Instant::now(), setup.clone()));
+        std::mem::replace(&mut *slot, fresh).map(|(at, s)| (at.elapsed(), s))
+    }
+
     /// Forgets the cached setup, so the next [`SetupCache::get`] reads it again.
     pub fn clear(&self) {
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;

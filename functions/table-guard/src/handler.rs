@@ -78,9 +78,11 @@ pub use crate::cache::SetupCache;
 pub use crate::settings::{ConfigError, Settings};
 
 pub mod backup_job;
+pub mod change;
 pub mod replica;
 pub mod restore;
 pub use backup_job::run_backup_job;
+pub use change::run_change;
 pub use restore::run_restore;
 
 /// Everything the handler needs, built once per Lambda instance and shared by its
@@ -252,6 +254,7 @@ pub async fn run(
         GuardEvent::Table(parsed) => run_parsed(parsed, deps, budget).await,
         GuardEvent::RestoreJob(job) => run_restore(job, deps, budget).await,
         GuardEvent::BackupJob(job) => run_backup_job(job, deps, budget).await,
+        GuardEvent::Change(change) => run_change(change, deps, budget).await,
     }
 }
 

@@ -41,6 +41,7 @@
 pub mod alert;
 pub mod backup_job_alert;
 pub mod cache;
+pub mod change_alert;
 pub mod decide;
 pub mod event;
 pub mod handler;
@@ -63,19 +64,31 @@ pub use settings::{ConfigError, Settings};
 /// the fault matrix injects a fault into, one operation at a time; the fault-matrix tests prove
 /// it complete (no call outside it) and current (every entry is called).
 pub const AWS_OPERATIONS: &[&str] = &[
+    "Backup.DescribeBackupJob",
+    "Backup.DescribeBackupVault",
+    "Backup.DescribeRecoveryPoint",
     "Backup.DescribeRestoreJob",
     "Backup.GetBackupPlan",
     "Backup.GetBackupSelection",
+    "Backup.GetBackupVaultAccessPolicy",
     "Backup.ListBackupPlans",
     "Backup.ListBackupSelections",
+    "Backup.ListBackupVaults",
+    "Backup.ListRecoveryPointsByBackupVault",
+    "Backup.ListRecoveryPointsByResource",
     "Backup.PutRestoreValidationResult",
     "DynamoDB.DeleteItem",
     "DynamoDB.DescribeTable",
     "DynamoDB.GetItem",
+    "DynamoDB.ListTables",
     "DynamoDB.ListTagsOfResource",
     "DynamoDB.PutItem",
     "DynamoDB.Scan",
     "DynamoDB.TagResource",
     "DynamoDB.UpdateItem",
+    "KMS.DescribeKey",
+    "KMS.GetKeyPolicy",
+    "Resource Groups Tagging API.GetResources",
     "SNS.Publish",
+    "STS.GetCallerIdentity",
 ];

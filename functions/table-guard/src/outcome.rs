@@ -190,6 +190,47 @@ pub struct BackupJobCheck {
     pub resolves: Option<ResolvedFailure>,
 }
 
+/// What one table (or, without one, the setup) suffers from a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeImpact {
+    /// The table's name (`None`: the change matters for the setup as a whole).
+    pub table: Option<String>,
+    /// The table's ARN.
+    pub table_arn: Option<String>,
+    /// How bad it is for that table.
+    pub severity: policy::findings::Severity,
+    /// What it means, in a sentence.
+    pub what: String,
+}
+
+/// What table-guard found about an AWS Backup or KMS call that changed the backup setup
+/// (tampering or drift, from CloudTrail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCheck {
+    /// The call (`DeleteRecoveryPoint`, `DisableKey`, …).
+    pub call: String,
+    /// `eventSource` (`backup.amazonaws.com`, `kms.amazonaws.com`).
+    pub event_source: String,
+    /// When it was made (`eventTime`).
+    pub at: Option<jiff::Timestamp>,
+    /// Who made it, in words ([`crate::event::change::Caller::describe`]).
+    pub who: String,
+    /// What it changed, in words (`recovery point … in vault …`).
+    pub target: String,
+    /// The state before, where it is known (the event rarely carries it; a warm cache may).
+    pub before: Option<String>,
+    /// The state after, as re-read from AWS (or as the call asked, when it says so).
+    pub after: Option<String>,
+    /// What it means for which tables (worst first).
+    pub impacts: Vec<ChangeImpact>,
+    /// The exact way back: commands to run.
+    pub way_back: Vec<String>,
+    /// The alert's severity: the worst impact's (`info`: nothing to alert).
+    pub severity: policy::findings::Severity,
+    /// The error of a call that failed (noted, not alerted: nothing changed).
+    pub failed: Option<String>,
+}
+
 /// What became of the alert for the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "alert")]
@@ -254,6 +295,9 @@ pub struct GuardOutcome {
     /// For an `UpdateTable` that created replicas: those in regions this stack does not watch.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unwatched_replicas: Vec<TableRef>,
+    /// For an AWS Backup or KMS call that changed the setup: what it changed and means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeCheck>,
 }
 
 impl GuardOutcome {
@@ -285,6 +329,7 @@ impl GuardOutcome {
             restore: None,
             backup_job: None,
             unwatched_replicas: Vec::new(),
+            change: None,
         }
     }
 

@@ -12,6 +12,9 @@ pub const ENV_TOPIC_ARN: &str = "BG_TOPIC_ARN";
 pub const ENV_STATE_TABLE: &str = "BG_STATE_TABLE";
 /// Environment variable: `true` to alert for compliant tables too (default `false`).
 pub const ENV_NOTIFY_COMPLIANT: &str = "BG_NOTIFY_COMPLIANT";
+/// Environment variable: the CloudFormation stack that deployed the function (optional; the
+/// template sets it): change alerts about the stack's own plan, vault or key name it.
+pub const ENV_STACK_NAME: &str = "BG_STACK_NAME";
 
 /// How long the backup plans and selections read by one invocation are reused.
 pub const SETUP_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -76,19 +79,26 @@ pub struct Settings {
     pub lease_margin: Duration,
     /// Time kept from the main phase for the ledger write that ends it ([`RECORD_RESERVE`]).
     pub record_reserve: Duration,
+    /// The stack that deployed the function ([`ENV_STACK_NAME`]), if set.
+    pub stack_name: Option<String>,
 }
 
 impl Settings {
     /// Reads the settings from the process environment (see [`Settings::from_vars`]).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let vars: Vec<(String, String)> = [ENV_TOPIC_ARN, ENV_STATE_TABLE, ENV_NOTIFY_COMPLIANT]
-            .iter()
-            .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
-            .collect();
+        let vars: Vec<(String, String)> = [
+            ENV_TOPIC_ARN,
+            ENV_STATE_TABLE,
+            ENV_NOTIFY_COMPLIANT,
+            ENV_STACK_NAME,
+        ]
+        .iter()
+        .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
+        .collect();
         Self::from_vars(&vars)
     }
 
-    /// Reads `BG_TOPIC_ARN`, `BG_STATE_TABLE`, `BG_NOTIFY_COMPLIANT` from `(name, value)` pairs
+    /// Reads `BG_TOPIC_ARN`, `BG_STATE_TABLE`, `BG_NOTIFY_COMPLIANT`, `BG_STACK_NAME` from `(name, value)` pairs
     /// (the last of a repeated name wins; blank counts as unset); the timings get their
     /// defaults.
     pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
@@ -116,6 +126,7 @@ impl Settings {
             default_budget: DEFAULT_BUDGET,
             lease_margin: LEASE_MARGIN,
             record_reserve: RECORD_RESERVE,
+            stack_name: get(ENV_STACK_NAME),
         })
     }
 }

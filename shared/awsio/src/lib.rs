@@ -14,6 +14,8 @@
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
 //! - [`backup_failures`]: backup job failures alerted on, per table and slot (for the
 //!   "resolved" notice of a later completed job).
+//! - [`changes`]: re-reading what a tampering or drift event changed (a point, a vault, a
+//!   key, a backup job).
 //! - [`vault`]: what protects a vault's points (lock fields, access policy, key state).
 //! - [`restore_jobs`]: restore testing: restore jobs, validation results, restored-table shapes.
 //! - [`evidence_store`]: each run's evidence bundle in the Object Lock bucket (write, list, read,
@@ -29,6 +31,7 @@
 pub mod backup_failures;
 pub mod backup_setup;
 pub mod budget;
+pub mod changes;
 pub mod chat;
 pub mod config;
 pub mod convert;

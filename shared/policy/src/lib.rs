@@ -161,6 +161,7 @@
 
 pub mod arn;
 pub mod backup_job;
+pub mod change;
 pub mod config;
 pub mod conformance;
 pub mod cron;

@@ -1,6 +1,7 @@
 //! Parsing the CloudTrail "AWS API Call via CloudTrail" events EventBridge delivers, and
 //! AWS Backup's "Restore Job State Change" ([`restore`]) and "Backup Job State Change"
-//! ([`backup_job`]) events; [`parse_guard_event`] takes any of them.
+//! ([`backup_job`]) events, and CloudTrail's records of AWS Backup and KMS calls that can undo
+//! the policy ([`change`]); [`parse_guard_event`] takes any of them.
 //!
 //! Pure: no I/O. The envelope is `aws_lambda_events`' [`EventBridgeEvent`](aws_lambda_events::event::eventbridge::EventBridgeEvent); the CloudTrail
 //! `detail` is our own [`CloudTrailDetail`], which declares only the fields the guard reads
@@ -53,6 +54,7 @@
 use policy::names;
 
 pub mod backup_job;
+pub mod change;
 mod parse;
 pub mod restore;
 mod table;
@@ -67,6 +69,7 @@ mod tests;
 pub use backup_job::{
     BACKUP_JOB_DETAIL_TYPE, BackupJobAction, BackupJobEvent, EndedBackupJob, parse_backup_job_event,
 };
+pub use change::{ChangeEvent, ChangeName, ChangeTarget, parse_change_event};
 pub use parse::{parse_event, parse_event_str};
 pub use restore::{
     GuardEvent, RestoreAction, RestoreJobEvent, parse_guard_event, parse_guard_event_str,

@@ -223,18 +223,26 @@ pub enum GuardEvent {
     RestoreJob(RestoreJobEvent),
     /// A backup job's state change (`aws.backup`, `Backup Job State Change`).
     BackupJob(super::BackupJobEvent),
+    /// An AWS Backup or KMS call recorded by CloudTrail that can undo the policy (`aws.backup`
+    /// or `aws.kms`, `AWS API Call via CloudTrail`).
+    Change(super::ChangeEvent),
 }
 
 /// Parses any event the guard handles, by its `source`, then for `aws.backup` by its
-/// `detail-type`: `Restore Job State Change` → [`parse_restore_event`], `Backup Job State
+/// `detail-type`: `AWS API Call via CloudTrail` (and any `aws.kms` event) →
+/// [`super::parse_change_event`], `Restore Job State Change` → [`parse_restore_event`], `Backup Job State
 /// Change` → [`super::parse_backup_job_event`], another (or none) → an error naming
 /// `detail-type`; any other source → [`super::parse_event`] (which names what is wrong
 /// with it).
 pub fn parse_guard_event(value: &serde_json::Value) -> Result<GuardEvent, EventError> {
+    if super::change::is_change_event(value) {
+        return super::parse_change_event(value).map(GuardEvent::Change);
+    }
     if value.get("source").and_then(|s| s.as_str()) == Some(BACKUP_SOURCE) {
         let handled = format!(
-            "handled for source {BACKUP_SOURCE}: {RESTORE_DETAIL_TYPE:?}, {:?}",
-            super::BACKUP_JOB_DETAIL_TYPE
+            "handled for source {BACKUP_SOURCE}: {RESTORE_DETAIL_TYPE:?}, {:?}, {:?}",
+            super::BACKUP_JOB_DETAIL_TYPE,
+            super::DETAIL_TYPE
         );
         return match value.get("detail-type") {
             Some(serde_json::Value::String(t)) if t == RESTORE_DETAIL_TYPE => {
