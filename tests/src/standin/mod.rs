@@ -11,11 +11,13 @@
 //! |---|---|
 //! | CreateBackupVault | `PUT /backup-vaults/{name}` |
 //! | DescribeBackupVault | `GET /backup-vaults/{name}` |
+//! | DeleteBackupVault | `DELETE /backup-vaults/{name}` (`InvalidRequestException` unless empty; its policy and lock go with it) |
 //! | ListBackupVaults | `GET /backup-vaults?vaultType&nextToken&maxResults` (with `Locked`, `MinRetentionDays`, `MaxRetentionDays`, `LockDate`, as DescribeBackupVault) |
 //! | GetBackupVaultAccessPolicy | `GET /backup-vaults/{name}/access-policy` (`ResourceNotFoundException` when the vault has none) |
 //! | PutBackupVaultAccessPolicy | `PUT /backup-vaults/{name}/access-policy` (`Policy` must be a JSON document with a `Statement`) |
 //! | DeleteBackupVaultAccessPolicy | `DELETE /backup-vaults/{name}/access-policy` |
 //! | PutBackupVaultLockConfiguration | `PUT /backup-vaults/{name}/vault-lock` (`LockDate` = now + `ChangeableForDays`) |
+//! | DeleteBackupVaultLockConfiguration | `DELETE /backup-vaults/{name}/vault-lock` (`InvalidRequestException` on and after the `LockDate`) |
 //! | CreateBackupPlan | `PUT /backup/plans` |
 //! | ListBackupPlans | `GET /backup/plans?includeDeleted&nextToken&maxResults` |
 //! | GetBackupPlan | `GET /backup/plans/{id}?versionId&MaxScheduledRunsPreview` (0..=10 as in AWS; only 0 is served, no preview) |
@@ -28,7 +30,12 @@
 //! | ListRecoveryPointsByBackupVault | `GET /backup-vaults/{name}/recovery-points?resourceArn&resourceType&backupPlanId&createdAfter&createdBefore&parentRecoveryPointArn&backupVaultAccountId&nextToken&maxResults` |
 //! | ListRecoveryPointsByResource | `GET /resources/{resourceArn}/recovery-points?managedByAWSBackupOnly&nextToken&maxResults` |
 //! | DescribeRecoveryPoint | `GET /backup-vaults/{name}/recovery-points/{recoveryPointArn}` |
+//! | DeleteRecoveryPoint | `DELETE /backup-vaults/{name}/recovery-points/{recoveryPointArn}` (`InvalidRequestException` while younger than a Vault Lock's `MinRetentionDays`) |
+//! | UpdateRecoveryPointLifecycle | `POST /backup-vaults/{name}/recovery-points/{recoveryPointArn}` (`Lifecycle` replaced, `-1` removes a member, `CalculatedLifecycle` recomputed; outside a Vault Lock's bounds `InvalidParameterValueException`; continuous points `InvalidRequestException`) |
+//! | DisassociateRecoveryPoint | `POST /backup-vaults/{name}/recovery-points/{recoveryPointArn}/disassociate` (continuous points only, ARN `…:recovery-point:continuous:…`; others `InvalidRequestException`) |
 //! | ListBackupJobs | `GET /backup-jobs?state&resourceType&resourceArn&backupVaultName&createdAfter&createdBefore&completeAfter&completeBefore&accountId&parentJobId&messageCategory&nextToken&maxResults` |
+//! | DescribeBackupJob | `GET /backup-jobs/{backupJobId}` (the ListBackupJobs member) |
+//! | StopBackupJob | `POST /backup-jobs/{backupJobId}` (`CREATED`/`PENDING`/`RUNNING` → `ABORTED`; others, and RDS/Aurora/DocumentDB/Neptune/FSx/SAP HANA jobs, `InvalidRequestException`) |
 //! | restore testing and restore jobs | see [`restore`] (`ListRestoreJobs`, `DescribeRestoreJob`, `PutRestoreValidationResult`, `Get`/`ListRestoreTesting{Plans,Selections}`) |
 //!
 //! Semantics worth knowing:

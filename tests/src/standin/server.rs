@@ -202,6 +202,29 @@ async fn put_backup_vault_lock_configuration(
     Ok(StatusCode::OK)
 }
 
+async fn delete_backup_vault(
+    State(st): S,
+    Path(name): Path<String>,
+    Query(q): Q,
+) -> Result<StatusCode, ApiError> {
+    st.enter("DeleteBackupVault", Some(&name)).await?;
+    allow(&q, &[])?;
+    lock(&st.store).delete_backup_vault(&name)?;
+    Ok(StatusCode::OK)
+}
+
+async fn delete_backup_vault_lock_configuration(
+    State(st): S,
+    Path(name): Path<String>,
+    Query(q): Q,
+) -> Result<StatusCode, ApiError> {
+    st.enter("DeleteBackupVaultLockConfiguration", Some(&name))
+        .await?;
+    allow(&q, &[])?;
+    lock(&st.store).delete_backup_vault_lock_configuration(&name, Timestamp::now())?;
+    Ok(StatusCode::OK)
+}
+
 // ---- plans ----------------------------------------------------------------------------
 
 async fn create_backup_plan(State(st): S, body: Bytes) -> ApiResult {
@@ -358,6 +381,59 @@ async fn describe_recovery_point(
     Ok(Json(lock(&st.store).describe_recovery_point(&vault, &arn)?))
 }
 
+async fn delete_recovery_point(
+    State(st): S,
+    Path((vault, arn)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<StatusCode, ApiError> {
+    st.enter("DeleteRecoveryPoint", Some(&vault)).await?;
+    allow(&q, &[])?;
+    lock(&st.store).delete_recovery_point(&vault, &arn, Timestamp::now())?;
+    Ok(StatusCode::OK)
+}
+
+async fn update_recovery_point_lifecycle(
+    State(st): S,
+    Path((vault, arn)): Path<(String, String)>,
+    Query(q): Q,
+    body: Bytes,
+) -> ApiResult {
+    st.enter("UpdateRecoveryPointLifecycle", Some(&vault))
+        .await?;
+    allow(&q, &[])?;
+    Ok(Json(
+        lock(&st.store).update_recovery_point_lifecycle(&vault, &arn, &body)?,
+    ))
+}
+
+async fn disassociate_recovery_point(
+    State(st): S,
+    Path((vault, arn)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<StatusCode, ApiError> {
+    st.enter("DisassociateRecoveryPoint", Some(&vault)).await?;
+    allow(&q, &[])?;
+    lock(&st.store).disassociate_recovery_point(&vault, &arn)?;
+    Ok(StatusCode::OK)
+}
+
+async fn describe_backup_job(State(st): S, Path(id): Path<String>, Query(q): Q) -> ApiResult {
+    st.enter("DescribeBackupJob", None).await?;
+    allow(&q, &[])?;
+    Ok(Json(lock(&st.store).describe_backup_job(&id)?))
+}
+
+async fn stop_backup_job(
+    State(st): S,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Result<StatusCode, ApiError> {
+    st.enter("StopBackupJob", None).await?;
+    allow(&q, &[])?;
+    lock(&st.store).stop_backup_job(&id)?;
+    Ok(StatusCode::OK)
+}
+
 async fn list_backup_jobs(State(st): S, Query(q): Q) -> ApiResult {
     let page = st
         .enter_list(
@@ -474,11 +550,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/backup-vaults/", get(list_backup_vaults))
         .route(
             "/backup-vaults/{name}",
-            put(create_backup_vault).get(describe_backup_vault),
+            put(create_backup_vault)
+                .get(describe_backup_vault)
+                .delete(delete_backup_vault),
         )
         .route(
             "/backup-vaults/{name}/",
-            put(create_backup_vault).get(describe_backup_vault),
+            put(create_backup_vault)
+                .get(describe_backup_vault)
+                .delete(delete_backup_vault),
         )
         .route(
             "/backup-vaults/{name}/access-policy",
@@ -494,11 +574,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/backup-vaults/{name}/vault-lock",
-            put(put_backup_vault_lock_configuration),
+            put(put_backup_vault_lock_configuration).delete(delete_backup_vault_lock_configuration),
         )
         .route(
             "/backup-vaults/{name}/vault-lock/",
-            put(put_backup_vault_lock_configuration),
+            put(put_backup_vault_lock_configuration).delete(delete_backup_vault_lock_configuration),
         )
         .route(
             "/backup-vaults/{name}/recovery-points",
@@ -510,11 +590,23 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/backup-vaults/{name}/recovery-points/{arn}",
-            get(describe_recovery_point),
+            get(describe_recovery_point)
+                .post(update_recovery_point_lifecycle)
+                .delete(delete_recovery_point),
         )
         .route(
             "/backup-vaults/{name}/recovery-points/{arn}/",
-            get(describe_recovery_point),
+            get(describe_recovery_point)
+                .post(update_recovery_point_lifecycle)
+                .delete(delete_recovery_point),
+        )
+        .route(
+            "/backup-vaults/{name}/recovery-points/{arn}/disassociate",
+            post(disassociate_recovery_point),
+        )
+        .route(
+            "/backup-vaults/{name}/recovery-points/{arn}/disassociate/",
+            post(disassociate_recovery_point),
         )
         // plans
         .route(
@@ -561,6 +653,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/backup-jobs", get(list_backup_jobs))
         .route("/backup-jobs/", get(list_backup_jobs))
+        .route(
+            "/backup-jobs/{id}",
+            get(describe_backup_job).post(stop_backup_job),
+        )
+        .route(
+            "/backup-jobs/{id}/",
+            get(describe_backup_job).post(stop_backup_job),
+        )
         // admin (test infrastructure)
         .route("/_standin/recovery-points", post(admin_add_recovery_points))
         .route("/_standin/backup-jobs", post(admin_add_backup_jobs))

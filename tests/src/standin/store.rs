@@ -31,6 +31,20 @@ pub const DEFAULT_COMPLETION_WINDOW_MINUTES: i64 = 10080;
 /// `ScheduleExpressionTimezone` AWS reports when a rule omits it.
 pub const DEFAULT_SCHEDULE_TIMEZONE: &str = "Etc/UTC";
 
+/// Backup job states StopBackupJob accepts: the job has not ended.
+pub const STOPPABLE_JOB_STATES: &[&str] = &["CREATED", "PENDING", "RUNNING"];
+
+/// Resource types whose backup jobs AWS cannot stop (StopBackupJob's documentation), as
+/// `ResourceType` spells them.
+const UNSTOPPABLE_RESOURCE_TYPES: &[&str] = &[
+    "Aurora",
+    "DocumentDB",
+    "FSx",
+    "Neptune",
+    "RDS",
+    "SAP HANA on Amazon EC2",
+];
+
 const TOKEN_PREFIX: &str = "sit1";
 const KEY_OFFSET: i128 = 1_000_000_000_000_000_000_000_000_000_000;
 
@@ -206,6 +220,32 @@ struct PutLockBody {
     changeable_for_days: Option<i64>,
 }
 
+/// `Lifecycle` as UpdateRecoveryPointLifecycle accepts it (`DeleteAfterEvent` is an output
+/// member only).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct LifecycleInput {
+    move_to_cold_storage_after_days: Option<i64>,
+    delete_after_days: Option<i64>,
+    opt_in_to_archive_for_supported_resources: Option<bool>,
+    delete_after_event: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateLifecycleBody {
+    lifecycle: Option<LifecycleInput>,
+}
+
+/// A continuous backup (point-in-time recovery: RDS, Aurora, S3, SAP HANA): AWS names its
+/// point `arn:aws:backup:…:recovery-point:continuous:…`. DynamoDB has none in AWS Backup.
+fn is_continuous(p: &RecoveryPoint) -> bool {
+    p.resource_type.as_deref() != Some("DynamoDB")
+        && p.recovery_point_arn
+            .as_deref()
+            .is_some_and(|a| a.contains(":recovery-point:continuous:"))
+}
+
 #[derive(Debug, Clone)]
 struct PlanVersion {
     version_id: String,
@@ -356,7 +396,8 @@ pub struct Store {
     point_arns: HashMap<String, (String, String)>,
     /// sort key → job.
     jobs: BTreeMap<String, BackupJob>,
-    job_ids: HashSet<String>,
+    /// job id → sort key.
+    job_ids: HashMap<String, String>,
 }
 
 impl Store {
@@ -372,7 +413,7 @@ impl Store {
             point_arns: HashMap::new(),
             by_resource: HashMap::new(),
             jobs: BTreeMap::new(),
-            job_ids: HashSet::new(),
+            job_ids: HashMap::new(),
         }
     }
 
@@ -552,17 +593,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), ApiError> {
         let input: PutLockBody = parse_body(body)?;
-        let vault = self.vault(name)?;
-        // AWS: "On and after the lock date, the Vault Lock becomes immutable and cannot be
-        // changed or deleted." The model leaves the code open; InvalidRequestException is the
-        // one this operation alone declares among the vault calls.
-        if let Some(date) = vault.lock.as_ref().and_then(|l| l.lock_date)
-            && date <= now
-        {
-            return Err(ApiError::invalid_request(format!(
-                "the Vault Lock of backup vault {name} is immutable since its lock date {date}"
-            )));
-        }
+        self.check_lock_changeable(name, now)?;
         if input.min_retention_days.is_some_and(|d| d < 1) {
             return Err(ApiError::invalid_parameter(
                 "MinRetentionDays must be at least 1",
@@ -604,6 +635,49 @@ impl Store {
             max_retention_days: input.max_retention_days,
             lock_date,
         });
+        Ok(())
+    }
+
+    /// AWS: "On and after the lock date, the Vault Lock becomes immutable and cannot be
+    /// changed or deleted." The model leaves the code open; InvalidRequestException is the
+    /// one Put- and DeleteBackupVaultLockConfiguration declare for it (and the latter's
+    /// documentation names).
+    fn check_lock_changeable(&self, name: &str, now: Timestamp) -> Result<(), ApiError> {
+        let vault = self.vault(name)?;
+        if let Some(date) = vault.lock.as_ref().and_then(|l| l.lock_date)
+            && date <= now
+        {
+            return Err(ApiError::invalid_request(format!(
+                "the Vault Lock of backup vault {name} is immutable since its lock date {date}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// DeleteBackupVaultLockConfiguration: refused once the lock is immutable (past its
+    /// `LockDate`); a vault without a lock: nothing to do.
+    pub fn delete_backup_vault_lock_configuration(
+        &mut self,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        self.check_lock_changeable(name, now)?;
+        self.vault_mut(name)?.lock = None;
+        Ok(())
+    }
+
+    /// DeleteBackupVault: AWS deletes a vault only if it is empty (InvalidRequestException
+    /// otherwise); its access policy and Vault Lock go with it.
+    pub fn delete_backup_vault(&mut self, name: &str) -> Result<(), ApiError> {
+        self.vault(name)?;
+        let count = self.points.get(name).map_or(0, BTreeMap::len);
+        if count > 0 {
+            return Err(ApiError::invalid_request(format!(
+                "Backup vault {name} cannot be deleted: it contains {count} recovery points (a vault can be deleted only if it is empty)"
+            )));
+        }
+        self.vaults.remove(name);
+        self.points.remove(name);
         Ok(())
     }
 
@@ -1200,6 +1274,197 @@ impl Store {
             })
     }
 
+    /// The sort key of point `arn` in `vault` (the vault must exist and hold the point).
+    fn point_key(&self, vault: &str, arn: &str) -> Result<String, ApiError> {
+        self.vault(vault)?;
+        self.point_arns
+            .get(arn)
+            .filter(|(v, key)| {
+                v == vault && self.points.get(v).is_some_and(|m| m.contains_key(key))
+            })
+            .map(|(_, key)| key.clone())
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "Recovery point {arn} does not exist in vault {vault}"
+                ))
+            })
+    }
+
+    fn point_in(&self, vault: &str, key: &str) -> Result<&RecoveryPoint, ApiError> {
+        self.points
+            .get(vault)
+            .and_then(|m| m.get(key))
+            .ok_or_else(|| {
+                ApiError::not_found(format!("Recovery point does not exist in vault {vault}"))
+            })
+    }
+
+    /// Removes a point from its vault and from the by-resource and by-ARN indexes.
+    fn remove_point(&mut self, vault: &str, key: &str) {
+        let Some(p) = self.points.get_mut(vault).and_then(|m| m.remove(key)) else {
+            return;
+        };
+        if let Some(arn) = &p.recovery_point_arn {
+            self.point_arns.remove(arn);
+        }
+        if let Some(index) = self.by_resource.get_mut(&p.resource_arn) {
+            index.remove(key);
+            if index.is_empty() {
+                self.by_resource.remove(&p.resource_arn);
+            }
+        }
+    }
+
+    /// DeleteRecoveryPoint. A vault with a Vault Lock whose `MinRetentionDays` the point has
+    /// not reached refuses (InvalidRequestException): the lock prevents deleting points
+    /// before the minimum retention.
+    pub fn delete_recovery_point(
+        &mut self,
+        vault: &str,
+        arn: &str,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        let key = self.point_key(vault, arn)?;
+        let p = self.point_in(vault, &key)?;
+        if let Some(min) = self
+            .vault(vault)?
+            .lock
+            .as_ref()
+            .and_then(|l| l.min_retention_days)
+        {
+            let kept_until = add_days(p.creation_date, min)
+                .ok_or_else(|| ApiError::invalid_request("MinRetentionDays is out of range"))?;
+            if now < kept_until {
+                return Err(ApiError::invalid_request(format!(
+                    "Recovery point {arn} cannot be deleted: backup vault {vault} has a Vault Lock with MinRetentionDays {min}, which keeps it until {kept_until}"
+                )));
+            }
+        }
+        self.remove_point(vault, &key);
+        Ok(())
+    }
+
+    /// DisassociateRecoveryPoint: only continuous backups (ARN
+    /// `…:recovery-point:continuous:…`, never DynamoDB) can be disassociated; the point
+    /// leaves the vault.
+    pub fn disassociate_recovery_point(&mut self, vault: &str, arn: &str) -> Result<(), ApiError> {
+        let key = self.point_key(vault, arn)?;
+        let p = self.point_in(vault, &key)?;
+        if !is_continuous(p) {
+            return Err(ApiError::invalid_request(format!(
+                "Recovery point {arn} is not a continuous backup: DisassociateRecoveryPoint applies to continuous backups only (it does not support snapshot recovery points)"
+            )));
+        }
+        self.remove_point(vault, &key);
+        Ok(())
+    }
+
+    /// UpdateRecoveryPointLifecycle: the `Lifecycle` replaces the point's (members left out
+    /// are cleared, as AWS warns; `-1` removes a member: kept indefinitely), and
+    /// `CalculatedLifecycle` is worked out again from `CreationDate`. A locked vault's
+    /// `MinRetentionDays`/`MaxRetentionDays` bound the retention.
+    pub fn update_recovery_point_lifecycle(
+        &mut self,
+        vault: &str,
+        arn: &str,
+        body: &[u8],
+    ) -> Result<Value, ApiError> {
+        let input: UpdateLifecycleBody = parse_body(body)?;
+        let key = self.point_key(vault, arn)?;
+        let v = self.vault(vault)?;
+        let vault_arn = v.arn.clone();
+        let lock = v.lock.clone();
+        let p = self.point_in(vault, &key)?;
+        if is_continuous(p) {
+            return Err(ApiError::invalid_request(format!(
+                "Recovery point {arn} is a continuous backup: UpdateRecoveryPointLifecycle does not support continuous backups"
+            )));
+        }
+        let given = input.lifecycle.unwrap_or_default();
+        if given.delete_after_event.is_some() {
+            return Err(ApiError::invalid_parameter(
+                "Lifecycle.DeleteAfterEvent is not valid as an input",
+            ));
+        }
+        let days = |name: &str, d: Option<i64>, min: i64| -> Result<Option<i64>, ApiError> {
+            match d {
+                None | Some(-1) => Ok(None),
+                Some(d) if d >= min => Ok(Some(d)),
+                Some(d) => Err(ApiError::invalid_parameter(format!(
+                    "Lifecycle.{name} {d} is invalid: it must be at least {min}, or -1 to remove it"
+                ))),
+            }
+        };
+        let lc = Lifecycle {
+            move_to_cold_storage_after_days: days(
+                "MoveToColdStorageAfterDays",
+                given.move_to_cold_storage_after_days,
+                0,
+            )?,
+            delete_after_days: days("DeleteAfterDays", given.delete_after_days, 1)?,
+            opt_in_to_archive_for_supported_resources: given
+                .opt_in_to_archive_for_supported_resources,
+        };
+        if let (Some(cold), Some(del)) = (lc.move_to_cold_storage_after_days, lc.delete_after_days)
+            && del < cold + 90
+        {
+            return Err(ApiError::invalid_parameter(format!(
+                "Lifecycle.DeleteAfterDays {del} must be at least 90 days after MoveToColdStorageAfterDays {cold}"
+            )));
+        }
+        let old_cold = p
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.move_to_cold_storage_after_days);
+        if p.storage_class.as_deref() == Some("COLD")
+            && lc.move_to_cold_storage_after_days != old_cold
+        {
+            return Err(ApiError::invalid_request(format!(
+                "Recovery point {arn} is in cold storage: its MoveToColdStorageAfterDays cannot be changed"
+            )));
+        }
+        if let Some(l) = &lock {
+            let shown =
+                |d: Option<i64>| d.map_or("indefinite".to_string(), |d| format!("{d} days"));
+            let too_short = matches!((l.min_retention_days, lc.delete_after_days), (Some(min), Some(d)) if d < min);
+            let too_long = l
+                .max_retention_days
+                .is_some_and(|max| lc.delete_after_days.is_none_or(|d| d > max));
+            if too_short || too_long {
+                return Err(ApiError::invalid_parameter(format!(
+                    "Lifecycle retention {} is outside the Vault Lock of backup vault {vault} (MinRetentionDays {}, MaxRetentionDays {})",
+                    shown(lc.delete_after_days),
+                    shown(l.min_retention_days),
+                    shown(l.max_retention_days),
+                )));
+            }
+        }
+        let at = |d: Option<i64>| -> Result<Option<Timestamp>, ApiError> {
+            d.map(|d| {
+                add_days(p.creation_date, d).ok_or_else(|| {
+                    ApiError::invalid_parameter(format!("CreationDate + {d} days is out of range"))
+                })
+            })
+            .transpose()
+        };
+        let calc = CalculatedLifecycle {
+            move_to_cold_storage_at: at(lc.move_to_cold_storage_after_days)?,
+            delete_at: at(lc.delete_after_days)?,
+        };
+        let empty = lc == Lifecycle::default();
+        let out = json!({
+            "BackupVaultArn": vault_arn,
+            "RecoveryPointArn": arn,
+            "Lifecycle": to_value(&lc),
+            "CalculatedLifecycle": to_value(&calc),
+        });
+        if let Some(p) = self.points.get_mut(vault).and_then(|m| m.get_mut(&key)) {
+            p.lifecycle = (!empty).then_some(lc);
+            p.calculated_lifecycle = (!empty).then_some(calc);
+        }
+        Ok(out)
+    }
+
     // ---- jobs ---------------------------------------------------------------------
 
     /// Seeds backup jobs (all or none).
@@ -1252,14 +1517,14 @@ impl Store {
                     id
                 }
             };
-            if self.job_ids.contains(&id) || !batch_ids.insert(id.clone()) {
+            if self.job_ids.contains_key(&id) || !batch_ids.insert(id.clone()) {
                 return Err(StandInError::Duplicate(format!("backup job {id}")));
             }
             ready.push((newest_first_key(j.creation_date, &id), id, j));
         }
         let n = ready.len();
         for (key, id, j) in ready {
-            self.job_ids.insert(id);
+            self.job_ids.insert(id, key.clone());
             self.jobs.insert(key, j);
         }
         Ok(n)
@@ -1285,6 +1550,53 @@ impl Store {
             .map(|(k, j)| (k.clone(), to_value(j)));
         let (list, next) = take_page(items, page.max);
         listing("BackupJobs", list, next)
+    }
+
+    fn job_key(&self, id: &str) -> Result<String, ApiError> {
+        self.job_ids
+            .get(id)
+            .filter(|k| self.jobs.contains_key(*k))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(format!("Backup job {id} does not exist")))
+    }
+
+    /// DescribeBackupJob: the job as ListBackupJobs lists it (its members are all
+    /// DescribeBackupJob's; the stand-in has no child jobs).
+    pub fn describe_backup_job(&self, id: &str) -> Result<Value, ApiError> {
+        let key = self.job_key(id)?;
+        self.jobs
+            .get(&key)
+            .map(to_value)
+            .ok_or_else(|| ApiError::not_found(format!("Backup job {id} does not exist")))
+    }
+
+    /// StopBackupJob: a job not yet ended (`CREATED`, `PENDING`, `RUNNING`) becomes
+    /// `ABORTED` (AWS passes through `ABORTING`; the stand-in has no background work). An
+    /// ended job, or a resource type AWS cannot stop jobs of, is an InvalidRequestException.
+    pub fn stop_backup_job(&mut self, id: &str) -> Result<(), ApiError> {
+        let key = self.job_key(id)?;
+        let job = self
+            .jobs
+            .get_mut(&key)
+            .ok_or_else(|| ApiError::not_found(format!("Backup job {id} does not exist")))?;
+        if let Some(t) = job
+            .resource_type
+            .as_deref()
+            .filter(|t| UNSTOPPABLE_RESOURCE_TYPES.contains(t))
+        {
+            return Err(ApiError::invalid_request(format!(
+                "StopBackupJob is not supported for resource type {t} (backup job {id})"
+            )));
+        }
+        if !STOPPABLE_JOB_STATES.contains(&job.state.as_str()) {
+            return Err(ApiError::invalid_request(format!(
+                "Backup job {id} is {} and cannot be stopped (only {} jobs can)",
+                job.state,
+                STOPPABLE_JOB_STATES.join(", ")
+            )));
+        }
+        job.state = "ABORTED".into();
+        Ok(())
     }
 }
 
@@ -1377,5 +1689,300 @@ mod tests {
         let (page, next) = take_page(items(4), 3);
         assert_eq!(page, vec![0, 1, 2]);
         assert_eq!(decode_token(&next.unwrap()).as_deref(), Some("002"));
+    }
+    const VAULT: &str = "main";
+    const TABLE: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/orders";
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn store_with_point(created: &str) -> (Store, String) {
+        let mut s = Store::new("us-east-1", "123456789012");
+        s.create_backup_vault(VAULT, b"{}", at(created)).unwrap();
+        s.add_recovery_points(vec![RecoveryPoint {
+            backup_vault_name: VAULT.into(),
+            resource_arn: TABLE.into(),
+            creation_date: at(created),
+            lifecycle: Some(Lifecycle {
+                delete_after_days: Some(35),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }])
+        .unwrap();
+        let listed = s
+            .list_recovery_points_by_backup_vault(
+                VAULT,
+                &PointFilter::default(),
+                &Page::parse(None, None).unwrap(),
+            )
+            .unwrap();
+        let arn = listed["RecoveryPoints"][0]["RecoveryPointArn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (s, arn)
+    }
+
+    fn lock(s: &mut Store, body: &str, now: &str) {
+        s.put_backup_vault_lock_configuration(VAULT, body.as_bytes(), at(now))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_deleted_point_is_gone_from_describe_and_both_listings() {
+        let (mut s, arn) = store_with_point("2026-11-01T00:00:00Z");
+        let page = Page::parse(None, None).unwrap();
+        s.delete_recovery_point(VAULT, &arn, at("2026-11-02T00:00:00Z"))
+            .unwrap();
+        let e = s.describe_recovery_point(VAULT, &arn).unwrap_err();
+        assert_eq!(e.code, "ResourceNotFoundException");
+        let by_vault = s
+            .list_recovery_points_by_backup_vault(VAULT, &PointFilter::default(), &page)
+            .unwrap();
+        assert_eq!(by_vault["RecoveryPoints"], json!([]));
+        let by_resource = s.list_recovery_points_by_resource(TABLE, &page);
+        assert_eq!(by_resource["RecoveryPoints"], json!([]));
+        assert_eq!(
+            s.describe_backup_vault(VAULT).unwrap()["NumberOfRecoveryPoints"],
+            0
+        );
+        // Deleting again, or in an unknown vault: not found.
+        let now = at("2026-11-02T00:00:00Z");
+        for (vault, code) in [
+            (VAULT, "ResourceNotFoundException"),
+            ("nope", "ResourceNotFoundException"),
+        ] {
+            assert_eq!(
+                s.delete_recovery_point(vault, &arn, now).unwrap_err().code,
+                code
+            );
+        }
+    }
+
+    #[test]
+    fn a_vault_lock_keeps_points_younger_than_its_minimum_retention() {
+        let (mut s, arn) = store_with_point("2026-11-01T00:00:00Z");
+        lock(&mut s, r#"{"MinRetentionDays": 7}"#, "2026-11-01T00:00:00Z");
+        let e = s
+            .delete_recovery_point(VAULT, &arn, at("2026-11-07T23:59:59Z"))
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidRequestException", "{e:?}");
+        s.describe_recovery_point(VAULT, &arn).unwrap();
+        s.delete_recovery_point(VAULT, &arn, at("2026-11-08T00:00:00Z"))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_lifecycle_update_recomputes_the_calculated_lifecycle() {
+        let (mut s, arn) = store_with_point("2026-11-01T00:00:00Z");
+        let out = s
+            .update_recovery_point_lifecycle(
+                VAULT,
+                &arn,
+                br#"{"Lifecycle": {"DeleteAfterDays": 200, "MoveToColdStorageAfterDays": 10}}"#,
+            )
+            .unwrap();
+        let delete_at = at("2027-05-20T00:00:00Z").as_second();
+        let cold_at = at("2026-11-11T00:00:00Z").as_second();
+        assert_eq!(out["RecoveryPointArn"], json!(arn));
+        assert_eq!(
+            out["BackupVaultArn"],
+            json!("arn:aws:backup:us-east-1:123456789012:backup-vault:main")
+        );
+        assert_eq!(
+            out["Lifecycle"],
+            json!({"DeleteAfterDays": 200, "MoveToColdStorageAfterDays": 10})
+        );
+        assert_eq!(
+            out["CalculatedLifecycle"],
+            json!({"DeleteAt": delete_at, "MoveToColdStorageAt": cold_at})
+        );
+        let d = s.describe_recovery_point(VAULT, &arn).unwrap();
+        assert_eq!(d["Lifecycle"], out["Lifecycle"]);
+        assert_eq!(d["CalculatedLifecycle"], out["CalculatedLifecycle"]);
+        // -1 removes both: kept indefinitely, no calculated instants.
+        s.update_recovery_point_lifecycle(
+            VAULT,
+            &arn,
+            br#"{"Lifecycle": {"DeleteAfterDays": -1, "MoveToColdStorageAfterDays": -1}}"#,
+        )
+        .unwrap();
+        let d = s.describe_recovery_point(VAULT, &arn).unwrap();
+        assert!(
+            d.get("Lifecycle").is_none() && d.get("CalculatedLifecycle").is_none(),
+            "{d}"
+        );
+        // Cold storage needs 90 more days; DeleteAfterEvent is output only.
+        for bad in [
+            r#"{"Lifecycle": {"DeleteAfterDays": 50, "MoveToColdStorageAfterDays": 10}}"#,
+            r#"{"Lifecycle": {"DeleteAfterDays": 0}}"#,
+            r#"{"Lifecycle": {"DeleteAfterEvent": "DELETE_AFTER_COPY"}}"#,
+        ] {
+            let e = s
+                .update_recovery_point_lifecycle(VAULT, &arn, bad.as_bytes())
+                .unwrap_err();
+            assert_eq!(e.code, "InvalidParameterValueException", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_lifecycle_outside_the_vault_lock_bounds_is_refused() {
+        let (mut s, arn) = store_with_point("2026-11-01T00:00:00Z");
+        lock(
+            &mut s,
+            r#"{"MinRetentionDays": 30, "MaxRetentionDays": 365}"#,
+            "2026-11-01T00:00:00Z",
+        );
+        for bad in [
+            r#"{"Lifecycle": {"DeleteAfterDays": 29}}"#,
+            r#"{"Lifecycle": {"DeleteAfterDays": 366}}"#,
+            r#"{"Lifecycle": {}}"#,
+        ] {
+            let e = s
+                .update_recovery_point_lifecycle(VAULT, &arn, bad.as_bytes())
+                .unwrap_err();
+            assert_eq!(e.code, "InvalidParameterValueException", "{bad}");
+        }
+        s.update_recovery_point_lifecycle(
+            VAULT,
+            &arn,
+            br#"{"Lifecycle": {"DeleteAfterDays": 30}}"#,
+        )
+        .unwrap();
+        let e = s
+            .update_recovery_point_lifecycle(
+                VAULT,
+                "arn:aws:backup:us-east-1:123456789012:recovery-point:nope",
+                b"{}",
+            )
+            .unwrap_err();
+        assert_eq!(e.code, "ResourceNotFoundException");
+    }
+
+    #[test]
+    fn only_continuous_points_can_be_disassociated() {
+        let (mut s, arn) = store_with_point("2026-11-01T00:00:00Z");
+        let e = s.disassociate_recovery_point(VAULT, &arn).unwrap_err();
+        assert_eq!(e.code, "InvalidRequestException");
+        assert!(
+            e.message.contains("continuous backups only"),
+            "{}",
+            e.message
+        );
+        let continuous =
+            "arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:db-orders-1a2b3c";
+        s.add_recovery_points(vec![RecoveryPoint {
+            recovery_point_arn: Some(continuous.into()),
+            backup_vault_name: VAULT.into(),
+            resource_arn: "arn:aws:rds:us-east-1:123456789012:db:orders".into(),
+            creation_date: at("2026-11-01T00:00:00Z"),
+            ..Default::default()
+        }])
+        .unwrap();
+        let e = s
+            .update_recovery_point_lifecycle(
+                VAULT,
+                continuous,
+                br#"{"Lifecycle": {"DeleteAfterDays": 35}}"#,
+            )
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidRequestException");
+        s.disassociate_recovery_point(VAULT, continuous).unwrap();
+        let e = s.describe_recovery_point(VAULT, continuous).unwrap_err();
+        assert_eq!(e.code, "ResourceNotFoundException");
+    }
+
+    #[test]
+    fn a_vault_is_deleted_only_when_empty_with_its_policy_and_lock() {
+        let (mut s, arn) = store_with_point("2026-11-01T00:00:00Z");
+        s.put_backup_vault_access_policy(VAULT, br#"{"Policy": "{\"Statement\": []}"}"#)
+            .unwrap();
+        lock(
+            &mut s,
+            r#"{"MaxRetentionDays": 365}"#,
+            "2026-11-01T00:00:00Z",
+        );
+        let e = s.delete_backup_vault(VAULT).unwrap_err();
+        assert_eq!(e.code, "InvalidRequestException", "{e:?}");
+        s.delete_recovery_point(VAULT, &arn, at("2026-11-02T00:00:00Z"))
+            .unwrap();
+        s.delete_backup_vault(VAULT).unwrap();
+        assert_eq!(
+            s.describe_backup_vault(VAULT).unwrap_err().code,
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            s.delete_backup_vault(VAULT).unwrap_err().code,
+            "ResourceNotFoundException"
+        );
+        // A vault of the same name starts without the old policy and lock.
+        s.create_backup_vault(VAULT, b"{}", at("2026-11-03T00:00:00Z"))
+            .unwrap();
+        assert_eq!(s.describe_backup_vault(VAULT).unwrap()["Locked"], false);
+        assert!(s.get_backup_vault_access_policy(VAULT).is_err());
+    }
+
+    #[test]
+    fn a_vault_lock_can_be_deleted_until_its_lock_date() {
+        let (mut s, _) = store_with_point("2026-11-01T00:00:00Z");
+        let body = r#"{"MinRetentionDays": 7, "ChangeableForDays": 3}"#;
+        lock(&mut s, body, "2026-11-01T00:00:00Z");
+        s.delete_backup_vault_lock_configuration(VAULT, at("2026-11-03T23:59:59Z"))
+            .unwrap();
+        assert_eq!(s.describe_backup_vault(VAULT).unwrap()["Locked"], false);
+        lock(&mut s, body, "2026-11-01T00:00:00Z");
+        let e = s
+            .delete_backup_vault_lock_configuration(VAULT, at("2026-11-04T00:00:00Z"))
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidRequestException");
+        assert_eq!(s.describe_backup_vault(VAULT).unwrap()["Locked"], true);
+        let e = s
+            .delete_backup_vault_lock_configuration("nope", at("2026-11-04T00:00:00Z"))
+            .unwrap_err();
+        assert_eq!(e.code, "ResourceNotFoundException");
+    }
+
+    #[test]
+    fn stop_backup_job_aborts_a_running_job_only() {
+        let (mut s, _) = store_with_point("2026-11-01T00:00:00Z");
+        let job = |id: &str, state: &str| BackupJob {
+            backup_job_id: Some(id.into()),
+            backup_vault_name: VAULT.into(),
+            resource_arn: TABLE.into(),
+            creation_date: at("2026-11-01T00:00:00Z"),
+            state: state.into(),
+            ..Default::default()
+        };
+        s.add_backup_jobs(vec![job("running", "RUNNING"), job("done", "COMPLETED")])
+            .unwrap();
+        assert_eq!(
+            s.describe_backup_job("running").unwrap()["State"],
+            "RUNNING"
+        );
+        s.stop_backup_job("running").unwrap();
+        let d = s.describe_backup_job("running").unwrap();
+        assert_eq!(d["State"], "ABORTED");
+        assert_eq!(d["BackupJobId"], "running");
+        assert_eq!(
+            d["BackupVaultArn"],
+            "arn:aws:backup:us-east-1:123456789012:backup-vault:main"
+        );
+        for id in ["running", "done"] {
+            assert_eq!(
+                s.stop_backup_job(id).unwrap_err().code,
+                "InvalidRequestException",
+                "{id}"
+            );
+        }
+        assert_eq!(
+            s.stop_backup_job("nope").unwrap_err().code,
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            s.describe_backup_job("nope").unwrap_err().code,
+            "ResourceNotFoundException"
+        );
     }
 }

@@ -24,6 +24,20 @@ const RT_PLAN: &str = "model_check_plan";
 const RT_SELECTION: &str = "model_check_tables";
 /// A completed restore job that [`RT_PLAN`] started (validated by [`changes`]).
 const RT_JOB: &str = "model-check-restore-0";
+/// Vaults and records the check seeds for the recovery-point, vault and job writes.
+const POINTS_VAULT: &str = "model-check-points";
+/// Locked (MinRetentionDays 7, MaxRetentionDays 365) and holding [`YOUNG_POINT`].
+const LOCKED_VAULT: &str = "model-check-locked";
+/// Empty: deleted by [`changes`].
+const DOOMED_VAULT: &str = "model-check-doomed";
+const SNAPSHOT_POINT: &str =
+    "arn:aws:backup:us-east-1:123456789012:recovery-point:model-check-snapshot";
+const CONTINUOUS_POINT: &str =
+    "arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:db-model-check";
+/// A day old, in [`LOCKED_VAULT`]: under the lock's minimum retention.
+const YOUNG_POINT: &str = "arn:aws:backup:us-east-1:123456789012:recovery-point:model-check-young";
+const RUNNING_JOB: &str = "model-check-job-running";
+const DONE_JOB: &str = "model-check-job-done";
 const DENY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle"],"Resource":"*"}]}"#;
 
 /// One call: an operation, its path labels and query pairs (wire names, as in the model) and
@@ -67,6 +81,8 @@ struct Fixture {
     selection_id: String,
     point_arn: String,
     resource_arn: String,
+    /// A backup job of the scenario.
+    job_id: String,
     /// The ARN of [`RT_PLAN`].
     rt_plan_arn: String,
     /// Set by [`creates`]' answers.
@@ -164,6 +180,18 @@ fn reads(f: &Fixture) -> Vec<Call> {
             "ListBackupJobs",
             &[],
             &[("state", "COMPLETED"), ("resourceType", "DynamoDB")],
+            None,
+        ),
+        call(
+            "DescribeBackupJob",
+            &[("backupJobId", &f.job_id)],
+            &[],
+            None,
+        ),
+        call(
+            "DescribeBackupJob",
+            &[("backupJobId", RUNNING_JOB)],
+            &[],
             None,
         ),
         call(
@@ -288,8 +316,51 @@ fn changes(f: &Fixture) -> Vec<Call> {
                 json!({"ValidationStatus": "SUCCESSFUL", "ValidationStatusMessage": "model check"}),
             ),
         ),
+        call(
+            "UpdateRecoveryPointLifecycle",
+            &[
+                ("backupVaultName", POINTS_VAULT),
+                ("recoveryPointArn", SNAPSHOT_POINT),
+            ],
+            &[],
+            Some(json!({"Lifecycle": {"DeleteAfterDays": 120, "MoveToColdStorageAfterDays": 10}})),
+        ),
+        call(
+            "DisassociateRecoveryPoint",
+            &[
+                ("backupVaultName", POINTS_VAULT),
+                ("recoveryPointArn", CONTINUOUS_POINT),
+            ],
+            &[],
+            None,
+        ),
+        call(
+            "DeleteRecoveryPoint",
+            &[
+                ("backupVaultName", POINTS_VAULT),
+                ("recoveryPointArn", SNAPSHOT_POINT),
+            ],
+            &[],
+            None,
+        ),
+        call("StopBackupJob", &[("backupJobId", RUNNING_JOB)], &[], None),
+        // The lock PutBackupVaultLockConfiguration put above: changeable for 3 more days.
+        call(
+            "DeleteBackupVaultLockConfiguration",
+            &[("backupVaultName", "model-check-vault")],
+            &[],
+            None,
+        ),
+        call(
+            "DeleteBackupVault",
+            &[("backupVaultName", DOOMED_VAULT)],
+            &[],
+            None,
+        ),
     ]
 }
+
+const NO_POINT: &str = "arn:aws:backup:us-east-1:123456789012:recovery-point:no-such-point";
 
 /// Calls that must fail with the given error code.
 fn errors(f: &Fixture) -> Vec<(Call, &'static str)> {
@@ -574,6 +645,136 @@ fn errors(f: &Fixture) -> Vec<(Call, &'static str)> {
             ),
             nf,
         ),
+        // Recovery point, vault and job writes.
+        (
+            call(
+                "DeleteRecoveryPoint",
+                &[("backupVaultName", VAULT), ("recoveryPointArn", NO_POINT)],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            // AWS: a Vault Lock keeps points for its minimum retention.
+            call(
+                "DeleteRecoveryPoint",
+                &[
+                    ("backupVaultName", LOCKED_VAULT),
+                    ("recoveryPointArn", YOUNG_POINT),
+                ],
+                &[],
+                None,
+            ),
+            "InvalidRequestException",
+        ),
+        (
+            call(
+                "UpdateRecoveryPointLifecycle",
+                &[("backupVaultName", VAULT), ("recoveryPointArn", NO_POINT)],
+                &[],
+                Some(json!({"Lifecycle": {"DeleteAfterDays": 90}})),
+            ),
+            nf,
+        ),
+        (
+            // Shorter than the lock's MinRetentionDays 7.
+            call(
+                "UpdateRecoveryPointLifecycle",
+                &[
+                    ("backupVaultName", LOCKED_VAULT),
+                    ("recoveryPointArn", YOUNG_POINT),
+                ],
+                &[],
+                Some(json!({"Lifecycle": {"DeleteAfterDays": 3}})),
+            ),
+            "InvalidParameterValueException",
+        ),
+        (
+            call(
+                "UpdateRecoveryPointLifecycle",
+                &[
+                    ("backupVaultName", POINTS_VAULT),
+                    ("recoveryPointArn", CONTINUOUS_POINT),
+                ],
+                &[],
+                Some(json!({"Lifecycle": {"DeleteAfterDays": 90}})),
+            ),
+            "InvalidRequestException",
+        ),
+        (
+            call(
+                "DisassociateRecoveryPoint",
+                &[("backupVaultName", VAULT), ("recoveryPointArn", NO_POINT)],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            // A DynamoDB snapshot, not a continuous backup.
+            call(
+                "DisassociateRecoveryPoint",
+                &[
+                    ("backupVaultName", VAULT),
+                    ("recoveryPointArn", &f.point_arn),
+                ],
+                &[],
+                None,
+            ),
+            "InvalidRequestException",
+        ),
+        (
+            call(
+                "DeleteBackupVault",
+                &[("backupVaultName", "no-such-vault")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            // Not empty.
+            call(
+                "DeleteBackupVault",
+                &[("backupVaultName", VAULT)],
+                &[],
+                None,
+            ),
+            "InvalidRequestException",
+        ),
+        (
+            call(
+                "DeleteBackupVaultLockConfiguration",
+                &[("backupVaultName", "no-such-vault")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            call(
+                "DescribeBackupJob",
+                &[("backupJobId", "no-such-job")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            call(
+                "StopBackupJob",
+                &[("backupJobId", "no-such-job")],
+                &[],
+                None,
+            ),
+            nf,
+        ),
+        (
+            // Ended.
+            call("StopBackupJob", &[("backupJobId", DONE_JOB)], &[], None),
+            "InvalidRequestException",
+        ),
     ]
 }
 
@@ -807,12 +1008,25 @@ async fn start() -> (LocalAccount, Fixture) {
         .unwrap();
         serde_json::from_slice(&r.body).unwrap()
     };
+    let jobs: Value = {
+        let r = http::request(
+            &account.standin().addr().to_string(),
+            "GET",
+            "/backup-jobs",
+            None,
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        serde_json::from_slice(&r.body).unwrap()
+    };
     let fixture = Fixture {
         plan_id: plan.id.clone(),
         version_id: plan.version_id.clone(),
         selection_id: plan.selections.values().next().unwrap().clone(),
         point_arn: text(&body, "/RecoveryPoints/0/RecoveryPointArn").to_string(),
         resource_arn: text(&body, "/RecoveryPoints/0/ResourceArn").to_string(),
+        job_id: text(&jobs, "/BackupJobs/0/BackupJobId").to_string(),
         rt_plan_arn: account.standin().restore_testing_plan_arn(RT_PLAN),
         ..Fixture::default()
     };
@@ -840,6 +1054,26 @@ async fn seed_vault_protection_and_restore_testing(account: &LocalAccount, f: &F
         (
             "PUT",
             "/backup-vaults/model-check-bare-vault".to_string(),
+            Some(json!({})),
+        ),
+        (
+            "PUT",
+            format!("/backup-vaults/{POINTS_VAULT}"),
+            Some(json!({})),
+        ),
+        (
+            "PUT",
+            format!("/backup-vaults/{LOCKED_VAULT}"),
+            Some(json!({})),
+        ),
+        (
+            "PUT",
+            format!("/backup-vaults/{LOCKED_VAULT}/vault-lock"),
+            Some(json!({"MinRetentionDays": 7, "MaxRetentionDays": 365})),
+        ),
+        (
+            "PUT",
+            format!("/backup-vaults/{DOOMED_VAULT}"),
             Some(json!({})),
         ),
     ] {
@@ -899,6 +1133,7 @@ async fn seed_vault_protection_and_restore_testing(account: &LocalAccount, f: &F
             }));
         }
     }
+    seed_points_and_jobs(account, f);
     let seed = serde_json::from_value(json!({"Plans": plans, "Selections": selections})).unwrap();
     account.standin().add_restore_testing(seed).unwrap();
     let mut jobs = Vec::new();
@@ -941,6 +1176,42 @@ async fn seed_vault_protection_and_restore_testing(account: &LocalAccount, f: &F
     }));
     let jobs = serde_json::from_value(json!(jobs)).unwrap();
     account.standin().add_restore_jobs(jobs).unwrap();
+}
+
+/// The points and jobs [`changes`] and [`errors`] act on: a snapshot and a continuous point
+/// in [`POINTS_VAULT`], a day-old point in [`LOCKED_VAULT`] (the stand-in's clock is real
+/// time), a running and a completed job.
+fn seed_points_and_jobs(account: &LocalAccount, f: &Fixture) {
+    let young = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).as_second();
+    let points = json!([
+        {"RecoveryPointArn": SNAPSHOT_POINT, "BackupVaultName": POINTS_VAULT,
+         "ResourceArn": f.resource_arn, "CreationDate": "2026-11-01T00:00:00Z",
+         "Lifecycle": {"DeleteAfterDays": 90}},
+        {"RecoveryPointArn": CONTINUOUS_POINT, "BackupVaultName": POINTS_VAULT,
+         "ResourceArn": "arn:aws:rds:us-east-1:123456789012:db:model-check",
+         "CreationDate": "2026-11-01T00:00:00Z"},
+        {"RecoveryPointArn": YOUNG_POINT, "BackupVaultName": LOCKED_VAULT,
+         "ResourceArn": f.resource_arn, "CreationDate": young,
+         "Lifecycle": {"DeleteAfterDays": 30}},
+    ]);
+    account
+        .standin()
+        .add_recovery_points(serde_json::from_value(points).unwrap())
+        .unwrap();
+    let jobs = json!([
+        {"BackupJobId": RUNNING_JOB, "BackupVaultName": POINTS_VAULT,
+         "ResourceArn": f.resource_arn, "CreationDate": "2026-11-25T00:00:00Z",
+         "State": "RUNNING", "PercentDone": "40.0", "IamRoleArn": ROLE,
+         "StartBy": "2026-11-25T01:00:00Z"},
+        {"BackupJobId": DONE_JOB, "BackupVaultName": POINTS_VAULT,
+         "ResourceArn": f.resource_arn, "CreationDate": "2026-11-24T00:00:00Z",
+         "CompletionDate": "2026-11-24T00:20:00Z", "State": "COMPLETED",
+         "RecoveryPointArn": SNAPSHOT_POINT},
+    ]);
+    account
+        .standin()
+        .add_backup_jobs(serde_json::from_value(jobs).unwrap())
+        .unwrap();
 }
 
 #[test]

@@ -1107,3 +1107,259 @@ async fn vault_access_policy_and_lock_read_back_through_the_sdk() {
     assert_eq!(d.max_retention_days(), Some(30));
     assert_eq!(d.lock_date().map(|t| t.secs()), Some(lock_date));
 }
+
+/// The writes on points, vaults and jobs through the SDK: percent-encoded ARNs (with `/`
+/// and `:`) in the path, the modelled error variants, and the effects read back.
+#[tokio::test]
+async fn point_vault_and_job_writes_through_the_sdk() {
+    use aws_sdk_backup::operation::delete_backup_vault::DeleteBackupVaultError;
+    use aws_sdk_backup::operation::delete_recovery_point::DeleteRecoveryPointError;
+    use aws_sdk_backup::operation::describe_backup_job::DescribeBackupJobError;
+    use aws_sdk_backup::operation::disassociate_recovery_point::DisassociateRecoveryPointError;
+    use aws_sdk_backup::operation::stop_backup_job::StopBackupJobError;
+    use aws_sdk_backup::operation::update_recovery_point_lifecycle::UpdateRecoveryPointLifecycleError;
+    let s = StandIn::start().await.unwrap();
+    let c = client(&s);
+    vault(&c, "main").await;
+    vault(&c, "empty").await;
+    let orders = table_arn("orders");
+    let legacy_arn = format!("{orders}/backup/01750000000000-a1b2c3d4");
+    let created = ts(1_750_000_000);
+    s.add_recovery_points(vec![RecoveryPoint {
+        recovery_point_arn: Some(legacy_arn.clone()),
+        backup_vault_name: "main".into(),
+        resource_arn: orders.clone(),
+        creation_date: created,
+        lifecycle: Some(standin::Lifecycle {
+            delete_after_days: Some(35),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }])
+    .unwrap();
+
+    // UpdateRecoveryPointLifecycle: the new lifecycle and its instants.
+    let out = c
+        .update_recovery_point_lifecycle()
+        .backup_vault_name("main")
+        .recovery_point_arn(&legacy_arn)
+        .lifecycle(
+            Lifecycle::builder()
+                .delete_after_days(120)
+                .move_to_cold_storage_after_days(10)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.recovery_point_arn(), Some(legacy_arn.as_str()));
+    assert_eq!(
+        out.backup_vault_arn(),
+        Some("arn:aws:backup:us-east-1:123456789012:backup-vault:main")
+    );
+    assert_eq!(out.lifecycle().unwrap().delete_after_days(), Some(120));
+    let calc = out.calculated_lifecycle().unwrap();
+    assert_eq!(
+        calc.delete_at().unwrap().secs(),
+        created.as_second() + 120 * 86400
+    );
+    assert_eq!(
+        calc.move_to_cold_storage_at().unwrap().secs(),
+        created.as_second() + 10 * 86400
+    );
+    let d = c
+        .describe_recovery_point()
+        .backup_vault_name("main")
+        .recovery_point_arn(&legacy_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.lifecycle().unwrap().delete_after_days(), Some(120));
+    let e = c
+        .update_recovery_point_lifecycle()
+        .backup_vault_name("main")
+        .recovery_point_arn(&legacy_arn)
+        .lifecycle(
+            Lifecycle::builder()
+                .delete_after_days(50)
+                .move_to_cold_storage_after_days(10)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(UpdateRecoveryPointLifecycleError::InvalidParameterValueException(_))
+        ),
+        "{e:?}"
+    );
+
+    // DisassociateRecoveryPoint: a DynamoDB point is no continuous backup.
+    let e = c
+        .disassociate_recovery_point()
+        .backup_vault_name("main")
+        .recovery_point_arn(&legacy_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(DisassociateRecoveryPointError::InvalidRequestException(_))
+        ),
+        "{e:?}"
+    );
+
+    // DeleteBackupVault: refused while the vault holds the point; an empty one goes.
+    let e = c
+        .delete_backup_vault()
+        .backup_vault_name("main")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(DeleteBackupVaultError::InvalidRequestException(_))
+        ),
+        "{e:?}"
+    );
+    c.delete_backup_vault()
+        .backup_vault_name("empty")
+        .send()
+        .await
+        .unwrap();
+    let vaults = c.list_backup_vaults().send().await.unwrap();
+    assert_eq!(vaults.backup_vault_list().len(), 1);
+
+    // DeleteRecoveryPoint: gone from describe and both listings; a second delete is 404.
+    c.delete_recovery_point()
+        .backup_vault_name("main")
+        .recovery_point_arn(&legacy_arn)
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .describe_recovery_point()
+        .backup_vault_name("main")
+        .recovery_point_arn(&legacy_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        e.as_service_error(),
+        Some(DescribeRecoveryPointError::ResourceNotFoundException(_))
+    ));
+    let listed = c
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("main")
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.recovery_points().is_empty());
+    let listed = c
+        .list_recovery_points_by_resource()
+        .resource_arn(&orders)
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.recovery_points().is_empty());
+    let e = c
+        .delete_recovery_point()
+        .backup_vault_name("main")
+        .recovery_point_arn(&legacy_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(DeleteRecoveryPointError::ResourceNotFoundException(_))
+        ),
+        "{e:?}"
+    );
+
+    // DeleteBackupVaultLockConfiguration before the lock date.
+    c.put_backup_vault_lock_configuration()
+        .backup_vault_name("main")
+        .min_retention_days(7)
+        .changeable_for_days(3)
+        .send()
+        .await
+        .unwrap();
+    c.delete_backup_vault_lock_configuration()
+        .backup_vault_name("main")
+        .send()
+        .await
+        .unwrap();
+    let v = c
+        .describe_backup_vault()
+        .backup_vault_name("main")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.locked(), Some(false));
+
+    // DescribeBackupJob and StopBackupJob.
+    s.add_backup_jobs(vec![BackupJob {
+        backup_job_id: Some("job-running".into()),
+        backup_vault_name: "main".into(),
+        resource_arn: orders.clone(),
+        creation_date: created,
+        state: "RUNNING".into(),
+        percent_done: Some("40.0".into()),
+        start_by: Some(created + SignedDuration::from_hours(1)),
+        ..Default::default()
+    }])
+    .unwrap();
+    let j = c
+        .describe_backup_job()
+        .backup_job_id("job-running")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(j.state(), Some(&BackupJobState::Running));
+    assert_eq!(j.resource_arn(), Some(orders.as_str()));
+    assert_eq!(j.resource_type(), Some("DynamoDB"));
+    assert_eq!(j.start_by().unwrap().secs(), created.as_second() + 3600);
+    c.stop_backup_job()
+        .backup_job_id("job-running")
+        .send()
+        .await
+        .unwrap();
+    let j = c
+        .describe_backup_job()
+        .backup_job_id("job-running")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(j.state(), Some(&BackupJobState::Aborted));
+    let e = c
+        .stop_backup_job()
+        .backup_job_id("job-running")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(StopBackupJobError::InvalidRequestException(_))
+        ),
+        "{e:?}"
+    );
+    let e = c
+        .describe_backup_job()
+        .backup_job_id("no-such-job")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.as_service_error(),
+            Some(DescribeBackupJobError::ResourceNotFoundException(_))
+        ),
+        "{e:?}"
+    );
+}
