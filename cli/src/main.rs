@@ -79,10 +79,20 @@ enum Command {
         #[arg(long, value_parser = schedule_cmd::parse_window_minutes)]
         completion_window: Option<i64>,
     },
-    /// Judge an AWS Backup plan document (console/CLI JSON) against the policy.
+    /// Judge an AWS Backup plan document (console/CLI JSON) or an AWS Organizations backup
+    /// policy (top-level `plans`, as written or effective) against the policy.
     CheckPlan {
-        /// The plan JSON (`{"BackupPlanName", "Rules"}` or get-backup-plan output); `-` = stdin.
+        /// The plan JSON (`{"BackupPlanName", "Rules"}` or get-backup-plan output), or a backup
+        /// policy (`{"plans": ...}` or describe-effective-policy output); `-` = stdin.
         file: PathBuf,
+        /// Backup policy only: the member account id that replaces `$account` (required when
+        /// the policy uses it; default: describe-effective-policy's TargetId).
+        #[arg(long)]
+        account: Option<String>,
+        /// Backup policy only: judge only the plans created in this region (it also replaces
+        /// `$region`); default: every plan.
+        #[arg(long)]
+        region: Option<String>,
     },
     /// What table-guard would do with an event file (EventBridge-delivered CloudTrail event).
     CheckEvent {
@@ -194,7 +204,16 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
                 paint,
             )
         }
-        Command::CheckPlan { file } => plan_cmd::run(&file, cli.format, paint),
+        Command::CheckPlan {
+            file,
+            account,
+            region,
+        } => plan_cmd::run(
+            &file,
+            &plan_cmd::OrgArgs { account, region },
+            cli.format,
+            paint,
+        ),
         Command::CheckEvent { file, live } => {
             if live {
                 runtime()?.block_on(event_cmd::run_live(&file, cli.format, cli.fail_on, paint))

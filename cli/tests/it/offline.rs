@@ -448,6 +448,143 @@ fn a_plan_without_rules_is_a_deviation_exit_1() {
         .stderr(predicate::str::contains("Rules"));
 }
 
+// ---------------------------------------------------------------- check-plan: backup policy
+
+/// The policy's plan as an AWS Organizations backup policy, written with operators.
+fn org_policy() -> Value {
+    serde_json::json!({"plans": {"DynamoDBTwiceMonthly": {
+        "regions": {"@@assign": ["eu-west-1"]},
+        "rules": {"TwiceMonthly": {
+            "schedule_expression": {"@@assign": "cron(0 0 15,25 * ? *)"},
+            "start_backup_window_minutes": {"@@assign": "60"},
+            "complete_backup_window_minutes": {"@@assign": "180"},
+            "target_backup_vault_name": {"@@assign": "Default"},
+            "lifecycle": {"delete_after_days": {"@@assign": "90"}}
+        }},
+        "selections": {"tags": {"policy-tag": {
+            "iam_role_arn": {"@@assign": "arn:aws:iam::$account:role/BackupRole"},
+            "tag_key": {"@@assign": "backup-policy"},
+            "tag_value": {"@@assign": ["twice-monthly-90d"]}
+        }}}
+    }}})
+}
+
+fn check_org_stdin(doc: &Value, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check-plan", "-", "--format", "json"];
+    args.extend_from_slice(extra);
+    json_out(bg().args(args).write_stdin(doc.to_string()))
+}
+
+#[test]
+fn an_org_backup_policy_is_judged_plan_by_plan() {
+    let (code, v) = check_org_stdin(&org_policy(), &["--account", "111122223333"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["kind"], "organizations_backup_policy");
+    assert_eq!(v["conforms"], true);
+    assert_eq!(v["plans"][0]["plan_name"], "DynamoDBTwiceMonthly");
+    assert_eq!(v["plans"][0]["regions"][0], "eu-west-1");
+    assert_eq!(
+        v["plans"][0]["selections"][0]["iam_role_arn"],
+        "arn:aws:iam::111122223333:role/BackupRole"
+    );
+    bg().args(["check-plan", "-", "--account", "111122223333"])
+        .write_stdin(org_policy().to_string())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("TwiceMonthly: conforms"))
+        .stdout(predicate::str::contains("every plan conforms"));
+}
+
+#[test]
+fn a_drifting_org_policy_exits_1_with_the_plan_documents_deviation() {
+    let mut doc = org_policy();
+    doc["plans"]["DynamoDBTwiceMonthly"]["rules"]["TwiceMonthly"]["lifecycle"] =
+        serde_json::json!({"delete_after_days": "35"});
+    let (code, v) = check_org_stdin(&doc, &["--account", "111122223333"]);
+    assert_eq!(code, 1, "{v:#}");
+    let d = &v["plans"][0]["rules"][0]["deviations"][0];
+    assert_eq!(d["deviation"], "retention_too_short");
+    assert_eq!(d["actual"], 35);
+    // The same deviation as the plan document with DeleteAfterDays 35.
+    let mut plan = example_plan();
+    plan["Rules"][0]["Lifecycle"]["DeleteAfterDays"] = 35.into();
+    let (_, p) = check_plan_stdin(&plan);
+    assert_eq!(p["rules"][0]["deviations"][0], *d);
+}
+
+#[test]
+fn org_policy_region_selects_plans_and_a_region_without_plans_exits_1() {
+    let (code, v) = check_org_stdin(
+        &org_policy(),
+        &["--account", "111122223333", "--region", "eu-west-1"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["plans"].as_array().unwrap().len(), 1);
+    let (code, v) = check_org_stdin(
+        &org_policy(),
+        &["--account", "111122223333", "--region", "us-east-1"],
+    );
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["plans"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn org_policy_account_placeholder_needs_the_flag() {
+    bg().args(["check-plan", "-"])
+        .write_stdin(org_policy().to_string())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("$account"))
+        .stderr(predicate::str::contains("--account"))
+        .stderr(predicate::str::contains(
+            "selections.tags.policy-tag.iam_role_arn.@@assign",
+        ));
+    bg().args(["check-plan", "-", "--account", "42"])
+        .write_stdin(org_policy().to_string())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--account"));
+    // describe-effective-policy output: the content unwrapped, TargetId as the account.
+    let wrapped = serde_json::json!({"EffectivePolicy": {
+        "PolicyContent": org_policy().to_string(),
+        "TargetId": "111122223333",
+        "PolicyType": "BACKUP_POLICY"
+    }});
+    let (code, v) = check_org_stdin(&wrapped, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["account"], "111122223333");
+}
+
+#[test]
+fn bad_org_policies_exit_2_naming_the_path() {
+    let mut doc = org_policy();
+    doc["plans"]["DynamoDBTwiceMonthly"]["rules"]["TwiceMonthly"]["lifecycle"] =
+        serde_json::json!({"delete_after_days": {"@@assign": "abc"}});
+    bg().args(["check-plan", "-", "--account", "111122223333"])
+        .write_stdin(doc.to_string())
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "plans.DynamoDBTwiceMonthly.rules.TwiceMonthly.lifecycle.delete_after_days.@@assign",
+        ));
+    bg().args(["check-plan", "-"])
+        .write_stdin(r#"{"plans": []}"#)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("plans: expected an object"));
+    // The flags belong to backup policies only.
+    bg().args([
+        "check-plan",
+        fixture("policy-example-plan.json").to_str().unwrap(),
+        "--region",
+        "eu-west-1",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("--region"));
+}
+
 // ---------------------------------------------------------------- check-event
 
 fn event(name: &str) -> String {

@@ -154,6 +154,8 @@
 //! * [`evaluate::remediation_tag`]: the tag that would make a conforming plan's selection
 //!   cover the table (never for exempt-tagged tables, never a guess on unknown tags).
 //! * [`conformance::check_plan_document`]: judge a plan JSON (console/CLI shape).
+//! * [`org_policy::check_org_policy`]: judge an AWS Organizations backup policy (as written or
+//!   effective) plan by plan with the same check.
 //! * [`report::RunReport`]: a run's report as text (email) and JSON.
 //! * [`arn::TableArn`]: a table ARN built from and parsed into its parts.
 //! * [`backup_job::judge_ended_job`] / [`backup_job::judge_completed_job`]: an ended backup
@@ -170,6 +172,7 @@ pub mod facts;
 pub mod findings;
 pub mod json_path;
 pub mod names;
+pub mod org_policy;
 pub mod report;
 pub mod restore;
 pub mod retention;
