@@ -13,6 +13,8 @@ use policy::facts::BackupSetup;
 #[derive(Debug, Default)]
 pub struct SetupCache {
     slot: Mutex<Option<(Instant, BackupSetup)>>,
+    /// When the cached setup was read, by the wall clock (to tell whether it predates a call).
+    read_at: Mutex<Option<jiff::Timestamp>>,
 }
 
 impl SetupCache {
@@ -37,21 +39,36 @@ impl SetupCache {
         if setup.plans.known().is_some() && setup.selections.known().is_some() {
             *self.slot.lock().unwrap_or_else(PoisonError::into_inner) =
                 Some((Instant::now(), setup.clone()));
+            *self.read_at.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(jiff::Timestamp::now());
         }
         (setup, false)
     }
 
     /// Puts a setup just read in the cache (if fully read; else empties it) and returns what
-    /// it held before with its age, whatever that age (the "before" of a change event).
-    pub fn replace(&self, setup: &BackupSetup) -> Option<(Duration, BackupSetup)> {
+    /// it held before with its age, whatever that age, if it was read before `changed_at`
+    /// (the "before" of a change made then; a setup read after the change, e.g. by an earlier
+    /// delivery of the same event, already shows it and is no "before").
+    pub fn replace(
+        &self,
+        setup: &BackupSetup,
+        changed_at: jiff::Timestamp,
+    ) -> Option<(Duration, BackupSetup)> {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-        let fresh = (setup.plans.known().is_some() && setup.selections.known().is_some())
-            .then(|| (Instant::now(), setup.clone()));
-        std::mem::replace(&mut *slot, fresh).map(|(at, s)| (at.elapsed(), s))
+        let mut read_at = self.read_at.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = setup.plans.known().is_some() && setup.selections.known().is_some();
+        let fresh = full.then(|| (Instant::now(), setup.clone()));
+        let was_read_at = std::mem::replace(&mut *read_at, full.then(jiff::Timestamp::now));
+        let previous = std::mem::replace(&mut *slot, fresh);
+        match (previous, was_read_at) {
+            (Some((at, s)), Some(t)) if t < changed_at => Some((at.elapsed(), s)),
+            _ => None,
+        }
     }
 
     /// Forgets the cached setup, so the next [`SetupCache::get`] reads it again.
     pub fn clear(&self) {
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.read_at.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }

@@ -372,8 +372,9 @@ pub const BACKUP_KEY_ACTIONS: [&str; 4] = [
 /// [`BACKUP_KEY_ACTIONS`] to every principal (`"*"` / `{"AWS": "*"}`), and the loss of the
 /// statement that lets the account's IAM policies grant use of the key (an `Allow` of
 /// `kms:*` to the account root, `arn:<p>:iam::<account>:root` or the bare account id) when no
-/// statement allows those actions to a principal of the account or to
-/// `backup.amazonaws.com` instead. `Err` if the document is not a policy.
+/// statement allows those actions to `backup.amazonaws.com` or to a role of the account whose
+/// name says it is AWS Backup's (`…:role/…backup…`, as `AWSBackupDefaultServiceRole`)
+/// instead: a key only an administrator role may use locks AWS Backup out. `Err` if the document is not a policy.
 pub fn key_policy_problems(document: &str, account: &str) -> Result<Vec<String>, String> {
     let doc: Value =
         serde_json::from_str(document).map_err(|e| format!("the key policy is not JSON: {e}"))?;
@@ -431,10 +432,15 @@ pub fn key_policy_problems(document: &str, account: &str) -> Result<Vec<String>,
             {
                 root_allowed = true;
             }
-            let to_backup_or_account = who
-                .iter()
-                .any(|p| p == "backup.amazonaws.com" || p.contains(&format!(":iam::{account}:")));
-            if to_backup_or_account && BACKUP_KEY_ACTIONS.iter().all(|a| covers(a)) {
+            // AWS Backup itself, or a role of the account named for it (AWS's default
+            // `AWSBackupDefaultServiceRole`, the stack's backup role).
+            let role_prefix = format!(":iam::{account}:role/");
+            let to_backup = who.iter().any(|p| {
+                p == "backup.amazonaws.com"
+                    || p.split_once(&role_prefix)
+                        .is_some_and(|(_, r)| r.to_ascii_lowercase().contains("backup"))
+            });
+            if to_backup && BACKUP_KEY_ACTIONS.iter().all(|a| covers(a)) {
                 backup_allowed = true;
             }
         }
@@ -660,6 +666,19 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert!(p[0].contains("kms:Decrypt"), "{p:?}");
         let locked_out = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"kms:*","Resource":"*"}]}"#;
+        let admins_only = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/Operator"},"Action":"kms:*","Resource":"*"}]}"#;
+        assert_eq!(
+            key_policy_problems(admins_only, "123456789012")
+                .unwrap()
+                .len(),
+            1
+        );
+        let backup_role = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole"},"Action":["kms:Decrypt","kms:GenerateDataKey*","kms:CreateGrant","kms:DescribeKey"],"Resource":"*"}]}"#;
+        assert!(
+            key_policy_problems(backup_role, "123456789012")
+                .unwrap()
+                .is_empty()
+        );
         let p = key_policy_problems(locked_out, "123456789012").unwrap();
         assert!(p[0].contains("IAM policies"), "{p:?}");
         let conditioned = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},

@@ -375,6 +375,13 @@ async fn point_removed(
         j.notes
             .push("which rules' points count: plans from the warm cache".to_string());
     }
+    // A point AWS still describes while deleting it was good until this call.
+    let described = described.map(|mut p| {
+        if p.status == policy::facts::PointStatus::Deleting {
+            p.status = policy::facts::PointStatus::Available;
+        }
+        p
+    });
     let facts = table_facts(&table, created);
     let verdict = judge_point_removal(
         PointRemoval {
@@ -385,7 +392,8 @@ async fn point_removed(
             setup: &setup,
         },
         &deps.policy,
-        Timestamp::now(),
+        // Judged at the call's time: what the removal cost then (and a replay judges the same).
+        event.at.unwrap_or_else(Timestamp::now),
     );
     j.impact(
         Some((&table.arn, &table.name)),
@@ -521,7 +529,9 @@ async fn plan_change(
     ctx: &AwsContext,
 ) {
     let after = awsio::backup_setup::read_backup_setup(ctx.backup()).await;
-    let before = deps.setup_cache.replace(&after);
+    let before = deps
+        .setup_cache
+        .replace(&after, event.at.unwrap_or(Timestamp::MIN));
     if let Some((age, _)) = &before {
         j.notes.push(format!(
             "\"before\" is the setup this instance read {} s earlier",
@@ -854,7 +864,7 @@ async fn vault_deleted(j: &mut Judged, vault: &str, deps: &Deps, ctx: &AwsContex
         Err(e) => return j.unverifiable(&format!("vault {vault}"), &e, "check the vault by hand"),
     }
     let setup = awsio::backup_setup::read_backup_setup(ctx.backup()).await;
-    deps.setup_cache.replace(&setup);
+    deps.setup_cache.replace(&setup, Timestamp::MIN);
     let Some(plans) = setup.plans.known() else {
         return j.impact(None, Severity::High, format!("UNVERIFIABLE: the backup plans could not be read, so which plans target vault {vault} cannot be told."));
     };
@@ -1037,7 +1047,7 @@ async fn key_change(
     }
     let problems = if event.name == ChangeName::PutKeyPolicy {
         let account = key.arn.split(':').nth(4).unwrap_or_default().to_string();
-        match changes::key_policy(ctx.kms(), &key.arn).await {
+        match changes::key_policy(ctx.kms(), key_id).await {
             Ok(doc) => key_policy_problems(&doc, &account).unwrap_or_else(|e| vec![e]),
             Err(e) => {
                 return j.unverifiable(

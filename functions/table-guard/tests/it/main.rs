@@ -15,6 +15,7 @@
 )]
 
 mod backup_job;
+mod change;
 mod fault_matrix;
 mod guard;
 mod restore;
