@@ -10,15 +10,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use aws_sdk_backup::types as bk;
 use awsio::Budget;
 use awsio::config::ClientSettings;
 use awsio::table::Backoff;
+use jiff::{SignedDuration, Timestamp};
 use local_account::LocalAccount;
 use local_account::fault_proxy::{InjectedError, ProxyFault};
 use local_account::matrix::{self, Cell, FaultKind, Matrix};
 use local_account::restore_fixture::{self, Shape};
+use local_account::standin::{BackupJob, CreatedBy, Lifecycle, RecoveryPoint};
 use local_account::{Scenario, TableSpec};
 use policy::config::Policy;
+use policy::slots::Slot;
 use serde_json::{Value, json};
 use table_guard::{AWS_OPERATIONS, Action, Deps, GuardError, GuardOutcome, Settings, run};
 
@@ -57,6 +61,22 @@ enum Setup {
     /// source's index, so the validation is FAILED and an alert is due (a fault makes it
     /// unverifiable, which alerts too).
     RestoreTest,
+    /// A DeleteRecoveryPoint of the only point of the latest closed slot of the cell's table
+    /// (DynamoDB-style point ARN, so the table is known even when the point cannot be read):
+    /// critical, or unverifiable (high) with a fault on a read.
+    PointDeleted,
+    /// An UpdateBackupPlan that cuts the cell's own plan (its selection names the cell's
+    /// table) to DeleteAfterDays 35: the table is no longer protected (critical); with a fault
+    /// on the table reads, unverifiable (high) with no table.
+    PlanEdited,
+    /// A DeleteBackupVaultAccessPolicy on the cell's own vault, which holds two points of the
+    /// cell's table: `VAULT_DELETION_NOT_DENIED` (high).
+    VaultPolicy,
+    /// A StopBackupJob of the cell's table's RUNNING job of the latest slot (high).
+    JobStopped,
+    /// A PutKeyPolicy without the account-root statement on the key of the cell's own vault,
+    /// which holds two points of the cell's table: `VAULT_KEY_NOT_USABLE` (critical).
+    KeyPolicy,
 }
 
 fn setup_for(operation: &str) -> Setup {
@@ -67,6 +87,17 @@ fn setup_for(operation: &str) -> Setup {
         "Backup.DescribeRestoreJob" | "Backup.PutRestoreValidationResult" | "DynamoDB.Scan" => {
             Setup::RestoreTest
         }
+        "Backup.DescribeRecoveryPoint" | "Backup.ListRecoveryPointsByResource" => {
+            Setup::PointDeleted
+        }
+        "STS.GetCallerIdentity"
+        | "DynamoDB.ListTables"
+        | "Resource Groups Tagging API.GetResources" => Setup::PlanEdited,
+        "Backup.DescribeBackupVault"
+        | "Backup.GetBackupVaultAccessPolicy"
+        | "Backup.ListRecoveryPointsByBackupVault" => Setup::VaultPolicy,
+        "Backup.DescribeBackupJob" => Setup::JobStopped,
+        "KMS.DescribeKey" | "Backup.ListBackupVaults" | "KMS.GetKeyPolicy" => Setup::KeyPolicy,
         _ => Setup::Standard,
     }
 }
@@ -110,15 +141,19 @@ fn settings() -> ClientSettings {
     }
 }
 
-async fn deps(acct: &LocalAccount) -> Deps {
+fn policy(acct: &LocalAccount) -> Policy {
     let plan = acct
         .standin()
         .restore_testing_plan_arn(restore_fixture::PLAN_NAME);
-    let policy = Policy::from_vars([
+    Policy::from_vars([
         ("BG_SELECTION_MODE".to_string(), "tagged".to_string()),
         ("BG_RESTORE_TESTING_PLAN_ARN".to_string(), plan),
     ])
-    .unwrap();
+    .unwrap()
+}
+
+async fn deps(acct: &LocalAccount) -> Deps {
+    let policy = policy(acct);
     let mut s = Settings::from_vars(&acct.env()).unwrap();
     s.tag_read = Backoff {
         attempts: 2,
@@ -191,11 +226,360 @@ async fn restore_event(acct: &LocalAccount, table: &str, id: &str) -> Value {
     restore_fixture::restore_event(acct, id, &job)
 }
 
+/// The CloudTrail sample `events/<sample>.json` re-pointed at the local account: id `id`,
+/// the call made now, `request` merged into its `requestParameters`.
+fn change_event(acct: &LocalAccount, sample: &str, id: &str, request: Value) -> Value {
+    let path = format!("{}/../../events/{sample}.json", env!("CARGO_MANIFEST_DIR"));
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let s = acct.scenario();
+    let now = Timestamp::now().to_string();
+    v["region"] = json!(s.region);
+    v["account"] = json!(s.account);
+    v["time"] = json!(now);
+    let d = &mut v["detail"];
+    d["eventID"] = json!(id);
+    d["eventTime"] = json!(now);
+    d["awsRegion"] = json!(s.region);
+    d["recipientAccountId"] = json!(s.account);
+    for (k, val) in request.as_object().unwrap() {
+        d["requestParameters"][k] = val.clone();
+    }
+    v
+}
+
+/// The policy's last two slots whose windows have closed (real time: the handler judges
+/// slots against the clock).
+fn closed_slots(acct: &LocalAccount) -> (Slot, Slot) {
+    let p = policy(acct);
+    let now = Timestamp::now();
+    let closed: Vec<Slot> = policy::slots::required_slots(
+        p.schedule(),
+        p.start_window(),
+        p.completion_window(),
+        SignedDuration::from_hours(24 * 60),
+        None,
+        now,
+    )
+    .into_iter()
+    .filter(|s| s.completion_deadline < now)
+    .collect();
+    let n = closed.len();
+    (closed[n - 2], closed[n - 1])
+}
+
+/// What the policy plan's rule made in the stand-in's terms.
+fn policy_rule(acct: &LocalAccount) -> CreatedBy {
+    let plan = acct.plan("backup-guard-policy").unwrap();
+    let rule = &plan.rules["twice-monthly-90d"];
+    CreatedBy {
+        backup_plan_id: Some(plan.id.clone()),
+        backup_plan_arn: Some(plan.arn.clone()),
+        backup_plan_name: Some("backup-guard-policy".into()),
+        backup_plan_version: Some(plan.version_id.clone()),
+        backup_rule_id: Some(rule.id.clone()),
+        backup_rule_name: Some("twice-monthly-90d".into()),
+        backup_rule_cron: Some(rule.cron.clone()),
+        backup_rule_timezone: rule.timezone.clone(),
+    }
+}
+
+/// A completed point of `table` in `vault` for `slot`, made by the policy rule, with a
+/// DynamoDB-style ARN (the table is in it).
+fn slot_point(
+    acct: &LocalAccount,
+    table: &str,
+    vault: &str,
+    slot: &Slot,
+    n: usize,
+) -> RecoveryPoint {
+    let s = acct.scenario();
+    let created = slot.at + SignedDuration::from_mins(5);
+    RecoveryPoint {
+        recovery_point_arn: Some(format!(
+            "{}/backup/{:014}-{:08x}",
+            s.table_arn(table),
+            created.as_millisecond(),
+            n
+        )),
+        backup_vault_name: vault.to_string(),
+        resource_arn: s.table_arn(table),
+        resource_type: Some("DynamoDB".into()),
+        resource_name: Some(table.to_string()),
+        created_by: Some(policy_rule(acct)),
+        status: Some("COMPLETED".into()),
+        creation_date: created,
+        initiation_date: Some(created),
+        completion_date: Some(created + SignedDuration::from_mins(10)),
+        backup_size_in_bytes: Some(0),
+        lifecycle: Some(Lifecycle {
+            delete_after_days: Some(90),
+            move_to_cold_storage_after_days: None,
+            opt_in_to_archive_for_supported_resources: None,
+        }),
+        is_encrypted: Some(true),
+        ..Default::default()
+    }
+}
+
+/// The cell's table, created a day before the earlier of the last two closed slots, with a
+/// point for each of them in `vault`; returns the points' ARNs.
+async fn table_with_points(acct: &LocalAccount, table: &str, vault: &str) -> Vec<String> {
+    let (a, b) = closed_slots(acct);
+    create_table_at(
+        acct,
+        table,
+        &[("owner", "team-orders")],
+        a.at - SignedDuration::from_hours(24),
+    )
+    .await;
+    let points = vec![
+        slot_point(acct, table, vault, &a, 1),
+        slot_point(acct, table, vault, &b, 2),
+    ];
+    let arns = points
+        .iter()
+        .map(|p| p.recovery_point_arn.clone().unwrap())
+        .collect();
+    acct.standin().add_recovery_points(points).unwrap();
+    arns
+}
+
+/// A vault of the cell's own (`vault-<table>`, encrypted with `key`) in the stand-in.
+async fn own_vault(acct: &LocalAccount, table: &str, key: &str) -> String {
+    let vault = format!("vault-{table}");
+    acct.direct_context()
+        .await
+        .backup()
+        .create_backup_vault()
+        .backup_vault_name(&vault)
+        .encryption_key_arn(key)
+        .send()
+        .await
+        .unwrap();
+    vault
+}
+
+/// The change event a change setup makes due, after making the change through the SDK.
+async fn change_setup(acct: &LocalAccount, setup: Setup, table: &str, id: &str) -> Value {
+    let ctx = acct.direct_context().await;
+    let main_vault = "backup-guard-vault";
+    let main_key = acct.vault_key(main_vault).unwrap().to_string();
+    match setup {
+        Setup::PointDeleted => {
+            let arns = table_with_points(acct, table, main_vault).await;
+            let gone = &arns[1];
+            ctx.backup()
+                .delete_recovery_point()
+                .backup_vault_name(main_vault)
+                .recovery_point_arn(gone)
+                .send()
+                .await
+                .unwrap();
+            change_event(
+                acct,
+                "backup-delete-recovery-point",
+                id,
+                json!({"backupVaultName": main_vault, "recoveryPointArn": gone}),
+            )
+        }
+        Setup::PlanEdited => {
+            create_table(acct, table, &[("owner", "team-orders")]).await;
+            let rule = |days: i64| {
+                bk::BackupRuleInput::builder()
+                    .rule_name("twice-monthly-90d")
+                    .target_backup_vault_name(main_vault)
+                    .schedule_expression("cron(0 0 15,25 * ? *)")
+                    .schedule_expression_timezone("UTC")
+                    .start_window_minutes(60)
+                    .completion_window_minutes(180)
+                    .lifecycle(bk::Lifecycle::builder().delete_after_days(days).build())
+                    .build()
+                    .unwrap()
+            };
+            let plan = |days: i64| {
+                bk::BackupPlanInput::builder()
+                    .backup_plan_name(format!("plan-{table}"))
+                    .rules(rule(days))
+                    .build()
+                    .unwrap()
+            };
+            let created = ctx
+                .backup()
+                .create_backup_plan()
+                .backup_plan(plan(90))
+                .send()
+                .await
+                .unwrap();
+            let plan_id = created.backup_plan_id.unwrap();
+            ctx.backup()
+                .create_backup_selection()
+                .backup_plan_id(&plan_id)
+                .backup_selection(
+                    bk::BackupSelection::builder()
+                        .selection_name(format!("sel-{table}"))
+                        .iam_role_arn(format!(
+                            "arn:aws:iam::{}:role/backup-guard-backup",
+                            acct.scenario().account
+                        ))
+                        .resources(acct.scenario().table_arn(table))
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+            ctx.backup()
+                .update_backup_plan()
+                .backup_plan_id(&plan_id)
+                .backup_plan(plan(35))
+                .send()
+                .await
+                .unwrap();
+            change_event(
+                acct,
+                "backup-update-backup-plan",
+                id,
+                json!({"backupPlanId": plan_id}),
+            )
+        }
+        Setup::VaultPolicy => {
+            let vault = own_vault(acct, table, &main_key).await;
+            ctx.backup()
+                .put_backup_vault_access_policy()
+                .backup_vault_name(&vault)
+                .policy(policy::change::deny_deletion_policy_json())
+                .send()
+                .await
+                .unwrap();
+            table_with_points(acct, table, &vault).await;
+            ctx.backup()
+                .delete_backup_vault_access_policy()
+                .backup_vault_name(&vault)
+                .send()
+                .await
+                .unwrap();
+            change_event(
+                acct,
+                "backup-delete-vault-access-policy",
+                id,
+                json!({"backupVaultName": vault}),
+            )
+        }
+        Setup::JobStopped => {
+            let (_, slot) = closed_slots(acct);
+            create_table_at(
+                acct,
+                table,
+                &[("owner", "team-orders")],
+                slot.at - SignedDuration::from_hours(24),
+            )
+            .await;
+            let job_id = format!("job-{table}");
+            let created = slot.at + SignedDuration::from_mins(5);
+            acct.standin()
+                .add_backup_jobs(vec![BackupJob {
+                    account_id: Some(acct.scenario().account.clone()),
+                    backup_job_id: Some(job_id.clone()),
+                    backup_vault_name: main_vault.into(),
+                    resource_arn: acct.scenario().table_arn(table),
+                    resource_type: Some("DynamoDB".into()),
+                    resource_name: Some(table.to_string()),
+                    creation_date: created,
+                    state: "RUNNING".into(),
+                    percent_done: Some("0.0".into()),
+                    created_by: Some(policy_rule(acct)),
+                    start_by: Some(slot.start_deadline),
+                    ..Default::default()
+                }])
+                .unwrap();
+            ctx.backup()
+                .stop_backup_job()
+                .backup_job_id(&job_id)
+                .send()
+                .await
+                .unwrap();
+            change_event(
+                acct,
+                "backup-stop-backup-job",
+                id,
+                json!({"backupJobId": job_id}),
+            )
+        }
+        Setup::KeyPolicy => {
+            let meta = ctx
+                .kms()
+                .create_key()
+                .description(format!("key of vault-{table}"))
+                .send()
+                .await
+                .unwrap()
+                .key_metadata
+                .unwrap();
+            let key_arn = meta.arn.unwrap();
+            let vault = own_vault(acct, table, &key_arn).await;
+            table_with_points(acct, table, &vault).await;
+            // No account-root statement, and the account's role may only describe the key
+            // (a role of the account with kms:* would let AWS Backup in: no problem then).
+            let doc = json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "Admins",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{}:role/Operator", acct.scenario().account)},
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*"
+                }]
+            })
+            .to_string();
+            ctx.kms()
+                .put_key_policy()
+                .key_id(&meta.key_id)
+                .policy_name("default")
+                .policy(&doc)
+                .bypass_policy_lockout_safety_check(true)
+                .send()
+                .await
+                .unwrap();
+            let mut v = change_event(
+                acct,
+                "kms-put-key-policy",
+                id,
+                json!({"keyId": meta.key_id, "policy": doc}),
+            );
+            v["detail"]["resources"][0]["ARN"] = json!(key_arn);
+            v["detail"]["resources"][0]["accountId"] = json!(acct.scenario().account);
+            v
+        }
+        _ => unreachable!("not a change setup: {setup:?}"),
+    }
+}
+
+fn is_change(setup: Setup) -> bool {
+    matches!(
+        setup,
+        Setup::PointDeleted
+            | Setup::PlanEdited
+            | Setup::VaultPolicy
+            | Setup::JobStopped
+            | Setup::KeyPolicy
+    )
+}
+
 /// Creates `table` in moto (past the proxy) with `tags`.
 async fn create_table(acct: &LocalAccount, table: &str, tags: &[(&str, &str)]) {
+    create_table_at(acct, table, tags, acct.now()).await;
+}
+
+/// Creates `table` in moto (past the proxy) with `tags`, created at `created`.
+async fn create_table_at(
+    acct: &LocalAccount,
+    table: &str,
+    tags: &[(&str, &str)],
+    created: Timestamp,
+) {
     let spec = TableSpec {
         name: table.to_string(),
-        created: acct.now(),
+        created,
         tags: tags
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -275,8 +659,10 @@ struct Run {
     counted: BTreeMap<String, awsio::counter::OperationCalls>,
 }
 
-/// Alerts about `table`, or (for a restore test) about the restore job `table` names.
-async fn alerts_for(acct: &LocalAccount, table: &str) -> usize {
+/// Alerts about `table`, or (for a restore test) about the restore job `table` names, or
+/// whose outcome is the cell's event `id` (a change alert may name no table: a plan edit
+/// whose tables could not be read).
+async fn alerts_for(acct: &LocalAccount, table: &str, id: &str) -> usize {
     acct.receive_alerts()
         .await
         .unwrap()
@@ -284,6 +670,8 @@ async fn alerts_for(acct: &LocalAccount, table: &str) -> usize {
         .filter(|a| {
             a.attributes.get("table").map(String::as_str) == Some(table)
                 || a.attributes.get("restore_job").map(String::as_str) == Some(table)
+                || serde_json::from_str::<Value>(&a.message)
+                    .is_ok_and(|m| m["outcome"]["event_id"] == id)
         })
         .count()
 }
@@ -305,11 +693,13 @@ async fn run_cell(
         Setup::AlertWithoutChange => &backup_only,
         _ => &owner,
     };
-    if !matches!(setup, Setup::Ghost | Setup::RestoreTest) {
+    if !matches!(setup, Setup::Ghost | Setup::RestoreTest) && !is_change(setup) {
         create_table(acct, &table, tags).await;
     }
     let ev = if setup == Setup::RestoreTest {
         restore_event(acct, &table, &id).await
+    } else if is_change(setup) {
+        change_setup(acct, setup, &table, &id).await
     } else {
         event(acct, &table, &id, tags)
     };
@@ -349,7 +739,7 @@ async fn run_cell(
     let fired = operation.map(|op| matrix::injected(acct, op));
     matrix::clear(acct);
     let counted = d.ctx.calls.snapshot();
-    let delivered = alerts_for(acct, &table).await;
+    let delivered = alerts_for(acct, &table, &id).await;
 
     if let (Some(op), Some(k), Some(fired)) = (operation, kind, fired) {
         violations.extend(matrix::fault_violations(op, k, fired, &counted));
@@ -384,7 +774,7 @@ async fn run_cell(
         // and the first delivery's claim lease (deadline + margin) has ended.
         tokio::time::sleep_until((first_started + DEADLINE + LEASE_MARGIN).into()).await;
         let retry = invoke(&ev, &deps(acct).await).await;
-        let delivered = alerts_for(acct, &table).await;
+        let delivered = alerts_for(acct, &table, &id).await;
         let r = match &retry {
             Ran::Ok(o) if delivered > 0 => format!("alert delivered ({})", describe(o)),
             // A table that never existed: once DescribeTable answers, the guard knows it is
