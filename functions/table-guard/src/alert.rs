@@ -501,6 +501,73 @@ pub fn envelope(
     (json, attrs)
 }
 
+/// The parts of a kind of alert's chat card besides its title and first lines: the
+/// `metadata.eventType`, the keyword added after the severity, and the one
+/// `additionalContext` entry (the job or call the alert is about).
+pub struct CardKind<'a> {
+    /// `metadata.eventType`.
+    pub event_type: &'a str,
+    /// The keyword (`backup-job`, `change`).
+    pub keyword: &'a str,
+    /// The `additionalContext` entry.
+    pub context: (&'a str, &'a str),
+}
+
+/// Finishes a job or change card: the found section (`heading`, `items`, `empty`) within the
+/// description's reserve, the notes, the next steps (`todo`, escaped) and `kind`'s metadata.
+#[allow(clippy::too_many_arguments)]
+pub fn finish_card(
+    outcome: &GuardOutcome,
+    severity: Severity,
+    subject: &str,
+    title: String,
+    mut d: String,
+    (heading, items, empty): (&str, &[String], &str),
+    todo: &[String],
+    kind: CardKind<'_>,
+) -> ChatCard {
+    let notes: Vec<String> = outcome.notes.iter().map(|n| escape(n)).collect();
+    let _ = card_section(
+        &mut d,
+        heading,
+        items,
+        empty,
+        MAX_DESCRIPTION_CHARS - CARD_RESERVE_CHARS,
+    ) && (notes.is_empty()
+        || card_section(&mut d, "*Notes*", &notes, "", MAX_DESCRIPTION_CHARS));
+    let mut card = ChatCard {
+        title,
+        description: d.trim_end().to_string(),
+        next_steps: todo.iter().map(|t| escape(t)).collect(),
+        ..card_frame(outcome, severity, subject)
+    };
+    card.event_type = kind.event_type.to_string();
+    card.keywords.insert(1, kind.keyword.to_string());
+    card.additional_context
+        .insert(kind.context.0.to_string(), kind.context.1.to_string());
+    card
+}
+
+/// An alert from its parts: the envelope ([`envelope`]) of the outcome with `todo` and the
+/// `extra` attribute, the subject, the text and the card.
+pub fn assemble(
+    outcome: &GuardOutcome,
+    severity: Severity,
+    (subject, text): (String, String),
+    todo: Vec<String>,
+    extra: (&str, &str),
+    chat: ChatCard,
+) -> AlertMessage {
+    let (json, attributes) = envelope(outcome, severity, &subject, todo, Some(extra));
+    AlertMessage {
+        subject,
+        text,
+        json,
+        attributes,
+        chat: Some(chat),
+    }
+}
+
 /// The whole alert for an outcome: subject, text body, JSON document (the outcome itself),
 /// chat card and the message attributes that SNS filter policies match on.
 pub fn compose(outcome: &GuardOutcome, severity: Severity) -> AlertMessage {

@@ -8,8 +8,7 @@ use awsio::chat::{self, ChatCard, MAX_DESCRIPTION_CHARS, code, escape};
 use awsio::publisher::{AlertMessage, MAX_SUBJECT_CHARS};
 use policy::findings::Severity;
 
-use crate::alert::envelope;
-use crate::alert::{CARD_RESERVE_CHARS, card_frame, card_place, card_section};
+use crate::alert::{CardKind, assemble, card_place, finish_card};
 use crate::outcome::{BackupJobCheck, BackupJobNotice, GuardOutcome};
 
 /// The message attribute naming the backup job.
@@ -239,47 +238,35 @@ pub fn card(
             ))
         })
         .collect();
-    let notes: Vec<String> = outcome.notes.iter().map(|n| escape(n)).collect();
-    let _ = card_section(
-        &mut d,
-        "*What was found*",
-        &found,
-        "nothing",
-        MAX_DESCRIPTION_CHARS - CARD_RESERVE_CHARS,
-    ) && (notes.is_empty()
-        || card_section(&mut d, "*Notes*", &notes, "", MAX_DESCRIPTION_CHARS));
-    let mut card = ChatCard {
+    finish_card(
+        outcome,
+        severity,
+        subject,
         title,
-        description: d.trim_end().to_string(),
-        next_steps: human_todo(check).iter().map(|t| escape(t)).collect(),
-        ..card_frame(outcome, severity, subject)
-    };
-    card.event_type = CARD_EVENT_TYPE.to_string();
-    card.keywords.insert(1, "backup-job".to_string());
-    card.additional_context
-        .insert("backup_job".to_string(), check.backup_job_id.clone());
-    card
+        d,
+        ("*What was found*", &found, "nothing"),
+        &human_todo(check),
+        CardKind {
+            event_type: CARD_EVENT_TYPE,
+            keyword: "backup-job",
+            context: ("backup_job", &check.backup_job_id),
+        },
+    )
 }
 
 /// The whole alert about an ended backup job.
 pub fn compose(outcome: &GuardOutcome, check: &BackupJobCheck, severity: Severity) -> AlertMessage {
     let subject = subject(outcome, check, severity);
+    let chat = card(outcome, check, severity, &subject);
     let text = text(outcome, check, severity);
-    let (json, attrs) = envelope(
+    assemble(
         outcome,
         severity,
-        &subject,
+        (subject, text),
         human_todo(check),
-        Some((BACKUP_JOB_ATTRIBUTE, check.backup_job_id.as_str())),
-    );
-    let chat = card(outcome, check, severity, &subject);
-    AlertMessage {
-        subject,
-        text,
-        json,
-        attributes: attrs,
-        chat: Some(chat),
-    }
+        (BACKUP_JOB_ATTRIBUTE, check.backup_job_id.as_str()),
+        chat,
+    )
 }
 
 #[cfg(test)]

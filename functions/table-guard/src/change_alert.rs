@@ -7,7 +7,7 @@ use awsio::chat::{self, ChatCard, MAX_DESCRIPTION_CHARS, code, escape};
 use awsio::publisher::{AlertMessage, MAX_SUBJECT_CHARS};
 use policy::findings::Severity;
 
-use crate::alert::{CARD_RESERVE_CHARS, card_frame, card_place, card_section, envelope};
+use crate::alert::{CardKind, assemble, card_place, finish_card};
 use crate::outcome::{ChangeCheck, GuardOutcome};
 
 /// The message attribute naming the call.
@@ -158,47 +158,35 @@ pub fn card(
             ))
         })
         .collect();
-    let notes: Vec<String> = outcome.notes.iter().map(|n| escape(n)).collect();
-    let _ = card_section(
-        &mut d,
-        "*What it means*",
-        &impacts,
-        "nothing for the policy",
-        MAX_DESCRIPTION_CHARS - CARD_RESERVE_CHARS,
-    ) && (notes.is_empty()
-        || card_section(&mut d, "*Notes*", &notes, "", MAX_DESCRIPTION_CHARS));
-    let mut card = ChatCard {
+    finish_card(
+        outcome,
+        severity,
+        subject,
         title,
-        description: d.trim_end().to_string(),
-        next_steps: human_todo(check).iter().map(|t| escape(t)).collect(),
-        ..card_frame(outcome, severity, subject)
-    };
-    card.event_type = CARD_EVENT_TYPE.to_string();
-    card.keywords.insert(1, "change".to_string());
-    card.additional_context
-        .insert("change".to_string(), check.call.clone());
-    card
+        d,
+        ("*What it means*", &impacts, "nothing for the policy"),
+        &human_todo(check),
+        CardKind {
+            event_type: CARD_EVENT_TYPE,
+            keyword: "change",
+            context: ("change", &check.call),
+        },
+    )
 }
 
 /// The whole alert about a change.
 pub fn compose(outcome: &GuardOutcome, check: &ChangeCheck, severity: Severity) -> AlertMessage {
     let subject = subject(outcome, check, severity);
+    let chat = card(outcome, check, severity, &subject);
     let text = text(outcome, check, severity);
-    let (json, attrs) = envelope(
+    assemble(
         outcome,
         severity,
-        &subject,
+        (subject, text),
         human_todo(check),
-        Some((CHANGE_ATTRIBUTE, check.call.as_str())),
-    );
-    let chat = card(outcome, check, severity, &subject);
-    AlertMessage {
-        subject,
-        text,
-        json,
-        attributes: attrs,
-        chat: Some(chat),
-    }
+        (CHANGE_ATTRIBUTE, check.call.as_str()),
+        chat,
+    )
 }
 
 #[cfg(test)]

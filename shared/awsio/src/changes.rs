@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use policy::facts::{JobState, KeyState, PointStatus, RecoveryPointFacts, VaultLock};
+use policy::facts::{JobState, KeyState, PointStatus, RecoveryPointFacts};
 
 use crate::convert::timestamp;
 use crate::error::{AwsCallError, OperationContext};
@@ -28,6 +28,15 @@ fn not_found(e: &AwsCallError) -> bool {
     )
 }
 
+/// A call's answer, `None` when it says the thing does not exist.
+fn found<T>(r: Result<T, AwsCallError>) -> Result<Option<T>, AwsCallError> {
+    match r {
+        Ok(o) => Ok(Some(o)),
+        Err(e) if not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A recovery point's facts (`DescribeRecoveryPoint`, which carries the lifecycle and the
 /// creator); `None` if AWS does not know it (any more).
 pub async fn point(
@@ -36,17 +45,17 @@ pub async fn point(
     arn: &str,
 ) -> Result<Option<RecoveryPointFacts>, AwsCallError> {
     const OP: &str = "Backup.DescribeRecoveryPoint";
-    let out = match backup
-        .describe_recovery_point()
-        .backup_vault_name(vault)
-        .recovery_point_arn(arn)
-        .send()
-        .await
-        .op(OP)
-    {
-        Ok(o) => o,
-        Err(e) if not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(out) = found(
+        backup
+            .describe_recovery_point()
+            .backup_vault_name(vault)
+            .recovery_point_arn(arn)
+            .send()
+            .await
+            .op(OP),
+    )?
+    else {
+        return Ok(None);
     };
     let created = out
         .creation_date()
@@ -141,20 +150,17 @@ pub async fn describe_vault(
         .await
         .op("Backup.DescribeBackupVault")
     {
-        Ok(v) => Ok(Some(VaultListing {
-            name: v.backup_vault_name().unwrap_or(vault).to_string(),
-            arn: v.backup_vault_arn().map(str::to_string),
-            lock: VaultLock {
-                locked: v.locked().unwrap_or(false),
-                min_retention_days: v.min_retention_days(),
-                max_retention_days: v.max_retention_days(),
-                lock_date: v.lock_date().and_then(timestamp),
-            },
-            encryption_key_arn: v
-                .encryption_key_arn()
-                .filter(|k| !k.is_empty())
-                .map(str::to_string),
-        })),
+        Ok(v) => Ok(Some(crate::vault::listing(
+            v.backup_vault_name().unwrap_or(vault),
+            v.backup_vault_arn(),
+            v.locked(),
+            (
+                v.min_retention_days(),
+                v.max_retention_days(),
+                v.lock_date(),
+            ),
+            v.encryption_key_arn(),
+        ))),
         Err(e) if not_found(&e) => Ok(None),
         Err(e) => Err(e),
     }
@@ -177,10 +183,8 @@ pub async fn describe_key(
     key_id: &str,
 ) -> Result<Option<KeyFacts>, AwsCallError> {
     const OP: &str = "KMS.DescribeKey";
-    let out = match kms.describe_key().key_id(key_id).send().await.op(OP) {
-        Ok(o) => o,
-        Err(e) if not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(out) = found(kms.describe_key().key_id(key_id).send().await.op(OP))? else {
+        return Ok(None);
     };
     let m = out
         .key_metadata()
@@ -244,16 +248,16 @@ pub async fn describe_backup_job(
     job_id: &str,
 ) -> Result<Option<BackupJobFacts>, AwsCallError> {
     const OP: &str = "Backup.DescribeBackupJob";
-    let j = match backup
-        .describe_backup_job()
-        .backup_job_id(job_id)
-        .send()
-        .await
-        .op(OP)
-    {
-        Ok(o) => o,
-        Err(e) if not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(j) = found(
+        backup
+            .describe_backup_job()
+            .backup_job_id(job_id)
+            .send()
+            .await
+            .op(OP),
+    )?
+    else {
+        return Ok(None);
     };
     let state = j.state().ok_or_else(|| {
         AwsCallError::invalid_response(OP, format!("backup job {job_id} has no State"))

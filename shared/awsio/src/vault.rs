@@ -55,20 +55,44 @@ pub async fn list_vaults(
 
 /// SDK vault list member → [`VaultListing`] (`None` without a name).
 pub fn vault_listing(v: &aws_sdk_backup::types::BackupVaultListMember) -> Option<VaultListing> {
-    Some(VaultListing {
-        name: v.backup_vault_name()?.to_string(),
-        arn: v.backup_vault_arn().map(str::to_string),
+    Some(listing(
+        v.backup_vault_name()?,
+        v.backup_vault_arn(),
+        v.locked(),
+        (
+            v.min_retention_days(),
+            v.max_retention_days(),
+            v.lock_date(),
+        ),
+        v.encryption_key_arn(),
+    ))
+}
+
+/// A [`VaultListing`] from the members `ListBackupVaults` and `DescribeBackupVault` share:
+/// name, ARN, `Locked`, (`MinRetentionDays`, `MaxRetentionDays`, `LockDate`), key (blank =
+/// none).
+pub fn listing(
+    name: &str,
+    arn: Option<&str>,
+    locked: Option<bool>,
+    (min, max, lock_date): (
+        Option<i64>,
+        Option<i64>,
+        Option<&aws_smithy_types::DateTime>,
+    ),
+    key: Option<&str>,
+) -> VaultListing {
+    VaultListing {
+        name: name.to_string(),
+        arn: arn.map(str::to_string),
         lock: VaultLock {
-            locked: v.locked().unwrap_or(false),
-            min_retention_days: v.min_retention_days(),
-            max_retention_days: v.max_retention_days(),
-            lock_date: v.lock_date().and_then(timestamp),
+            locked: locked.unwrap_or(false),
+            min_retention_days: min,
+            max_retention_days: max,
+            lock_date: lock_date.and_then(timestamp),
         },
-        encryption_key_arn: v
-            .encryption_key_arn()
-            .filter(|k| !k.is_empty())
-            .map(str::to_string),
-    })
+        encryption_key_arn: key.filter(|k| !k.is_empty()).map(str::to_string),
+    }
 }
 
 /// The vault's access policy document; `None` if it has none (`ResourceNotFoundException`).

@@ -217,7 +217,8 @@ async fn process_failure(
     publish(deps, ctx, outcome, verdict.severity).await
 }
 
-async fn publish(
+/// Publishes the outcome's alert at `severity` and notes its message id.
+pub(super) async fn publish(
     deps: &Deps,
     ctx: &AwsContext,
     outcome: &mut GuardOutcome,

@@ -25,7 +25,6 @@
 
 use awsio::changes::{self, KeyFacts};
 use awsio::inventory::{self, table_creation_time};
-use awsio::publisher::{self, PublishError};
 use awsio::{AwsCallError, AwsContext, Budget};
 use jiff::Timestamp;
 use policy::change::{
@@ -38,10 +37,11 @@ use policy::facts::{
 use policy::findings::{Finding, Severity};
 use policy::vault::{VaultIndex, vault_findings};
 
+use super::backup_job::publish;
 use super::{Claimed, Deps, Failure, GuardError, Invocation, claim, ignored, log_outcome, record};
 use crate::event::change::{ChangeEvent, ChangeName, ChangeTarget, LifecycleAsked};
 use crate::event::{EventError, TableRef};
-use crate::outcome::{AlertStatus, ChangeCheck, ChangeImpact, GuardOutcome};
+use crate::outcome::{ChangeCheck, ChangeImpact, GuardOutcome};
 
 /// What the judging step found: the check for the alert, the findings, the table (when the
 /// change concerns one).
@@ -215,18 +215,6 @@ pub async fn run_change(
         .work(publish(deps, &inv.ctx, &mut outcome, severity))
         .await;
     record(&inv, result, None, outcome).await
-}
-
-async fn publish(
-    deps: &Deps,
-    ctx: &AwsContext,
-    outcome: &mut GuardOutcome,
-    severity: Severity,
-) -> Result<(), PublishError> {
-    let message = crate::alert::compose(outcome, severity);
-    let id = publisher::publish(ctx.sns(), &deps.settings.topic_arn, &message).await?;
-    outcome.alert = AlertStatus::Sent { message_id: id };
-    Ok(())
 }
 
 /// The target in words.

@@ -162,6 +162,36 @@ fn todo(a: &Alert) -> String {
         .join("\n")
 }
 
+/// Deletes recovery point `arn` of the scenario's vault through the AWS API.
+async fn delete_point(acct: &LocalAccount, arn: &str) {
+    acct.context()
+        .await
+        .backup()
+        .delete_recovery_point()
+        .backup_vault_name(VAULT)
+        .recovery_point_arn(arn)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The policy's rule (twice monthly, 60/180 min) into `vault` keeping points `days` days.
+fn rule(vault: &str, days: i64) -> aws_sdk_backup::types::BackupRuleInput {
+    aws_sdk_backup::types::BackupRuleInput::builder()
+        .rule_name("twice-monthly-90d")
+        .target_backup_vault_name(vault)
+        .schedule_expression("cron(0 0 15,25 * ? *)")
+        .start_window_minutes(60)
+        .completion_window_minutes(180)
+        .lifecycle(
+            aws_sdk_backup::types::Lifecycle::builder()
+                .delete_after_days(days)
+                .build(),
+        )
+        .build()
+        .unwrap()
+}
+
 fn calls(o: &GuardOutcome) -> BTreeMap<String, u64> {
     o.api_calls.clone()
 }
@@ -170,15 +200,7 @@ fn calls(o: &GuardOutcome) -> BTreeMap<String, u64> {
 async fn deleting_the_only_point_of_a_slot_is_critical_for_that_table_and_slot() {
     let acct = account().await;
     let d = deps(&acct).await;
-    acct.context()
-        .await
-        .backup()
-        .delete_recovery_point()
-        .backup_vault_name(VAULT)
-        .recovery_point_arn(ONLY_POINT)
-        .send()
-        .await
-        .unwrap();
+    delete_point(&acct, ONLY_POINT).await;
     let ev = sample(
         &acct,
         "backup-delete-recovery-point.json",
@@ -289,15 +311,7 @@ async fn a_failed_call_is_noted_not_alerted_and_costs_no_call() {
 async fn a_disassociated_point_is_judged_like_a_deleted_one() {
     let acct = account().await;
     let d = deps(&acct).await;
-    acct.context()
-        .await
-        .backup()
-        .delete_recovery_point()
-        .backup_vault_name(VAULT)
-        .recovery_point_arn(ONLY_POINT)
-        .send()
-        .await
-        .unwrap();
+    delete_point(&acct, ONLY_POINT).await;
     let ev = sample(
         &acct,
         "backup-disassociate-recovery-point.json",
@@ -351,19 +365,7 @@ async fn a_plan_edited_to_35_days_drifts_and_its_tables_are_named() {
     let acct = account().await;
     let d = deps(&acct).await;
     let id = plan_id(&acct).await;
-    let rule = aws_sdk_backup::types::BackupRuleInput::builder()
-        .rule_name("twice-monthly-90d")
-        .target_backup_vault_name(VAULT)
-        .schedule_expression("cron(0 0 15,25 * ? *)")
-        .start_window_minutes(60)
-        .completion_window_minutes(180)
-        .lifecycle(
-            aws_sdk_backup::types::Lifecycle::builder()
-                .delete_after_days(35)
-                .build(),
-        )
-        .build()
-        .unwrap();
+    let rule = rule(VAULT, 35);
     acct.context()
         .await
         .backup()
@@ -584,19 +586,7 @@ async fn a_deleted_vault_that_a_plan_targets_is_critical_for_the_tables_it_prote
         .send()
         .await
         .unwrap();
-    let rule = aws_sdk_backup::types::BackupRuleInput::builder()
-        .rule_name("twice-monthly-90d")
-        .target_backup_vault_name("old-vault")
-        .schedule_expression("cron(0 0 15,25 * ? *)")
-        .start_window_minutes(60)
-        .completion_window_minutes(180)
-        .lifecycle(
-            aws_sdk_backup::types::Lifecycle::builder()
-                .delete_after_days(90)
-                .build(),
-        )
-        .build()
-        .unwrap();
+    let rule = rule("old-vault", 90);
     backup
         .update_backup_plan()
         .backup_plan_id(&id)
