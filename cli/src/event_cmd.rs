@@ -58,6 +58,77 @@ pub(crate) fn offline_json(p: &ParsedEvent) -> Value {
     })
 }
 
+/// The offline document of an AWS Backup or KMS event (the same keys; `outcome` names what
+/// the guard does: `validate`, `alert`, `judge-change`, `note-failed-call`, `ignore`).
+pub(crate) fn other_json(e: &table_guard::event::GuardEvent) -> Value {
+    use table_guard::event::{BackupJobAction, GuardEvent, RestoreAction};
+    let (id, name, account, region, table, outcome, reason) = match e {
+        GuardEvent::Table(p) => return offline_json(p),
+        GuardEvent::RestoreJob(r) => (
+            r.event_id.clone(),
+            "RestoreJobStateChange".to_string(),
+            r.account.clone(),
+            r.region.clone(),
+            r.created_resource_arn.clone(),
+            match &r.action {
+                RestoreAction::Validate => "validate",
+                RestoreAction::ReportFailure => "alert",
+                RestoreAction::Ignored { .. } => "ignore",
+            },
+            format!("restore job {} is {}", r.restore_job_id, r.status),
+        ),
+        GuardEvent::BackupJob(b) => (
+            b.event_id.clone(),
+            "BackupJobStateChange".to_string(),
+            b.account.clone(),
+            b.region.clone(),
+            match &b.action {
+                BackupJobAction::Ended(j) => Some(j.table.arn.clone()),
+                BackupJobAction::Ignored { .. } => None,
+            },
+            match &b.action {
+                BackupJobAction::Ended(_) => "alert",
+                BackupJobAction::Ignored { .. } => "ignore",
+            },
+            format!("backup job {}", b.backup_job_id),
+        ),
+        GuardEvent::Change(c) => (
+            c.event_id.clone(),
+            c.name.as_str().to_string(),
+            c.account.clone(),
+            c.region.clone(),
+            None,
+            if c.failed.is_some() {
+                "note-failed-call"
+            } else {
+                "judge-change"
+            },
+            match &c.failed {
+                Some(f) => format!(
+                    "the call by {} failed ({}): nothing changed; noted, not alerted",
+                    c.caller.describe(),
+                    f.code
+                ),
+                None => format!(
+                    "{} by {}: the guard re-reads what changed and alerts with what it means for which tables and the way back",
+                    c.name,
+                    c.caller.describe()
+                ),
+            },
+        ),
+    };
+    json!({
+        "event_id": id,
+        "event_name": name,
+        "table_arn": table,
+        "table_name": table.as_deref().and_then(|a| a.rsplit('/').next()),
+        "account": account,
+        "region": region,
+        "outcome": outcome,
+        "reason": reason,
+    })
+}
+
 /// Parses the event file offline and prints what the table guard would make of it.
 pub(crate) fn run_offline(
     file: &Path,
@@ -65,8 +136,11 @@ pub(crate) fn run_offline(
     paint: Paint,
 ) -> Result<ExitStatus, CliError> {
     let text = read_input("event", file)?;
-    let parsed = parse(file, &text)?;
-    let doc = offline_json(&parsed);
+    let doc = match table_guard::event::parse_guard_event_str(&text) {
+        Ok(table_guard::event::GuardEvent::Table(parsed)) => offline_json(&parsed),
+        Ok(other) => other_json(&other),
+        Err(_) => offline_json(&parse(file, &text)?),
+    };
     match format {
         Format::Json => print_json(&doc)?,
         Format::Text => print_text(&doc, paint),

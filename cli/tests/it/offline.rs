@@ -623,6 +623,35 @@ fn create_table_event_is_evaluated() {
 }
 
 #[test]
+fn aws_backup_and_kms_events_say_what_the_guard_does() {
+    for (file, name, outcome) in [
+        ("kms-disable-key.json", "DisableKey", "judge-change"),
+        (
+            "backup-delete-recovery-point.json",
+            "DeleteRecoveryPoint",
+            "judge-change",
+        ),
+        (
+            "backup-delete-recovery-point-denied.json",
+            "DeleteRecoveryPoint",
+            "note-failed-call",
+        ),
+        ("backup-job-failed.json", "BackupJobStateChange", "alert"),
+        (
+            "restore-job-completed.json",
+            "RestoreJobStateChange",
+            "validate",
+        ),
+    ] {
+        let (code, v) = json_out(bg().args(["check-event", &event(file), "--format", "json"]));
+        assert_eq!(code, 0, "{file}: {v:#}");
+        assert_eq!(v["event_name"], name, "{file}");
+        assert_eq!(v["outcome"], outcome, "{file}: {v:#}");
+        assert_eq!(v["account"], "123456789012", "{file}");
+    }
+}
+
+#[test]
 fn import_table_arn_comes_from_the_import_description() {
     let (code, v) = json_out(bg().args([
         "check-event",
