@@ -22,6 +22,7 @@ const SERVICE_PREFIXES: &[(&str, &str)] = &[
     ("Backup", "backup"),
     ("DynamoDB", "dynamodb"),
     ("KMS", "kms"),
+    ("Organizations", "organizations"),
     // The call counter names the service as the SDK does, with spaces.
     ("Resource Groups Tagging API", "tag"),
     ("S3", "s3"),

@@ -30,6 +30,8 @@ mod digest_golden;
 pub mod evidence_step;
 pub mod inventory;
 pub mod metrics;
+pub mod org;
+pub mod org_run;
 pub mod payload;
 pub mod settings;
 pub mod verify;
@@ -79,6 +81,20 @@ pub const AWS_OPERATIONS: &[&str] = &[
     "S3.PutObject",
     "SNS.Publish",
     "STS.GetCallerIdentity",
+];
+
+/// The AWS operations the organization fan-out's steps call besides [`AWS_OPERATIONS`]
+/// (`crate::org_run`): the central role assumes each member role, lists the organization's
+/// accounts, reads each member's effective backup policy, and the items file, the result
+/// files and the org index go through S3. The org template's central role is checked against
+/// both lists; its fault matrix injects into these.
+pub const ORG_OPERATIONS: &[&str] = &[
+    "Organizations.DescribeEffectivePolicy",
+    "Organizations.ListAccounts",
+    "Organizations.ListAccountsForParent",
+    "Organizations.ListOrganizationalUnitsForParent",
+    "S3.GetObject",
+    "STS.AssumeRole",
 ];
 
 /// Time kept after the digest and state calls' own deadline, to log and return before the
@@ -163,6 +179,10 @@ pub enum VerifierError {
     /// reports the same problems as new again.
     #[error("the digest could not be published: {0}")]
     DigestNotSent(String),
+    /// A step of the organization fan-out could not do its job (list the accounts, write the
+    /// items, read the results); the state machine's run fails and its alarm fires.
+    #[error("org fan-out: {0}")]
+    Org(String),
 }
 
 /// The result of a run that verified something: what [`handler`] summarises and tests inspect.
@@ -730,6 +750,16 @@ pub async fn handler(
     deps: &Deps,
 ) -> Result<Value, lambda_runtime::Error> {
     let budget = invocation_budget(event.context.deadline);
+    if let Some(req) = org::parse_org_request(&event.payload) {
+        let result = match req {
+            Ok(req) => org_run::run_org(req, deps, budget).await,
+            Err(e) => Err(e.into()),
+        };
+        return result.map_err(|e| {
+            tracing::error!(error = %e, "org fan-out step failed");
+            Box::new(e) as lambda_runtime::Error
+        });
+    }
     match run(event.payload, deps, budget).await {
         Ok(outcome) => Ok(outcome.summary()),
         Err(e) => {

@@ -87,6 +87,7 @@ pub struct AwsContext {
     sts: OnceLock<aws_sdk_sts::Client>,
     kms: OnceLock<aws_sdk_kms::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
+    organizations: OnceLock<aws_sdk_organizations::Client>,
     /// Counts every attempt of every client of this context.
     pub calls: CallCounter,
 }
@@ -152,6 +153,7 @@ impl AwsContext {
             sts: OnceLock::new(),
             kms: OnceLock::new(),
             s3: OnceLock::new(),
+            organizations: OnceLock::new(),
             calls: CallCounter::new(),
         }
     }
@@ -207,6 +209,7 @@ impl AwsContext {
             sts: OnceLock::new(),
             kms: OnceLock::new(),
             s3: OnceLock::new(),
+            organizations: OnceLock::new(),
             calls: self.calls.clone(),
         }
     }
@@ -255,6 +258,44 @@ impl AwsContext {
         let path_style = s3_endpoint_overridden(&self.sdk_config);
         client!(self, s3, aws_sdk_s3, |b: aws_sdk_s3::config::Builder| b
             .force_path_style(path_style))
+    }
+
+    /// AWS Organizations (the org fan-out: accounts, OUs, effective backup policies).
+    pub fn organizations(&self) -> &aws_sdk_organizations::Client {
+        client!(self, organizations, aws_sdk_organizations)
+    }
+
+    /// Clients acting with `credentials` (an assumed role's) in `region`: the same endpoints,
+    /// retry and timeout settings, a call counter of their own. What the org fan-out uses for
+    /// each member account.
+    pub fn with_credentials(
+        &self,
+        credentials: aws_credential_types::Credentials,
+        region: &str,
+    ) -> AwsContext {
+        let sdk_config = self
+            .sdk_config
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .region(Region::new(region.to_string()))
+            .build();
+        AwsContext {
+            sdk_config,
+            retry: self.retry.clone(),
+            retry_partition: self.retry_partition.clone(),
+            timeouts: self.timeouts.clone(),
+            backup: OnceLock::new(),
+            dynamodb: OnceLock::new(),
+            sns: OnceLock::new(),
+            tagging: OnceLock::new(),
+            sts: OnceLock::new(),
+            kms: OnceLock::new(),
+            s3: OnceLock::new(),
+            organizations: OnceLock::new(),
+            calls: CallCounter::new(),
+        }
     }
 
     /// The region these clients talk to, if one was configured.

@@ -310,6 +310,18 @@ async fn put(
     Ok(())
 }
 
+/// Writes `value` as pretty JSON to `key` (with its SHA-256 checksum): the org fan-out's items
+/// file and index.
+pub async fn put_json<T: Serialize>(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    value: &T,
+) -> Result<(), StoreError> {
+    let bytes = encode(bucket, key, value)?;
+    put(s3, bucket, key, "application/json", bytes).await
+}
+
 /// Writes a run: the bundle's files, then `manifest.json` (their hashes and `summary`), then
 /// `latest.json`. Stops at the first failure (a run without a manifest is incomplete, and
 /// listed as such).

@@ -16,6 +16,8 @@
 //!   "resolved" notice of a later completed job).
 //! - [`changes`]: re-reading what a tampering or drift event changed (a point, a vault, a
 //!   key, a backup job).
+//! - [`org`]: the organization fan-out: a member account's assumed-role clients, the
+//!   organization's accounts, a member's effective backup policy.
 //! - [`vault`]: what protects a vault's points (lock fields, access policy, key state).
 //! - [`restore_jobs`]: restore testing: restore jobs, validation results, restored-table shapes.
 //! - [`evidence_store`]: each run's evidence bundle in the Object Lock bucket (write, list, read,
@@ -41,6 +43,7 @@ pub mod evidence_store;
 pub mod finding_state;
 pub mod idempotency;
 pub mod inventory;
+pub mod org;
 pub mod publisher;
 pub mod restore;
 pub mod restore_jobs;

@@ -435,6 +435,7 @@ async fn run_cell(
                 VerifierError::DigestNotSent(_) => "digest not sent",
                 VerifierError::Payload(_) => "payload",
                 VerifierError::UnknownRegion { .. } => "unknown region",
+                VerifierError::Org(_) => "org step",
             };
             // A publish cut at the deadline may still have reached SNS (the request went out,
             // the answer came too late): whether the subscriber got it then depends on the
