@@ -11,6 +11,7 @@ mod error;
 mod event_cmd;
 mod history_cmd;
 mod iam_cmd;
+mod org_cmd;
 mod output;
 mod plan_cmd;
 mod report_cmd;
@@ -115,6 +116,26 @@ enum Command {
         /// Evaluate as of this instant (RFC 3339, a date, or `now`).
         #[arg(long, default_value = "now")]
         now: String,
+        /// Every member account of the organization (the credentials' account must be the
+        /// management account or a delegated administrator): each account × region verified
+        /// through the member role, then the org digest.
+        #[arg(long)]
+        org: bool,
+        /// With --org: the member role's name in every account.
+        #[arg(long, default_value = "backup-guard-member")]
+        member_role: String,
+        /// With --org: only the accounts under this OU or root id (repeatable).
+        #[arg(long = "include-ou")]
+        include_ous: Vec<String>,
+        /// With --org: leave this account out (repeatable).
+        #[arg(long = "exclude-account")]
+        exclude_accounts: Vec<String>,
+        /// With --org: account-regions verified at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// With --org: write each account-region's evidence bundle to this bucket.
+        #[arg(long)]
+        evidence_bucket: Option<String>,
     },
     /// The evidence bundle of the verifier's evaluation (evidence.json, slots.csv, report.html),
     /// read-only, written to --out; prints the path of report.html. With --run ID --bucket B:
@@ -223,8 +244,31 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
         }
         Command::Audit {
             regions,
+            now,
+            org: true,
+            member_role,
+            include_ous,
+            exclude_accounts,
+            concurrency,
+            evidence_bucket,
+            ..
+        } => {
+            let args = org_cmd::OrgArgs {
+                now: parse_instant("--now", &now)?,
+                regions,
+                include_ous,
+                exclude_accounts,
+                member_role_name: member_role,
+                concurrency,
+                bucket: evidence_bucket,
+            };
+            runtime()?.block_on(org_cmd::run(&args, cli.format, cli.fail_on))
+        }
+        Command::Audit {
+            regions,
             tables,
             now,
+            ..
         } => {
             let args = audit_cmd::AuditArgs {
                 now: parse_instant("--now", &now)?,

@@ -41,10 +41,12 @@ pub fn items_key(run_id: &str) -> String {
     format!("org-items/{run_id}/items.json")
 }
 
-/// The Plan step: the accounts (all ACTIVE ones, or those under `include_ous`) × the
-/// regions, written to the work bucket for the Map's `ItemReader`.
-async fn run_plan(req: &PlanRequest, deps: &Deps) -> Result<Value, VerifierError> {
-    let home = &deps.home;
+/// The items of a run: the accounts (all ACTIVE ones, or those under `include_ous`) × the
+/// regions, from the organization as `home` sees it (the Plan step and `audit --org`).
+pub async fn list_items(
+    req: &PlanRequest,
+    home: &awsio::AwsContext,
+) -> Result<Vec<crate::org::Item>, VerifierError> {
     let ous: Vec<String> = req
         .include_ous
         .iter()
@@ -60,12 +62,18 @@ async fn run_plan(req: &PlanRequest, deps: &Deps) -> Result<Value, VerifierError
     let identity = awsio::inventory::caller_identity(home.sts())
         .await
         .map_err(|e| VerifierError::Org(format!("reading the caller identity: {e}")))?;
-    let items = plan_items(
+    Ok(plan_items(
         &accounts,
         req,
         &identity.partition,
         home.region().unwrap_or("us-east-1"),
-    );
+    ))
+}
+
+/// The Plan step: [`list_items`], written to the work bucket for the Map's `ItemReader`.
+async fn run_plan(req: &PlanRequest, deps: &Deps) -> Result<Value, VerifierError> {
+    let home = &deps.home;
+    let items = list_items(req, home).await?;
     let key = items_key(&req.run_id);
     evidence_store::put_json(home.s3(), &req.items_bucket, &key, &items)
         .await
