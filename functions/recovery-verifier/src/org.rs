@@ -555,8 +555,9 @@ pub fn org_digest(run_id: &str, summaries: &[ItemSummary], now: Timestamp) -> Al
         "totals": t,
         "items": summaries,
     });
+    let json_subject = awsio::chat::cut(&subject, awsio::publisher::MAX_SUBJECT_CHARS);
     AlertMessage {
-        subject: awsio::chat::cut(&subject, awsio::publisher::MAX_SUBJECT_CHARS),
+        subject: json_subject.clone(),
         text,
         json,
         attributes: vec![
@@ -569,7 +570,94 @@ pub fn org_digest(run_id: &str, summaries: &[ItemSummary], now: Timestamp) -> Al
                 AttributeValue::String("org-digest".to_string()),
             ),
         ],
-        chat: None,
+        chat: Some(org_card(run_id, summaries, &t, severity, &json_subject)),
+    }
+}
+
+/// The org digest's chat card (AWS Chatbot's custom notification): the totals, the
+/// account-regions not verified, the worst tables; next steps per problem kind.
+fn org_card(
+    run_id: &str,
+    summaries: &[ItemSummary],
+    t: &OrgTotals,
+    severity: Severity,
+    subject: &str,
+) -> awsio::chat::ChatCard {
+    use awsio::chat::{MAX_DESCRIPTION_CHARS, escape, push_line};
+    let mut d = String::new();
+    push_line(
+        &mut d,
+        &format!(
+            "*Account-regions* {} verified, {} *NOT VERIFIED*",
+            t.verified, t.unverifiable
+        ),
+        MAX_DESCRIPTION_CHARS,
+    );
+    push_line(
+        &mut d,
+        &escape(&format!(
+            "Tables: {}",
+            t.counts
+                .iter()
+                .map(|(v, n)| format!("{v} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        MAX_DESCRIPTION_CHARS,
+    );
+    for s in summaries
+        .iter()
+        .filter(|s| s.status == ItemStatus::Unverifiable)
+    {
+        if !push_line(
+            &mut d,
+            &escape(&format!(
+                "• NOT VERIFIED {}/{}: {}",
+                s.account,
+                s.region,
+                s.reason.as_deref().unwrap_or("")
+            )),
+            MAX_DESCRIPTION_CHARS,
+        ) {
+            break;
+        }
+    }
+    let mut next_steps = Vec::new();
+    if t.unverifiable > 0 {
+        next_steps.push("Deploy or repair the member role (org/member-role.yaml StackSet) in the accounts NOT VERIFIED; their tables count as unverifiable, never compliant.".to_string());
+    }
+    if t.counts
+        .get(Verdict::NonCompliant.as_str())
+        .copied()
+        .unwrap_or(0)
+        > 0
+    {
+        next_steps.push("Open the evidence of each account-region with non-compliant tables (its report.html) and fix the worst tables first.".to_string());
+    }
+    if t.policy_problems > 0 {
+        next_steps.push("Fix the Organizations backup policies that drift from the policy (check-plan judges a policy document).".to_string());
+    }
+    awsio::chat::ChatCard {
+        id: format!("org-digest-{run_id}"),
+        title: format!(
+            "{} {}",
+            awsio::chat::severity_emoji(if severity == Severity::Info {
+                "ok"
+            } else {
+                severity.as_str()
+            }),
+            escape(subject)
+        ),
+        description: d.trim_end().to_string(),
+        next_steps,
+        keywords: vec![severity.as_str().to_string(), "org-digest".to_string()],
+        thread_id: None,
+        summary: subject.to_string(),
+        event_type: "backup-guard.org-digest".to_string(),
+        related_resources: Vec::new(),
+        additional_context: [("run_id".to_string(), run_id.to_string())]
+            .into_iter()
+            .collect(),
     }
 }
 
