@@ -97,15 +97,26 @@ pub async fn run_item(
     budget: &Budget,
     now: Timestamp,
 ) -> ItemSummary {
+    verify_item(req, deps, budget, now).await.0
+}
+
+/// [`run_item`], also returning the account-region's full report when it was verified (what
+/// the tests compare with a scenario's expected findings).
+pub async fn verify_item(
+    req: &ItemRequest,
+    deps: &Deps,
+    budget: &Budget,
+    now: Timestamp,
+) -> (ItemSummary, Option<crate::RegionReport>) {
     let session = format!("backup-guard-{}", crate::org::session_suffix(&req.run_id));
     let member =
         match awsio::org::assume_member(&deps.home, &req.role_arn, &session, &req.region).await {
             Ok(ctx) => ctx,
             Err(e) => {
-                return ItemSummary::unverifiable(
-                    &req.account,
-                    &req.region,
-                    format!("the member role {} could not be assumed: {e}", req.role_arn),
+                let why = format!("the member role {} could not be assumed: {e}", req.role_arn);
+                return (
+                    ItemSummary::unverifiable(&req.account, &req.region, why),
+                    None,
                 );
             }
         };
@@ -117,7 +128,7 @@ pub async fn run_item(
     };
     let mut report = verify_region(&member, &deps.policy, now, &opts).await;
     if report.account.as_deref().is_some_and(|a| a != req.account) {
-        return ItemSummary::unverifiable(
+        let summary = ItemSummary::unverifiable(
             &req.account,
             &req.region,
             format!(
@@ -128,6 +139,7 @@ pub async fn run_item(
                 req.account
             ),
         );
+        return (summary, None);
     }
     report.account = Some(req.account.clone());
     let evidence = write_item_evidence(deps, budget, &report, &req.run_id, now).await;
@@ -146,7 +158,7 @@ pub async fn run_item(
             },
         },
     );
-    summary
+    (summary, Some(report))
 }
 
 async fn write_item_evidence(
