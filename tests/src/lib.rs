@@ -20,6 +20,7 @@
 
 pub mod account;
 pub mod fault_proxy;
+pub mod generate;
 pub mod http;
 pub mod matrix;
 pub mod model_check;
