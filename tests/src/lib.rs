@@ -25,10 +25,12 @@ pub mod http;
 pub mod matrix;
 pub mod model_check;
 pub mod moto;
+pub mod org;
 pub mod restore_fixture;
 pub mod scenario;
 pub mod standin;
 
 pub use account::{AccountError, Alert, EvidenceBucketSpec, LocalAccount, SeededPlan, SeededRule};
 pub use moto::{MotoError, MotoServer};
+pub use org::{OrgAccount, OrgAccountSpec, OrgScenario, OuSpec};
 pub use scenario::{ExpectedFinding, Scenario, ScenarioError, TableSpec};

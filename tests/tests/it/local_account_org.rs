@@ -85,3 +85,206 @@ async fn a_scenario_in_another_account_starts_and_the_verifier_sees_it() {
         .unwrap_or_default();
     assert!(none.is_empty(), "{none:?}");
 }
+
+const MGMT: &str = "100000000001";
+const PROD: &str = "100000000002";
+const SANDBOX: &str = "100000000003";
+
+fn small_org() -> local_account::OrgScenario {
+    local_account::OrgScenario::from_json(
+        &serde_json::json!({
+            "name": "org-small", "now": "2026-11-25T12:00:00Z",
+            "management_account": MGMT,
+            "regions": ["us-east-1", "eu-west-1"],
+            "organizational_units": [{"name": "prod", "accounts": [PROD]},
+                                     {"name": "sandbox", "accounts": [SANDBOX]}],
+            "accounts": [
+                {"id": MGMT, "name": "management", "scenario": {"base": "healthy"}},
+                {"id": PROD, "name": "prod-1", "scenario": {"generate": {"tables": 6, "seed": 7}},
+                 "regions": {"eu-west-1": {"base": "healthy"}}},
+                {"id": SANDBOX, "name": "sandbox-1", "member_role": false,
+                 "scenario": {"base": "healthy"}}
+            ]
+        })
+        .to_string(),
+        "org-small",
+    )
+    .unwrap()
+}
+
+async fn tables(ctx: &awsio::AwsContext) -> BTreeSet<String> {
+    ctx.dynamodb()
+        .list_tables()
+        .send()
+        .await
+        .unwrap()
+        .table_names
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+async fn plan_arns(ctx: &awsio::AwsContext) -> BTreeSet<String> {
+    ctx.backup()
+        .list_backup_plans()
+        .send()
+        .await
+        .unwrap()
+        .backup_plans_list
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.backup_plan_arn)
+        .collect()
+}
+
+async fn points(ctx: &awsio::AwsContext, vault: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut token = None;
+    loop {
+        let page = ctx
+            .backup()
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name(vault)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .unwrap();
+        out.extend(
+            page.recovery_points
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| p.recovery_point_arn),
+        );
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_organization_holds_its_accounts_and_member_roles() {
+    let org = small_org();
+    let local = local_account::LocalAccount::start_org(&org).await.unwrap();
+    let moto = local.moto();
+
+    // Organizations: the pinned ids, the OUs.
+    let listed = moto
+        .organizations(MGMT, "ListAccounts", &serde_json::json!({}))
+        .await
+        .unwrap();
+    let ids: BTreeSet<&str> = listed["Accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["Id"].as_str())
+        .collect();
+    assert_eq!(ids, BTreeSet::from([MGMT, PROD, SANDBOX]));
+    let in_prod = moto
+        .organizations(
+            MGMT,
+            "ListAccountsForParent",
+            &serde_json::json!({"ParentId": local.ou_id("prod").unwrap()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(in_prod["Accounts"][0]["Id"].as_str(), Some(PROD));
+
+    // The code under test runs as the management account and assumes the member role.
+    let mgmt = local.management("us-east-1").unwrap();
+    let me = mgmt.context().await;
+    let who = me.sts().get_caller_identity().send().await.unwrap();
+    assert_eq!(who.account.as_deref(), Some(MGMT));
+    let creds = local_account::account::assume_role(
+        &moto.endpoint(),
+        mgmt.credentials(),
+        &local.member_role_arn(PROD),
+        "backup-guard",
+    )
+    .await
+    .unwrap();
+    // Without the member role: AccessDenied, as AWS answers.
+    let denied = local_account::account::assume_role(
+        &moto.endpoint(),
+        mgmt.credentials(),
+        &local.member_role_arn(SANDBOX),
+        "backup-guard",
+    )
+    .await
+    .unwrap_err();
+    assert!(denied.to_string().contains("AccessDenied"), "{denied}");
+
+    for region in ["us-east-1", "eu-west-1"] {
+        let prod = local.account(PROD, region).unwrap();
+        let mut vars: Vec<(String, String)> = mgmt
+            .env()
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
+            .filter(|(k, _)| k != "AWS_SESSION_TOKEN" && k != "AWS_REGION")
+            .collect();
+        vars.extend(creds.vars());
+        vars.push(("AWS_REGION".into(), region.into()));
+        let member = awsio::AwsContext::from_vars(&vars, Some(region)).await;
+        let who = member.sts().get_caller_identity().send().await.unwrap();
+        assert_eq!(who.account.as_deref(), Some(PROD));
+        let seeded: BTreeSet<String> = prod
+            .scenario()
+            .tables
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        assert_eq!(tables(&member).await, seeded, "{region}");
+        // The stand-in: the member's plans and points, not the management account's.
+        let member_plans = plan_arns(&member).await;
+        assert_eq!(member_plans.len(), prod.scenario().plans.len());
+        assert!(
+            member_plans
+                .iter()
+                .all(|a| a.contains(&format!(":{region}:{PROD}:")))
+        );
+        let mine = plan_arns(&local.management(region).unwrap().context().await).await;
+        assert!(mine.is_disjoint(&member_plans));
+        let vault = &prod.scenario().vaults[0].name;
+        let member_points = points(&member, vault).await;
+        let expected: BTreeSet<String> = prod
+            .scenario()
+            .recovery_points
+            .iter()
+            .filter(|p| p.vault.as_deref() == Some(vault.as_str()))
+            .filter_map(|p| p.arn.clone())
+            .collect();
+        assert_eq!(member_points, expected, "{region}");
+        assert!(member_points.iter().all(|a| a.contains(PROD)));
+    }
+    // Each region of the member is its own: us-east-1 is generated, eu-west-1 is `healthy`.
+    let east = local.account(PROD, "us-east-1").unwrap().scenario();
+    let west = local.account(PROD, "eu-west-1").unwrap().scenario();
+    assert_ne!(east.tables.len(), west.tables.len());
+}
+
+#[test]
+fn the_shipped_org_scenario_is_valid_and_spreads_violations() {
+    let org = local_account::OrgScenario::shipped("org-12x2").unwrap();
+    assert_eq!(org.accounts.len(), 12);
+    assert_eq!(org.regions.len(), 2);
+    assert_eq!(org.accounts.iter().filter(|a| !a.member_role).count(), 1);
+    let mut with_findings = 0;
+    for a in &org.accounts {
+        for r in &org.regions {
+            let s = org.account_scenario(&a.id, r).unwrap();
+            assert!(
+                (45..=60).contains(&s.tables.len()),
+                "{} {r}: {}",
+                a.id,
+                s.tables.len()
+            );
+            if s.expectations.iter().any(|e| e.code != "EXEMPT") {
+                with_findings += 1;
+            }
+        }
+    }
+    assert!(
+        with_findings >= 12,
+        "account-regions with violations: {with_findings}"
+    );
+}
