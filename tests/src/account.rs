@@ -1198,8 +1198,10 @@ impl LocalAccount {
     }
 
     /// The variables that point an SDK (or a function run locally) at this account:
-    /// `AWS_ENDPOINT_URL` (moto), `AWS_ENDPOINT_URL_BACKUP` (the stand-in), region, test
-    /// credentials, `BG_TOPIC_ARN`, `BG_STATE_TABLE` and `BG_EVIDENCE_BUCKET`.
+    /// `AWS_ENDPOINT_URL` (moto), `AWS_ENDPOINT_URL_BACKUP` (the stand-in), region,
+    /// credentials acting as the scenario's account ([`Self::credentials`]: moto's test key
+    /// for `123456789012`, else `AWS_SESSION_TOKEN` too, of [`LOCAL_ROLE`] assumed in that
+    /// account), `BG_TOPIC_ARN`, `BG_STATE_TABLE` and `BG_EVIDENCE_BUCKET`.
     ///
     /// With a fault proxy ([`Self::start_with_proxy`]) `AWS_ENDPOINT_URL` is the proxy's.
     pub fn env(&self) -> Vec<(String, String)> {

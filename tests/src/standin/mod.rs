@@ -59,7 +59,20 @@
 //!   and `ThrottlingException` 400, `AccessDeniedException` 403,
 //!   `ServiceUnavailableException` 503, `InternalFailure` 500.
 //!
+//! # Accounts and regions
+//!
+//! State (vaults, plans, points, jobs, restore testing) is per account and region, as in
+//! AWS Backup: a request's account is the one moto maps its access key to (asked with STS
+//! `GetCallerIdentity` once per key, after [`StandIn::resolve_accounts_with_moto`]), its
+//! region the SigV4 credential scope's; see [`accounts`]. Without moto, or for a request
+//! without credentials, the default account and region ([`Options`]). ARNs the stand-in
+//! makes carry the request's account and region. Calls and faults are counted and applied
+//! across accounts.
+//!
 //! # Admin API (test-only, under `/_standin/`)
+//!
+//! Every admin request acts on one account and region: query `account=` / `region=` or the
+//! headers `x-standin-account` / `x-standin-region`, default the stand-in's own.
 //!
 //! - `POST /_standin/recovery-points` — JSON array of [`RecoveryPoint`] (the
 //!   `ListRecoveryPointsByBackupVault` member shape, epoch-second or RFC 3339 timestamps).
@@ -74,7 +87,7 @@
 //!   `POST /_standin/restore-testing` — `{"Plans": [...], "Selections": [...]}`.
 //! - `GET /_standin/calls` — `{"ListBackupPlans": 3, ...}`: calls per operation, including
 //!   failed and injected ones; `DELETE` resets the counts.
-//! - `POST /_standin/reset` — forgets all state, counts and faults.
+//! - `POST /_standin/reset` — forgets all state (of every account), counts and faults.
 //!
 //! Admin errors are `{"error": "..."}` with 400 (malformed), 404 (unknown vault) or 409
 //! (duplicate id). [`admin::AdminClient`] calls this API over HTTP.

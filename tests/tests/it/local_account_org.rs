@@ -288,3 +288,121 @@ fn the_shipped_org_scenario_is_valid_and_spreads_violations() {
         "account-regions with violations: {with_findings}"
     );
 }
+
+/// The Must-show organization, seeded whole (12 accounts x 2 regions x 51 tables: about 15 s
+/// of seeding on 2 cores; run with `--ignored`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "seeds 1,224 tables; run with --ignored"]
+async fn org_12x2_starts_whole() {
+    let org = local_account::OrgScenario::shipped("org-12x2").unwrap();
+    let started = std::time::Instant::now();
+    let local = local_account::LocalAccount::start_org(&org).await.unwrap();
+    eprintln!("org-12x2 seeded in {:?}", started.elapsed());
+    assert_eq!(local.accounts().count(), 24);
+    let mgmt = local.management("us-east-1").unwrap();
+    let last = &org.accounts.last().unwrap().id;
+    let denied = local_account::account::assume_role(
+        &local.moto().endpoint(),
+        mgmt.credentials(),
+        &local.member_role_arn(last),
+        "backup-guard",
+    )
+    .await
+    .unwrap_err();
+    assert!(denied.to_string().contains("AccessDenied"), "{denied}");
+    for ((id, region), a) in local.accounts() {
+        let ctx = a.context().await;
+        assert_eq!(
+            tables(&ctx).await.len(),
+            a.scenario().tables.len(),
+            "{id} {region}"
+        );
+    }
+}
+
+fn backup_client(
+    standin: &local_account::standin::StandIn,
+    key: &str,
+    region: &str,
+) -> aws_sdk_backup::Client {
+    let config = aws_sdk_backup::Config::builder()
+        .http_client(awsio::config::https_client())
+        .endpoint_url(standin.endpoint())
+        .behavior_version(aws_sdk_backup::config::BehaviorVersion::latest())
+        .region(aws_sdk_backup::config::Region::new(region.to_string()))
+        .credentials_provider(aws_sdk_backup::config::Credentials::new(
+            key, "secret", None, None, "test",
+        ))
+        .build();
+    aws_sdk_backup::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standin_keeps_accounts_and_regions_apart() {
+    let standin = local_account::standin::StandIn::start().await.unwrap();
+    standin.map_access_key("AKIDONE", "111111111111");
+    standin.map_access_key("AKIDTWO", "222222222222");
+    let one = backup_client(&standin, "AKIDONE", "us-east-1");
+    let two = backup_client(&standin, "AKIDTWO", "us-east-1");
+    let one_west = backup_client(&standin, "AKIDONE", "eu-west-1");
+    let vault = one
+        .create_backup_vault()
+        .backup_vault_name("vault-1")
+        .send()
+        .await
+        .unwrap();
+    let arn = vault.backup_vault_arn.unwrap();
+    assert!(
+        arn.starts_with("arn:aws:backup:us-east-1:111111111111:"),
+        "{arn}"
+    );
+    let listed = |c: aws_sdk_backup::Client| async move {
+        c.list_backup_vaults()
+            .send()
+            .await
+            .unwrap()
+            .backup_vault_list
+            .unwrap_or_default()
+            .len()
+    };
+    assert_eq!(listed(one.clone()).await, 1);
+    assert_eq!(listed(two.clone()).await, 0);
+    assert_eq!(listed(one_west.clone()).await, 0);
+    // The same name in the other account is its own vault.
+    two.create_backup_vault()
+        .backup_vault_name("vault-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed(two).await, 1);
+    // Admin requests name their account (default: the stand-in's own).
+    let admin = local_account::standin::admin::AdminClient::new(&standin.endpoint()).unwrap();
+    let point = serde_json::json!([{
+        "RecoveryPointArn": "arn:aws:backup:us-east-1:111111111111:recovery-point:p1",
+        "BackupVaultName": "vault-1",
+        "ResourceArn": "arn:aws:dynamodb:us-east-1:111111111111:table/t",
+        "ResourceType": "DynamoDB",
+        "Status": "COMPLETED",
+        "CreationDate": 1764000000
+    }]);
+    let added = admin
+        .request(
+            "POST",
+            "/_standin/recovery-points?account=111111111111&region=us-east-1",
+            Some(&point),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added["added"], 1);
+    // The default account has no vault `vault-1`.
+    assert!(admin.add_recovery_points(&point).await.is_err());
+    let points = one
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("vault-1")
+        .send()
+        .await
+        .unwrap()
+        .recovery_points
+        .unwrap_or_default();
+    assert_eq!(points.len(), 1);
+}
