@@ -7,6 +7,15 @@ that moto 5.2.5 lacks and the local account needs:
   `{"account": "...", "region": "...", "table": "...", "created": <epoch seconds>}` sets a
   table's creation time, so `DescribeTable.CreationDateTime` says what the scenario says
   (moto stamps the wall-clock time at CreateTable and has no time-travel endpoint).
+* `POST /_local/organizations/account-ids` with JSON `{"<account name>": "<12-digit id>", ...}`
+  pins the id the next `organizations:CreateAccount` of that account name gets (moto 5.2.5
+  draws a random id; scenarios name their accounts' ids). Unpinned names keep moto's random
+  ids.
+* `sts:AssumeRole` as AWS answers it: moto 5.2.5 lets anyone assume any role ARN, existing or
+  not ("the role does not need to exist"); here the role must exist in the IAM of the ARN's
+  account and its trust policy must allow the caller's account (`"*"`, the account id,
+  `arn:aws:iam::<id>:root`, or a principal ARN in that account) for `sts:AssumeRole`, else
+  `AccessDenied` (403), as AWS does.
 * `--parent-pid PID`: exit when that process is gone, so a test process killed without
   unwinding does not leave a server behind.
 
@@ -31,7 +40,112 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 
+from moto.iam.models import iam_backends
+from moto.organizations import models as org_models
+from moto.organizations import utils as org_utils
+from moto.sts.exceptions import STSClientError
+from moto.sts.responses import TokenResponse
+
 ADMIN_PATH = "/_local/dynamodb/table-created"
+ORG_IDS_PATH = "/_local/organizations/account-ids"
+
+# Account name -> the id its next CreateAccount gets.
+PINNED_ACCOUNT_IDS = {}
+_creating = threading.local()
+_original_account_init = org_models.FakeAccount.__init__
+_original_random_account_id = org_utils.make_random_account_id
+
+
+def _account_init(self, organization, **kwargs):
+    _creating.name = kwargs.get("AccountName")
+    try:
+        _original_account_init(self, organization, **kwargs)
+    finally:
+        _creating.name = None
+
+
+def _random_account_id():
+    name = getattr(_creating, "name", None)
+    if name is not None and name in PINNED_ACCOUNT_IDS:
+        return PINNED_ACCOUNT_IDS.pop(name)
+    return _original_random_account_id()
+
+
+org_models.FakeAccount.__init__ = _account_init
+org_utils.make_random_account_id = _random_account_id
+
+
+class AccessDenied(STSClientError):
+    code = "AccessDenied"
+
+    def __init__(self, message):
+        super().__init__("AccessDenied", message)
+
+
+def _as_list(v):
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def _trusts(document, caller):
+    try:
+        policy = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return False
+    for st in _as_list(policy.get("Statement")):
+        if st.get("Effect") != "Allow":
+            continue
+        actions = _as_list(st.get("Action"))
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        principal = st.get("Principal")
+        aws = ["*"] if principal == "*" else _as_list((principal or {}).get("AWS"))
+        for p in aws:
+            if p in ("*", caller, "arn:aws:iam::%s:root" % caller):
+                return True
+            if p.startswith("arn:aws:iam::%s:" % caller) or p.startswith(
+                "arn:aws:sts::%s:" % caller
+            ):
+                return True
+    return False
+
+
+_original_assume_role = TokenResponse.assume_role
+
+
+def _assume_role(self):
+    role_arn = self._get_param("RoleArn") or ""
+    caller = self.get_current_account()
+    parts = role_arn.split(":")
+    denied = AccessDenied(
+        "User: arn:aws:iam::%s:user/moto is not authorized to perform: sts:AssumeRole on "
+        "resource: %s" % (caller, role_arn)
+    )
+    if len(parts) < 6 or not parts[5].startswith("role/"):
+        raise denied
+    role = None
+    for partition in ("global", "aws"):
+        try:
+            role = iam_backends[parts[4]][partition].get_role_by_arn(role_arn)
+            break
+        except Exception:
+            continue
+    if role is None or not _trusts(role.assume_role_policy_document, caller):
+        raise denied
+    return _original_assume_role(self)
+
+
+TokenResponse.assume_role = _assume_role
+
+
+def pin_account_ids(body):
+    if not isinstance(body, dict) or not all(
+        isinstance(v, str) and len(v) == 12 and v.isdigit() for v in body.values()
+    ):
+        raise ValueError("expected {name: 12-digit id}")
+    PINNED_ACCOUNT_IDS.update(body)
+    return Response(status=204)
 
 
 def set_table_created(body):
@@ -51,13 +165,15 @@ def set_table_created(body):
 
 def with_admin(app):
     def wrapped(environ, start_response):
-        if environ.get("PATH_INFO") == ADMIN_PATH:
+        path = environ.get("PATH_INFO")
+        if path in (ADMIN_PATH, ORG_IDS_PATH):
             request = Request(environ)
+            handler = set_table_created if path == ADMIN_PATH else pin_account_ids
             if request.method != "POST":
                 response = Response(status=405)
             else:
                 try:
-                    response = set_table_created(json.loads(request.get_data()))
+                    response = handler(json.loads(request.get_data()))
                 except (KeyError, TypeError, ValueError) as e:
                     response = Response(
                         json.dumps({"message": "bad request: %r" % (e,)}),

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use aws_sdk_backup::types as bk;
 use aws_sdk_dynamodb::types as ddb;
@@ -20,7 +21,7 @@ use crate::scenario::KeyStateSpec;
 use crate::scenario::{
     ExpectedFinding, PointSpec, STATE_TABLE, Scenario, ScenarioError, SelectionSpec, TableSpec,
 };
-use crate::standin::{self, StandIn, StandInError};
+use crate::standin::{self, StandIn, StandInAccount, StandInError};
 
 /// Name of the SNS topic the functions publish alerts to.
 pub const TOPIC_NAME: &str = "backup-guard-alerts";
@@ -36,8 +37,134 @@ pub const STATE_TABLE_VAR: &str = "BG_STATE_TABLE";
 pub const EVIDENCE_BUCKET_VAR: &str = "BG_EVIDENCE_BUCKET";
 /// The template's logical id of the evidence bucket, whose properties the local one gets.
 pub const EVIDENCE_BUCKET_RESOURCE: &str = "EvidenceBucket";
-/// Credentials moto accepts.
+/// Credentials moto accepts (they act as moto's default account).
 pub const TEST_CREDENTIAL: &str = "testing";
+/// moto's default account: what [`TEST_CREDENTIAL`] acts as.
+pub const MOTO_DEFAULT_ACCOUNT: &str = "123456789012";
+/// The role the local account creates in every account other than moto's default and
+/// assumes (from the default account) to act as that account: seeding, and the credentials
+/// [`LocalAccount::env`] gives the code under test. Test infrastructure, trusted by moto's
+/// default account only.
+pub const LOCAL_ROLE: &str = "backup-guard-local-account";
+
+/// Credentials the local account hands out: moto's test key (moto's default account) or the
+/// temporary credentials of [`LOCAL_ROLE`] in another account, which moto (and the Backup
+/// stand-in, which asks moto) maps to that account, as AWS does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The account they act as.
+    pub account: String,
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: String,
+    /// `AWS_SESSION_TOKEN` (assumed-role credentials only).
+    pub session_token: Option<String>,
+    /// The assumed role's ARN (assumed-role credentials only).
+    pub role_arn: Option<String>,
+}
+
+impl Credentials {
+    /// moto's test credentials (moto's default account).
+    pub fn moto_default() -> Credentials {
+        Credentials {
+            account: MOTO_DEFAULT_ACCOUNT.into(),
+            access_key_id: TEST_CREDENTIAL.into(),
+            secret_access_key: TEST_CREDENTIAL.into(),
+            session_token: None,
+            role_arn: None,
+        }
+    }
+
+    /// The `AWS_*` credential variables.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), self.access_key_id.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY".to_string(),
+                self.secret_access_key.clone(),
+            ),
+        ];
+        if let Some(t) = &self.session_token {
+            v.push(("AWS_SESSION_TOKEN".to_string(), t.clone()));
+        }
+        v
+    }
+}
+
+/// A trust policy allowing `sts:AssumeRole` to the principals `principals` (ARNs or ids).
+pub fn trust_policy(principals: &[String]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": principals},
+            "Action": "sts:AssumeRole",
+        }],
+    })
+    .to_string()
+}
+
+/// STS `AssumeRole` of `role_arn` with `creds` against moto at `moto_endpoint`.
+pub async fn assume_role(
+    moto_endpoint: &str,
+    creds: &Credentials,
+    role_arn: &str,
+    session: &str,
+) -> Result<Credentials, AccountError> {
+    let mut vars = vec![
+        ("AWS_ENDPOINT_URL".to_string(), moto_endpoint.to_string()),
+        ("AWS_REGION".to_string(), "us-east-1".to_string()),
+        ("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string()),
+    ];
+    vars.extend(creds.vars());
+    let ctx = AwsContext::from_vars(&vars, Some("us-east-1")).await;
+    let what = format!("STS.AssumeRole {role_arn}");
+    let out = ctx
+        .sts()
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(session)
+        .send()
+        .await
+        .map_err(aws_err(&what))?;
+    let c = out
+        .credentials
+        .ok_or_else(|| missing(&what, "Credentials"))?;
+    let account = role_arn.split(':').nth(4).unwrap_or_default().to_string();
+    Ok(Credentials {
+        account,
+        access_key_id: c.access_key_id,
+        secret_access_key: c.secret_access_key,
+        session_token: Some(c.session_token),
+        role_arn: Some(role_arn.to_string()),
+    })
+}
+
+/// Credentials that act as `account` in moto: moto's test key for its default account, else
+/// [`LOCAL_ROLE`] (created in `account` on first use) assumed from the default account.
+pub async fn credentials_for(
+    moto: &MotoServer,
+    account: &str,
+) -> Result<Credentials, AccountError> {
+    if account == MOTO_DEFAULT_ACCOUNT {
+        return Ok(Credentials::moto_default());
+    }
+    moto.create_role(
+        account,
+        LOCAL_ROLE,
+        &trust_policy(&[format!("arn:aws:iam::{MOTO_DEFAULT_ACCOUNT}:root")]),
+    )
+    .await?;
+    let arn = format!("arn:aws:iam::{account}:role/{LOCAL_ROLE}");
+    assume_role(
+        &moto.endpoint(),
+        &Credentials::moto_default(),
+        &arn,
+        "local-account",
+    )
+    .await
+}
 /// How many tables are created concurrently while seeding.
 const SEED_CONCURRENCY: usize = 8;
 
@@ -201,8 +328,12 @@ pub fn parse_alert(body: &str) -> Result<Alert, String> {
 #[derive(Debug)]
 pub struct LocalAccount {
     scenario: Scenario,
-    moto: MotoServer,
-    standin: StandIn,
+    moto: Arc<MotoServer>,
+    standin: Arc<StandIn>,
+    /// The scenario's account and region in the stand-in.
+    standin_account: StandInAccount,
+    /// What [`Self::env`] gives the code under test (and seeding uses).
+    creds: Credentials,
     topic_arn: String,
     queue_url: String,
     plans: BTreeMap<String, SeededPlan>,
@@ -313,8 +444,10 @@ impl LocalAccount {
                 },
             )
         );
-        let moto = moto?;
-        let standin = standin.map_err(AccountError::StandInStart)?;
+        let moto = Arc::new(moto?);
+        let standin = Arc::new(standin.map_err(AccountError::StandInStart)?);
+        // The stand-in keys Backup state by the account moto maps each access key to.
+        standin.resolve_accounts_with_moto(&moto.endpoint());
         let proxy = if proxy {
             Some(
                 FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], moto.port())))
@@ -324,13 +457,30 @@ impl LocalAccount {
         } else {
             None
         };
-        let vars = base_env(&scenario, &moto.endpoint(), &standin.endpoint());
+        Self::seeded(scenario, moto, standin, proxy, None).await
+    }
+
+    /// Seeds the expanded `scenario` into running servers, acting as its account.
+    /// `shared_bucket`: the evidence bucket another region of the same account already
+    /// created (S3 bucket names are global), else it is created here.
+    pub(crate) async fn seeded(
+        scenario: Scenario,
+        moto: Arc<MotoServer>,
+        standin: Arc<StandIn>,
+        proxy: Option<FaultProxy>,
+        shared_bucket: Option<String>,
+    ) -> Result<LocalAccount, AccountError> {
+        let creds = credentials_for(&moto, &scenario.account).await?;
+        let vars = base_env(&scenario, &creds, &moto.endpoint(), &standin.endpoint());
         let seed_ctx = AwsContext::from_vars(&vars, Some(&scenario.region)).await;
         let sqs = aws_sdk_sqs::Client::new(&seed_ctx.sdk_config);
+        let standin_account = standin.account(&scenario.account, &scenario.region);
         let mut account = LocalAccount {
             scenario,
             moto,
             standin,
+            standin_account,
+            creds,
             topic_arn: String::new(),
             queue_url: String::new(),
             plans: BTreeMap::new(),
@@ -341,7 +491,10 @@ impl LocalAccount {
             evidence_bucket: String::new(),
         };
         account.seed_tables().await?;
-        account.seed_evidence_bucket().await?;
+        match shared_bucket {
+            Some(name) => account.evidence_bucket = name,
+            None => account.seed_evidence_bucket().await?,
+        }
         account.seed_alerts().await?;
         account.seed_backup().await?;
         Ok(account)
@@ -726,7 +879,7 @@ impl LocalAccount {
             .map(|p| self.standin_point(p))
             .collect::<Result<Vec<_>, _>>()?;
         let n = points.len();
-        self.standin
+        self.standin_account
             .add_recovery_points(points)
             .map_err(|source| AccountError::StandInSeed {
                 what: format!("{n} recovery points"),
@@ -739,7 +892,7 @@ impl LocalAccount {
             .map(|j| self.standin_job(j))
             .collect::<Result<Vec<_>, _>>()?;
         let n = jobs.len();
-        self.standin
+        self.standin_account
             .add_backup_jobs(jobs)
             .map_err(|source| AccountError::StandInSeed {
                 what: format!("{n} backup jobs"),
@@ -759,7 +912,7 @@ impl LocalAccount {
             return Ok(());
         };
         let s = &self.scenario;
-        let plan_arn = self.standin.restore_testing_plan_arn(&spec.plan);
+        let plan_arn = self.standin_account.restore_testing_plan_arn(&spec.plan);
         let seed = rt::RestoreTestingSeed {
             plans: vec![rt::RestoreTestingPlan {
                 creation_time: Some(s.now - SignedDuration::from_hours(24 * 200)),
@@ -795,7 +948,7 @@ impl LocalAccount {
                 validation_window_hours: Some(4),
             }],
         };
-        self.standin
+        self.standin_account
             .add_restore_testing(seed)
             .map_err(|source| AccountError::StandInSeed {
                 what: "the restore testing plan".into(),
@@ -832,7 +985,7 @@ impl LocalAccount {
             })
             .collect();
         let n = jobs.len();
-        self.standin
+        self.standin_account
             .add_restore_jobs(jobs)
             .map_err(|source| AccountError::StandInSeed {
                 what: format!("{n} restore jobs"),
@@ -846,7 +999,7 @@ impl LocalAccount {
     pub fn restore_testing(&self) -> Option<policy::restore::RestoreTestingOptions> {
         let spec = self.scenario.restore_testing.as_ref()?;
         let mut o = policy::restore::RestoreTestingOptions {
-            plan_arn: Some(self.standin.restore_testing_plan_arn(&spec.plan)),
+            plan_arn: Some(self.standin_account.restore_testing_plan_arn(&spec.plan)),
             ..Default::default()
         };
         if let Some(d) = spec.max_age_days {
@@ -1045,8 +1198,10 @@ impl LocalAccount {
     }
 
     /// The variables that point an SDK (or a function run locally) at this account:
-    /// `AWS_ENDPOINT_URL` (moto), `AWS_ENDPOINT_URL_BACKUP` (the stand-in), region, test
-    /// credentials, `BG_TOPIC_ARN`, `BG_STATE_TABLE` and `BG_EVIDENCE_BUCKET`.
+    /// `AWS_ENDPOINT_URL` (moto), `AWS_ENDPOINT_URL_BACKUP` (the stand-in), region,
+    /// credentials acting as the scenario's account ([`Self::credentials`]: moto's test key
+    /// for `123456789012`, else `AWS_SESSION_TOKEN` too, of [`LOCAL_ROLE`] assumed in that
+    /// account), `BG_TOPIC_ARN`, `BG_STATE_TABLE` and `BG_EVIDENCE_BUCKET`.
     ///
     /// With a fault proxy ([`Self::start_with_proxy`]) `AWS_ENDPOINT_URL` is the proxy's.
     pub fn env(&self) -> Vec<(String, String)> {
@@ -1054,7 +1209,7 @@ impl LocalAccount {
             Some(p) => p.endpoint(),
             None => self.moto.endpoint(),
         };
-        let mut vars = base_env(&self.scenario, &moto, &self.standin.endpoint());
+        let mut vars = base_env(&self.scenario, &self.creds, &moto, &self.standin.endpoint());
         vars.push((TOPIC_VAR.into(), self.topic_arn.clone()));
         vars.push((STATE_TABLE_VAR.into(), STATE_TABLE.into()));
         vars.push((EVIDENCE_BUCKET_VAR.into(), self.evidence_bucket.clone()));
@@ -1070,6 +1225,7 @@ impl LocalAccount {
     pub fn direct_env(&self) -> Vec<(String, String)> {
         let mut vars = base_env(
             &self.scenario,
+            &self.creds,
             &self.moto.endpoint(),
             &self.standin.endpoint(),
         );
@@ -1104,6 +1260,18 @@ impl LocalAccount {
     /// The Backup stand-in (faults, call counts).
     pub fn standin(&self) -> &StandIn {
         &self.standin
+    }
+
+    /// This account's state in the stand-in (its account and region).
+    pub fn standin_account(&self) -> &StandInAccount {
+        &self.standin_account
+    }
+
+    /// The credentials [`Self::env`] gives the code under test: moto's test key for moto's
+    /// default account, else [`LOCAL_ROLE`]'s assumed-role credentials in the scenario's
+    /// account.
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
     }
 
     /// The moto server.
@@ -1220,18 +1388,23 @@ pub async fn sdk_config(
         .await
 }
 
-fn base_env(scenario: &Scenario, moto: &str, standin: &str) -> Vec<(String, String)> {
-    [
+fn base_env(
+    scenario: &Scenario,
+    creds: &Credentials,
+    moto: &str,
+    standin: &str,
+) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = [
         ("AWS_ENDPOINT_URL", moto),
         ("AWS_ENDPOINT_URL_BACKUP", standin),
         ("AWS_REGION", scenario.region.as_str()),
-        ("AWS_ACCESS_KEY_ID", TEST_CREDENTIAL),
-        ("AWS_SECRET_ACCESS_KEY", TEST_CREDENTIAL),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    .collect();
+    vars.extend(creds.vars());
+    vars.push(("AWS_EC2_METADATA_DISABLED".into(), "true".into()));
+    vars
 }
 
 #[cfg(test)]

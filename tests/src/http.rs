@@ -27,27 +27,53 @@ pub async fn request(
     body: Option<&[u8]>,
     timeout: Duration,
 ) -> io::Result<Response> {
-    tokio::time::timeout(timeout, request_inner(authority, method, path, body))
-        .await
-        .map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("{method} http://{authority}{path}: no answer within {timeout:?}"),
-            )
-        })?
+    request_with(authority, method, path, &[], body, timeout).await
+}
+
+/// [`request`] with extra header fields.
+pub async fn request_with(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+    timeout: Duration,
+) -> io::Result<Response> {
+    tokio::time::timeout(
+        timeout,
+        request_inner(authority, method, path, headers, body),
+    )
+    .await
+    .map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{method} http://{authority}{path}: no answer within {timeout:?}"),
+        )
+    })?
 }
 
 async fn request_inner(
     authority: &str,
     method: &str,
     path: &str,
+    headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> io::Result<Response> {
     let mut stream = TcpStream::connect(authority).await?;
     let body = body.unwrap_or_default();
+    let mut extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        extra.push_str("Content-Type: application/json\r\n");
+    }
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+         Content-Length: {}\r\n{extra}\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;

@@ -247,6 +247,139 @@ impl MotoServer {
         Ok(())
     }
 
+    /// One AWS call of `service` (`iam`, `organizations`, ...) acting as `account` through
+    /// moto's `x-moto-account-id` header (test infrastructure only: seeding calls, never the
+    /// code under test). moto does not verify signatures, so the `Authorization` header only
+    /// names the service. Returns the status and body.
+    pub async fn call_as(
+        &self,
+        account: &str,
+        service: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<(u16, String), MotoError> {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let mut all = vec![
+            ("Authorization", auth.as_str()),
+            ("x-moto-account-id", account),
+        ];
+        all.extend_from_slice(headers);
+        let r = http::request_with(
+            &self.authority(),
+            method,
+            path,
+            &all,
+            body,
+            Duration::from_secs(30),
+        )
+        .await
+        .map_err(|e| MotoError::Admin {
+            what: format!("{service} {path} as {account}"),
+            reason: e.to_string(),
+        })?;
+        Ok((r.status, String::from_utf8_lossy(&r.body).into_owned()))
+    }
+
+    /// IAM `CreateRole` in `account` (an existing role of that name is kept).
+    pub async fn create_role(
+        &self,
+        account: &str,
+        name: &str,
+        trust_policy: &str,
+    ) -> Result<(), MotoError> {
+        let form = format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName={}&AssumeRolePolicyDocument={}",
+            percent_encode(name),
+            percent_encode(trust_policy)
+        );
+        let (status, body) = self
+            .call_as(
+                account,
+                "iam",
+                "POST",
+                "/",
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                Some(form.as_bytes()),
+            )
+            .await?;
+        if status == 200 || body.contains("EntityAlreadyExists") {
+            return Ok(());
+        }
+        Err(MotoError::Admin {
+            what: format!("IAM.CreateRole {name} in {account}"),
+            reason: format!("HTTP {status}: {body}"),
+        })
+    }
+
+    /// One AWS Organizations call (`target` = the operation, e.g. `CreateOrganization`) as
+    /// `account`; returns the JSON answer.
+    pub async fn organizations(
+        &self,
+        account: &str,
+        target: &str,
+        input: &serde_json::Value,
+    ) -> Result<serde_json::Value, MotoError> {
+        let amz_target = format!("AWSOrganizationsV20161128.{target}");
+        let body = input.to_string();
+        let (status, text) = self
+            .call_as(
+                account,
+                "organizations",
+                "POST",
+                "/",
+                &[
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("X-Amz-Target", amz_target.as_str()),
+                ],
+                Some(body.as_bytes()),
+            )
+            .await?;
+        let what = format!("Organizations.{target} as {account}");
+        if status != 200 {
+            return Err(MotoError::Admin {
+                what,
+                reason: format!("HTTP {status}: {text}"),
+            });
+        }
+        serde_json::from_str(&text).map_err(|e| MotoError::Admin {
+            what,
+            reason: format!("not JSON ({e}): {text}"),
+        })
+    }
+
+    /// Pins the id the next `CreateAccount` of each account name gets (moto draws random
+    /// ids otherwise; `tests/moto/local_moto.py` adds this).
+    pub async fn pin_account_ids(
+        &self,
+        ids: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), MotoError> {
+        let body = serde_json::to_string(ids).unwrap_or_default();
+        let what = "pin CreateAccount ids".to_string();
+        let r = http::request(
+            &self.authority(),
+            "POST",
+            "/_local/organizations/account-ids",
+            Some(body.as_bytes()),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|e| MotoError::Admin {
+            what: what.clone(),
+            reason: e.to_string(),
+        })?;
+        if r.status != 204 {
+            return Err(MotoError::Admin {
+                what,
+                reason: format!("HTTP {}: {}", r.status, String::from_utf8_lossy(&r.body)),
+            });
+        }
+        Ok(())
+    }
+
     /// Forgets every resource (moto's `/moto-api/reset`).
     pub async fn reset(&self) -> Result<(), MotoError> {
         let r = http::request(
@@ -274,6 +407,19 @@ impl MotoServer {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl Drop for MotoServer {

@@ -666,6 +666,39 @@ impl Scenario {
         }
     }
 
+    /// The scenario moved to `account` in `region`: its `account`/`region` replaced, and in
+    /// every ARN it holds (selection resources, IAM roles, recovery point ARNs, policies) the
+    /// old account id and region replaced by the new ones.
+    pub fn rehomed(&self, account: &str, region: &str) -> Result<Scenario, ScenarioError> {
+        fn walk(v: &mut serde_json::Value, from: &[(String, String)]) {
+            match v {
+                serde_json::Value::String(s) if s.contains("arn:") => {
+                    for (a, b) in from {
+                        *s = s.replace(a.as_str(), b);
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, from)),
+                serde_json::Value::Object(m) => m.values_mut().for_each(|i| walk(i, from)),
+                _ => {}
+            }
+        }
+        let mut v = serde_json::to_value(self).map_err(|e| ScenarioError::Invalid {
+            scenario: self.name.clone(),
+            what: e.to_string(),
+        })?;
+        let mut from = vec![(format!(":{}:", self.account), format!(":{account}:"))];
+        if self.region != region {
+            from.push((format!(":{}:", self.region), format!(":{region}:")));
+        }
+        walk(&mut v, &from);
+        v["account"] = account.into();
+        v["region"] = region.into();
+        Scenario::from_json(
+            &v.to_string(),
+            &format!("{} in {account}/{region}", self.name),
+        )
+    }
+
     /// The partition of the scenario's region (`aws`, `aws-cn`, `aws-us-gov`).
     pub fn partition(&self) -> &'static str {
         partition_of(&self.region)

@@ -59,7 +59,20 @@
 //!   and `ThrottlingException` 400, `AccessDeniedException` 403,
 //!   `ServiceUnavailableException` 503, `InternalFailure` 500.
 //!
+//! # Accounts and regions
+//!
+//! State (vaults, plans, points, jobs, restore testing) is per account and region, as in
+//! AWS Backup: a request's account is the one moto maps its access key to (asked with STS
+//! `GetCallerIdentity` once per key, after [`StandIn::resolve_accounts_with_moto`]), its
+//! region the SigV4 credential scope's; see [`accounts`]. Without moto, or for a request
+//! without credentials, the default account and region ([`Options`]). ARNs the stand-in
+//! makes carry the request's account and region. Calls and faults are counted and applied
+//! across accounts.
+//!
 //! # Admin API (test-only, under `/_standin/`)
+//!
+//! Every admin request acts on one account and region: query `account=` / `region=` or the
+//! headers `x-standin-account` / `x-standin-region`, default the stand-in's own.
 //!
 //! - `POST /_standin/recovery-points` — JSON array of [`RecoveryPoint`] (the
 //!   `ListRecoveryPointsByBackupVault` member shape, epoch-second or RFC 3339 timestamps).
@@ -74,11 +87,12 @@
 //!   `POST /_standin/restore-testing` — `{"Plans": [...], "Selections": [...]}`.
 //! - `GET /_standin/calls` — `{"ListBackupPlans": 3, ...}`: calls per operation, including
 //!   failed and injected ones; `DELETE` resets the counts.
-//! - `POST /_standin/reset` — forgets all state, counts and faults.
+//! - `POST /_standin/reset` — forgets all state (of every account), counts and faults.
 //!
 //! Admin errors are `{"error": "..."}` with 400 (malformed), 404 (unknown vault) or 409
 //! (duplicate id). [`admin::AdminClient`] calls this API over HTTP.
 
+pub mod accounts;
 pub mod admin;
 pub mod error;
 pub mod faults;
@@ -95,6 +109,7 @@ pub use model::{
     Conditions, CreatedBy, Lifecycle, RecoveryPoint,
 };
 
+use accounts::Accounts;
 use server::{Shared, lock};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -128,81 +143,17 @@ impl Default for Options {
 #[derive(Debug)]
 pub struct StandIn {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    accounts: Arc<Accounts>,
     task: JoinHandle<()>,
 }
 
-impl StandIn {
-    /// Starts on a free loopback port (`127.0.0.1:0`).
-    pub async fn start() -> std::io::Result<StandIn> {
-        Self::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), Options::default()).await
-    }
+/// One account in one region of a running stand-in (seeding and reading its state in-process).
+#[derive(Debug, Clone)]
+pub struct StandInAccount {
+    shared: Arc<Shared>,
+}
 
-    /// Starts on `addr`, which must be a loopback address.
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<StandIn> {
-        Self::start_with(addr, Options::default()).await
-    }
-
-    /// Starts on `addr` (loopback only) with the given account identity.
-    pub async fn start_with(addr: SocketAddr, options: Options) -> std::io::Result<StandIn> {
-        if !addr.ip().is_loopback() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("the Backup stand-in only binds loopback addresses, not {addr}"),
-            ));
-        }
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(&options.region, &options.account_id));
-        let app = server::router(shared.clone());
-        let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "Backup stand-in server stopped");
-            }
-        });
-        Ok(StandIn { addr, shared, task })
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT`, for `endpoint_url` / `AWS_ENDPOINT_URL_BACKUP`.
-    pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Calls per operation so far, including failed and injected ones.
-    pub fn calls(&self) -> BTreeMap<String, u64> {
-        lock(&self.shared.calls).clone()
-    }
-
-    /// Resets the call counts.
-    pub fn reset_calls(&self) {
-        lock(&self.shared.calls).clear();
-    }
-
-    /// Adds a fault (replacing one with the same operation and vault).
-    pub fn set_fault(&self, fault: Fault) -> Result<(), StandInError> {
-        lock(&self.shared.faults).set(fault)
-    }
-
-    /// The active faults.
-    pub fn faults(&self) -> Vec<Fault> {
-        lock(&self.shared.faults).list()
-    }
-
-    /// The active faults with how many calls each has matched.
-    pub fn fault_hits(&self) -> Vec<(Fault, u64)> {
-        lock(&self.shared.faults).hits()
-    }
-
-    /// Removes every fault.
-    pub fn clear_faults(&self) {
-        lock(&self.shared.faults).clear();
-    }
-
+impl StandInAccount {
     /// Seeds recovery points (all or none); returns how many were added.
     pub fn add_recovery_points(&self, points: Vec<RecoveryPoint>) -> Result<usize, StandInError> {
         lock(&self.shared.store).add_recovery_points(points)
@@ -231,17 +182,162 @@ impl StandIn {
         lock(&self.shared.restore).add_testing(seed, jiff::Timestamp::now())
     }
 
-    /// The ARN the stand-in gives the restore testing plan `name`.
+    /// The ARN the stand-in gives the restore testing plan `name` in this account.
     pub fn restore_testing_plan_arn(&self, name: &str) -> String {
         lock(&self.shared.restore).plan_arn(name)
+    }
+}
+
+impl StandIn {
+    /// Starts on a free loopback port (`127.0.0.1:0`).
+    pub async fn start() -> std::io::Result<StandIn> {
+        Self::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), Options::default()).await
+    }
+
+    /// Starts on `addr`, which must be a loopback address.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<StandIn> {
+        Self::start_with(addr, Options::default()).await
+    }
+
+    /// Starts on `addr` (loopback only) with the given account identity.
+    pub async fn start_with(addr: SocketAddr, options: Options) -> std::io::Result<StandIn> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the Backup stand-in only binds loopback addresses, not {addr}"),
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let accounts = Arc::new(Accounts::new(&options.region, &options.account_id));
+        let app = accounts::router(accounts.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "Backup stand-in server stopped");
+            }
+        });
+        Ok(StandIn {
+            addr,
+            accounts,
+            task,
+        })
+    }
+
+    /// Keys each Backup request's state by the account moto (at `http://127.0.0.1:PORT` or
+    /// `127.0.0.1:PORT`) maps its access key to (see [`accounts`]). Until called, every
+    /// request goes to the default account.
+    pub fn resolve_accounts_with_moto(&self, moto_endpoint: &str) {
+        let authority = moto_endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
+        self.accounts.set_moto(authority);
+    }
+
+    /// Maps an access key id to an account without asking moto.
+    pub fn map_access_key(&self, access_key_id: &str, account: &str) {
+        self.accounts.map_access_key(access_key_id, account);
+    }
+
+    /// The account moto maps `access_key_id` to, as the stand-in resolves it.
+    pub async fn account_of_key(&self, access_key_id: &str) -> String {
+        self.accounts.account_of_key(access_key_id).await
+    }
+
+    /// `account` in `region` (its state created empty on first use).
+    pub fn account(&self, account: &str, region: &str) -> StandInAccount {
+        StandInAccount {
+            shared: self.accounts.shared(account, region),
+        }
+    }
+
+    /// The default account in the default region (what the seeding methods below use).
+    pub fn default_account(&self) -> StandInAccount {
+        StandInAccount {
+            shared: self.accounts.default_shared(),
+        }
+    }
+
+    /// Every (account, region) that has state.
+    pub fn accounts(&self) -> Vec<(String, String)> {
+        self.accounts.keys()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, for `endpoint_url` / `AWS_ENDPOINT_URL_BACKUP`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Calls per operation so far, including failed and injected ones.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        lock(&self.accounts.common().calls).clone()
+    }
+
+    /// Resets the call counts.
+    pub fn reset_calls(&self) {
+        lock(&self.accounts.common().calls).clear();
+    }
+
+    /// Adds a fault (replacing one with the same operation and vault).
+    pub fn set_fault(&self, fault: Fault) -> Result<(), StandInError> {
+        lock(&self.accounts.common().faults).set(fault)
+    }
+
+    /// The active faults.
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.accounts.common().faults).list()
+    }
+
+    /// The active faults with how many calls each has matched.
+    pub fn fault_hits(&self) -> Vec<(Fault, u64)> {
+        lock(&self.accounts.common().faults).hits()
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.accounts.common().faults).clear();
+    }
+
+    /// Seeds recovery points (all or none); returns how many were added.
+    pub fn add_recovery_points(&self, points: Vec<RecoveryPoint>) -> Result<usize, StandInError> {
+        self.default_account().add_recovery_points(points)
+    }
+
+    /// Seeds backup jobs (all or none); returns how many were added.
+    pub fn add_backup_jobs(&self, jobs: Vec<BackupJob>) -> Result<usize, StandInError> {
+        self.default_account().add_backup_jobs(jobs)
+    }
+
+    /// Seeds restore jobs (all or none); returns how many were added.
+    pub fn add_restore_jobs(&self, jobs: Vec<restore::RestoreJob>) -> Result<usize, StandInError> {
+        self.default_account().add_restore_jobs(jobs)
+    }
+
+    /// Every restore job, newest first, with the validations put so far.
+    pub fn restore_jobs(&self) -> Vec<restore::RestoreJob> {
+        self.default_account().restore_jobs()
+    }
+
+    /// Seeds restore testing plans and selections (all or none).
+    pub fn add_restore_testing(
+        &self,
+        seed: restore::RestoreTestingSeed,
+    ) -> Result<usize, StandInError> {
+        self.default_account().add_restore_testing(seed)
+    }
+
+    /// The ARN the stand-in gives the restore testing plan `name`.
+    pub fn restore_testing_plan_arn(&self, name: &str) -> String {
+        self.default_account().restore_testing_plan_arn(name)
     }
 
     /// Forgets all state, counts and faults.
     pub fn reset(&self) {
-        lock(&self.shared.store).reset();
-        lock(&self.shared.restore).reset();
-        self.reset_calls();
-        self.clear_faults();
+        self.accounts.reset();
     }
 }
 

@@ -22,18 +22,30 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// State shared by the handlers and by [`super::StandIn`].
+/// State shared by the handlers and by [`super::StandIn`]: one account in one region (its
+/// store and restore testing) plus what every account of the stand-in shares (call counts,
+/// faults, the request counter).
 #[derive(Debug)]
 pub struct Shared {
     /// The account.
     pub store: Mutex<Store>,
-    /// Calls per operation, including failed and injected ones.
-    pub calls: Mutex<BTreeMap<String, u64>>,
-    /// Active faults.
-    pub faults: Mutex<FaultSet>,
+    /// Calls per operation, including failed and injected ones (of every account).
+    pub calls: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Active faults (for every account).
+    pub faults: Arc<Mutex<FaultSet>>,
     /// Restore testing plans, selections and restore jobs.
     pub restore: Mutex<super::restore::RestoreStore>,
-    requests: AtomicU64,
+    requests: Arc<AtomicU64>,
+}
+
+/// What the accounts of one stand-in share.
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    /// Calls per operation.
+    pub calls: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Active faults.
+    pub faults: Arc<Mutex<FaultSet>>,
+    requests: Arc<AtomicU64>,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.
@@ -42,14 +54,19 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// Fresh state for an account.
+    /// Fresh state for an account (sharing nothing with other accounts).
     pub fn new(region: &str, account_id: &str) -> Self {
+        Self::with_common(region, account_id, &Common::default())
+    }
+
+    /// Fresh state for an account that shares `common` with the stand-in's other accounts.
+    pub fn with_common(region: &str, account_id: &str, common: &Common) -> Self {
         Self {
             store: Mutex::new(Store::new(region, account_id)),
-            calls: Mutex::new(BTreeMap::new()),
-            faults: Mutex::new(FaultSet::default()),
+            calls: common.calls.clone(),
+            faults: common.faults.clone(),
             restore: Mutex::new(super::restore::RestoreStore::new(region, account_id)),
-            requests: AtomicU64::new(0),
+            requests: common.requests.clone(),
         }
     }
 

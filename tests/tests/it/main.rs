@@ -9,6 +9,7 @@
 mod ledger;
 mod local_account_alerts;
 mod local_account_moto;
+mod local_account_org;
 mod local_account_readback;
 mod local_account_scenarios;
 mod local_account_throttling;
