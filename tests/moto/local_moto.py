@@ -16,6 +16,14 @@ that moto 5.2.5 lacks and the local account needs:
   account and its trust policy must allow the caller's account (`"*"`, the account id,
   `arn:aws:iam::<id>:root`, or a principal ARN in that account) for `sts:AssumeRole`, else
   `AccessDenied` (403), as AWS does.
+* `BACKUP_POLICY` policies (moto 5.2.5 lists the type but raises NotImplementedError on
+  CreatePolicy): created like a tag policy, with AWS's backup-policy ARN
+  (`arn:aws:organizations::<management>:policy/<org>/backup_policy/<id>`).
+* `organizations:DescribeEffectivePolicy`, which moto 5.2.5 lacks: the content of the policy
+  of the asked type attached nearest to the account (the account itself, then its OUs up to
+  the root). AWS merges inherited policies by their operators (`@@assign` …); here the
+  nearest one wins, so tests attach the whole policy where they want it. No policy of the
+  type → `EffectivePolicyNotFoundException`, as AWS answers.
 * `--parent-pid PID`: exit when that process is gone, so a test process killed without
   unwinding does not leave a server behind.
 
@@ -43,6 +51,8 @@ from moto.moto_server.werkzeug_app import (
 from moto.iam.models import iam_backends
 from moto.organizations import models as org_models
 from moto.organizations import utils as org_utils
+from moto.core.exceptions import JsonRESTError
+from moto.organizations.responses import OrganizationsResponse
 from moto.sts.exceptions import STSClientError
 from moto.sts.responses import TokenResponse
 
@@ -137,6 +147,54 @@ def _assume_role(self):
 
 
 TokenResponse.assume_role = _assume_role
+
+
+_original_policy_init = org_models.FakePolicy.__init__
+
+
+def _policy_init(self, organization, **kwargs):
+    if kwargs.get("Type") != "BACKUP_POLICY":
+        return _original_policy_init(self, organization, **kwargs)
+    _original_policy_init(self, organization, **{**kwargs, "Type": "TAG_POLICY"})
+    self.type = "BACKUP_POLICY"
+    self._arn_format = "arn:{0}:organizations::{1}:policy/{2}/backup_policy/{3}"
+
+
+org_models.FakePolicy.__init__ = _policy_init
+
+
+def _describe_effective_policy(self):
+    params = self.request_params
+    policy_type = params.get("PolicyType")
+    target = params.get("TargetId")
+    backend = self.organizations_backend
+    node = next((a for a in backend.accounts if a.id == target), None)
+    if node is None:
+        raise JsonRESTError(
+            "TargetNotFoundException", "You specified a target that doesn't exist."
+        )
+    while node is not None:
+        for policy in getattr(node, "attached_policies", []):
+            if policy.type == policy_type:
+                return json.dumps(
+                    {
+                        "EffectivePolicy": {
+                            "PolicyContent": policy.content,
+                            "LastUpdatedTimestamp": time.time(),
+                            "TargetId": target,
+                            "PolicyType": policy_type,
+                        }
+                    }
+                )
+        parent = getattr(node, "parent_id", None)
+        node = next((ou for ou in backend.ou if ou.id == parent), None) if parent else None
+    raise JsonRESTError(
+        "EffectivePolicyNotFoundException",
+        "There is no effective policy of type %s for the target." % policy_type,
+    )
+
+
+OrganizationsResponse.describe_effective_policy = _describe_effective_policy
 
 
 def pin_account_ids(body):

@@ -20,6 +20,7 @@ mod evidence_bundle;
 mod evidence_local_account;
 mod fault_matrix;
 mod finding_state_local_account;
+mod org;
 mod restore_readiness;
 mod template_plan;
 mod vault_protection;
