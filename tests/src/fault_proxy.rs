@@ -1,12 +1,13 @@
 //! A fault-injecting HTTP proxy in front of moto (test infrastructure).
 //!
 //! It recognises the AWS operation of each request — the JSON protocols (DynamoDB, the
-//! Resource Groups Tagging API, KMS) by the `X-Amz-Target` header (`DynamoDB_20120810.PutItem`,
-//! `TrentService.DescribeKey` = `KMS.DescribeKey`), the query protocol (SNS, STS) by `Action=`
+//! Resource Groups Tagging API, KMS, Organizations) by the `X-Amz-Target` header
+//! (`DynamoDB_20120810.PutItem`, `TrentService.DescribeKey` = `KMS.DescribeKey`,
+//! `AWSOrganizationsV20161128.ListAccounts` = `Organizations.ListAccounts`), the query protocol (SNS, STS) by `Action=`
 //! in the form body, S3's REST protocol (signed for service `s3`) by method, path (path-style
 //! `/bucket/key`) and query — and names it as the SDK call counter does (`DynamoDB.PutItem`,
 //! `ResourceGroupsTaggingAPI.GetResources`, `SNS.Publish`, `STS.GetCallerIdentity`,
-//! `S3.PutObject`, `S3.ListObjectsV2`). A request no [`ProxyFault`] matches is forwarded to moto
+//! `S3.PutObject`, `S3.GetObject`, `S3.ListObjectsV2`, `STS.AssumeRole`). A request no [`ProxyFault`] matches is forwarded to moto
 //! unchanged; a matching one is answered with AWS's error shape for that protocol, or held
 //! ("hang") and then dropped with a 504, or — for a second-page fault — forwarded with its
 //! page size cut while the first page is read and failed once it carries a pagination token.
@@ -14,11 +15,11 @@
 //! Error shapes (what the SDK parses and classifies; the fault matrix checks the
 //! classification through the call counter: throttling and 5xx are retried, denials are not):
 //!
-//! | fault | DynamoDB (JSON 1.0) | Tagging (JSON 1.1) | KMS (JSON 1.1) | SNS / STS (query, XML) | S3 (REST, XML) |
-//! |---|---|---|---|---|---|
-//! | throttling | 400 `ThrottlingException` (item operations: `ProvisionedThroughputExceededException`) | 400 `ThrottledException` | 400 `ThrottlingException` | 400 `Throttling` | 503 `SlowDown` |
-//! | 5xx | 500 `InternalServerError` | 500 `InternalServiceException` | 500 `KMSInternalException` | 503 `ServiceUnavailable` | 500 `InternalError` |
-//! | denied | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 403 `AuthorizationError` (SNS) / `AccessDenied` (STS) | 403 `AccessDenied` |
+//! | fault | DynamoDB (JSON 1.0) | Tagging (JSON 1.1) | KMS (JSON 1.1) | Organizations (JSON 1.1) | SNS / STS (query, XML) | S3 (REST, XML) |
+//! |---|---|---|---|---|---|---|
+//! | throttling | 400 `ThrottlingException` (item operations: `ProvisionedThroughputExceededException`) | 400 `ThrottledException` | 400 `ThrottlingException` | 400 `TooManyRequestsException` | 400 `Throttling` | 503 `SlowDown` |
+//! | 5xx | 500 `InternalServerError` | 500 `InternalServiceException` | 500 `KMSInternalException` | 500 `ServiceException` | 503 `ServiceUnavailable` | 500 `InternalError` |
+//! | denied | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 400 `AccessDeniedException` | 403 `AuthorizationError` (SNS) / `AccessDenied` (STS) | 403 `AccessDenied` |
 //!
 //! S3's second-page fault: the first `ListObjectsV2` page is forwarded with `max-keys` cut,
 //! a request carrying `continuation-token` fails.
@@ -60,7 +61,7 @@ pub struct ProxyFault {
     /// held write never lands late).
     pub hang: Option<Duration>,
     /// Only requests carrying a pagination token (`ExclusiveStartTableName`,
-    /// `PaginationToken`) match; the others are forwarded with their page size cut to
+    /// `PaginationToken`, `NextToken`) match; the others are forwarded with their page size cut to
     /// `page_size`, so a second page follows.
     pub next_page_only: bool,
     /// Page size imposed on forwarded list requests of a `next_page_only` fault.
@@ -283,11 +284,12 @@ fn recognise(
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
         let service = prefix.split('_').next().unwrap_or(prefix);
-        // KMS's target prefix is its model's name, not the SDK's service id.
-        let service = if service == "TrentService" {
-            "KMS"
-        } else {
-            service
+        // KMS's and Organizations' target prefixes are their models' names, not the SDK's
+        // service ids.
+        let service = match service {
+            "TrentService" => "KMS",
+            "AWSOrganizationsV20161128" => "Organizations",
+            other => other,
         };
         let protocol = if service == "DynamoDB" {
             Protocol::Json10
@@ -317,6 +319,9 @@ fn paging_members(operation: &str) -> Option<(&'static str, &'static str)> {
     match operation {
         "DynamoDB.ListTables" => Some(("ExclusiveStartTableName", "Limit")),
         "ResourceGroupsTaggingAPI.GetResources" => Some(("PaginationToken", "ResourcesPerPage")),
+        "Organizations.ListAccounts"
+        | "Organizations.ListAccountsForParent"
+        | "Organizations.ListOrganizationalUnitsForParent" => Some(("NextToken", "MaxResults")),
         _ => None,
     }
 }
@@ -338,6 +343,12 @@ fn error_response(operation: &str, protocol: Protocol, error: InjectedError) -> 
         }
         (Protocol::Json11, InjectedError::ServerError) if service == "KMS" => {
             (500, "KMSInternalException")
+        }
+        (Protocol::Json11, InjectedError::Throttling) if service == "Organizations" => {
+            (400, "TooManyRequestsException")
+        }
+        (Protocol::Json11, InjectedError::ServerError) if service == "Organizations" => {
+            (500, "ServiceException")
         }
         (Protocol::Json11, InjectedError::Throttling) => (400, "ThrottledException"),
         (Protocol::Json11, InjectedError::ServerError) => (500, "InternalServiceException"),
@@ -670,7 +681,41 @@ mod tests {
             recognise(&Method::POST, &root(), &h, b"{}"),
             ("KMS.DescribeKey".to_string(), Protocol::Json11)
         );
+        h.insert(
+            "x-amz-target",
+            HeaderValue::from_static("AWSOrganizationsV20161128.ListAccountsForParent"),
+        );
+        assert_eq!(
+            recognise(&Method::POST, &root(), &h, b"{}"),
+            (
+                "Organizations.ListAccountsForParent".to_string(),
+                Protocol::Json11
+            )
+        );
+        assert_eq!(
+            paging_members("Organizations.ListOrganizationalUnitsForParent"),
+            Some(("NextToken", "MaxResults"))
+        );
+        let r = error_response(
+            "Organizations.ListAccounts",
+            Protocol::Json11,
+            InjectedError::Throttling,
+        );
+        assert_eq!(
+            r.headers().get("x-amzn-errortype").unwrap(),
+            "TooManyRequestsException"
+        );
         let q = HeaderMap::new();
+        assert_eq!(
+            recognise(
+                &Method::POST,
+                &root(),
+                &q,
+                b"Action=AssumeRole&Version=2011-06-15&RoleArn=x"
+            )
+            .0,
+            "STS.AssumeRole"
+        );
         assert_eq!(
             recognise(
                 &Method::POST,

@@ -96,6 +96,9 @@ pub fn is_paginated(operation: &str) -> bool {
             | "Backup.ListBackupJobs"
             | "Backup.ListRestoreJobs"
             | "S3.ListObjectsV2"
+            | "Organizations.ListAccounts"
+            | "Organizations.ListAccountsForParent"
+            | "Organizations.ListOrganizationalUnitsForParent"
     )
 }
 
@@ -415,8 +418,10 @@ pub fn sync_section(function: &str, section: &str) -> Result<(), String> {
     }
     Err(format!(
         "{DOC_PATH}: the {function} section differs from what the test generated; regenerate it with\n  \
-         {WRITE_DOCS_VAR}=1 cargo test -p {function} --test it fault_matrix\n\
-         generated section:\n{section}"
+         {WRITE_DOCS_VAR}=1 cargo test -p {package} --test it fault_matrix\n\
+         generated section:\n{section}",
+        // A section such as `recovery-verifier org` belongs to the package `recovery-verifier`.
+        package = function.split(' ').next().unwrap_or(function)
     ))
 }
 

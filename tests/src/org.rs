@@ -52,6 +52,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::account::{AccountError, LocalAccount, trust_policy};
+use crate::fault_proxy::FaultProxy;
 use crate::moto::MotoServer;
 use crate::scenario::{Scenario, ScenarioError, scenarios_dir};
 use crate::standin::{self, StandIn};
@@ -347,12 +348,32 @@ impl LocalAccount {
     pub async fn start_org(org: &OrgScenario) -> Result<OrgAccount, AccountError> {
         OrgAccount::start(org).await
     }
+
+    /// [`LocalAccount::start_org`] with a [`FaultProxy`] in front of moto for the management
+    /// account (see [`OrgAccount::start_with_proxy`]).
+    pub async fn start_org_with_proxy(org: &OrgScenario) -> Result<OrgAccount, AccountError> {
+        OrgAccount::start_with_proxy(org).await
+    }
 }
 
 impl OrgAccount {
     /// Starts moto and the stand-in and seeds the organization and every account's scenario
     /// in every region.
     pub async fn start(org: &OrgScenario) -> Result<OrgAccount, AccountError> {
+        Self::start_inner(org, false).await
+    }
+
+    /// Like [`OrgAccount::start`], with a [`FaultProxy`] in front of moto for the management
+    /// account in each region: its [`LocalAccount::env`] / [`LocalAccount::context`] (what the
+    /// code under test uses) go through the proxy, [`LocalAccount::proxy`] is it (so
+    /// `matrix::inject` / `injected` / `clear` work with [`OrgAccount::management`]); seeding
+    /// and the members' own accounts talk to moto directly. Member clients built from the
+    /// management context's endpoints (an assumed role's) go through the proxy too.
+    pub async fn start_with_proxy(org: &OrgScenario) -> Result<OrgAccount, AccountError> {
+        Self::start_inner(org, true).await
+    }
+
+    async fn start_inner(org: &OrgScenario, with_proxy: bool) -> Result<OrgAccount, AccountError> {
         org.validate()?;
         let mgmt = org.management_account.clone();
         let (moto, standin) = tokio::join!(
@@ -464,11 +485,23 @@ impl OrgAccount {
                         let mut bucket: Option<String> = None;
                         for r in &org.regions {
                             let scenario = org.account_scenario(&a.id, r)?.expand()?;
+                            let proxy = if with_proxy && a.id == org.management_account {
+                                Some(
+                                    FaultProxy::start(SocketAddr::from((
+                                        [127, 0, 0, 1],
+                                        moto.port(),
+                                    )))
+                                    .await
+                                    .map_err(AccountError::ProxyStart)?,
+                                )
+                            } else {
+                                None
+                            };
                             let la = LocalAccount::seeded(
                                 scenario,
                                 moto.clone(),
                                 standin.clone(),
-                                None,
+                                proxy,
                                 bucket.clone(),
                             )
                             .await?;

@@ -27,12 +27,12 @@ use crate::{Deps, VerifierError, work_deadline};
 /// The step's result as the state machine receives it.
 pub async fn run_org(req: OrgRequest, deps: &Deps, budget: Budget) -> Result<Value, VerifierError> {
     match req {
-        OrgRequest::Plan(p) => run_plan(&p, deps).await,
+        OrgRequest::Plan(p) => run_plan(&p, deps, &budget).await,
         OrgRequest::Item(i) => {
             let s = run_item(&i, deps, &budget, Timestamp::now()).await;
             serde_json::to_value(&s).map_err(|e| VerifierError::Org(e.to_string()))
         }
-        OrgRequest::Aggregate(a) => run_aggregate(&a, deps, Timestamp::now()).await,
+        OrgRequest::Aggregate(a) => run_aggregate(&a, deps, &budget, Timestamp::now()).await,
     }
 }
 
@@ -70,9 +70,17 @@ pub async fn list_items(
     ))
 }
 
+/// The central clients with every call cut at `reserve` before the invocation's deadline: the
+/// clients keep the production timeouts (attempt 30 s, operation 120 s), so without this a
+/// hung call (AssumeRole, DescribeEffectivePolicy, the listing, a result file) would run past
+/// the Lambda timeout and the step would be killed instead of returning its error.
+fn capped(deps: &Deps, budget: &Budget, reserve: std::time::Duration) -> awsio::AwsContext {
+    deps.home.with_deadline(budget.before_deadline(reserve))
+}
+
 /// The Plan step: [`list_items`], written to the work bucket for the Map's `ItemReader`.
-async fn run_plan(req: &PlanRequest, deps: &Deps) -> Result<Value, VerifierError> {
-    let home = &deps.home;
+async fn run_plan(req: &PlanRequest, deps: &Deps, budget: &Budget) -> Result<Value, VerifierError> {
+    let home = &capped(deps, budget, deps.safety_margin / 2);
     let items = list_items(req, home).await?;
     let key = items_key(&req.run_id);
     evidence_store::put_json(home.s3(), &req.items_bucket, &key, &items)
@@ -109,17 +117,20 @@ pub async fn verify_item(
     now: Timestamp,
 ) -> (ItemSummary, Option<crate::RegionReport>) {
     let session = format!("backup-guard-{}", crate::org::session_suffix(&req.run_id));
-    let member =
-        match awsio::org::assume_member(&deps.home, &req.role_arn, &session, &req.region).await {
-            Ok(ctx) => ctx,
-            Err(e) => {
-                let why = format!("the member role {} could not be assumed: {e}", req.role_arn);
-                return (
-                    ItemSummary::unverifiable(&req.account, &req.region, why),
-                    None,
-                );
-            }
-        };
+    // The central calls (AssumeRole, DescribeEffectivePolicy) end before the deadline, as the
+    // region's own calls do (`call_deadline`).
+    let home = capped(deps, budget, deps.safety_margin / 2);
+    let member = match awsio::org::assume_member(&home, &req.role_arn, &session, &req.region).await
+    {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            let why = format!("the member role {} could not be assumed: {e}", req.role_arn);
+            return (
+                ItemSummary::unverifiable(&req.account, &req.region, why),
+                None,
+            );
+        }
+    };
     let opts = VerifyOptions {
         deadline: Some(work_deadline(budget, deps.safety_margin)),
         call_deadline: Some(budget.before_deadline(deps.safety_margin / 2)),
@@ -149,7 +160,7 @@ pub async fn verify_item(
     };
     let mut summary = crate::org::item_summary(&report, &req.account, Some(evidence));
     summary.backup_policy = Some(
-        match awsio::org::effective_backup_policy(&deps.home, &req.account).await {
+        match awsio::org::effective_backup_policy(&home, &req.account).await {
             Ok(text) => {
                 judge_backup_policy(text.as_deref(), &req.account, &req.region, &deps.policy)
             }
@@ -199,9 +210,11 @@ pub fn index_key(run_id: &str) -> String {
 async fn run_aggregate(
     req: &AggregateRequest,
     deps: &Deps,
+    budget: &Budget,
     now: Timestamp,
 ) -> Result<Value, VerifierError> {
-    let s3 = deps.home.s3();
+    let reads = capped(deps, budget, deps.safety_margin / 2);
+    let s3 = reads.s3();
     let read = |key: String| async move {
         evidence_store::get_object(s3, &req.results.bucket, &key)
             .await
@@ -221,7 +234,12 @@ async fn run_aggregate(
         );
     }
     let summaries = summaries_from_results(&files);
-    aggregate(&req.run_id, &summaries, deps, now).await
+    // The digest and the index get until just before the deadline, as the nightly digest does.
+    let deps = Deps {
+        home: capped(deps, budget, crate::PUBLISH_RESERVE),
+        ..deps.clone()
+    };
+    aggregate(&req.run_id, &summaries, &deps, now).await
 }
 
 /// The result files a `ResultWriter` manifest names (`ResultFiles.SUCCEEDED`, `FAILED`,

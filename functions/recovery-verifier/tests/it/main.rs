@@ -21,6 +21,7 @@ mod evidence_local_account;
 mod fault_matrix;
 mod finding_state_local_account;
 mod org;
+mod org_fault_matrix;
 mod restore_readiness;
 mod template_plan;
 mod vault_protection;
