@@ -94,6 +94,8 @@ pub struct CacheUse {
     pub items_read: u64,
     /// Tables in the cache when it was loaded.
     pub loaded: u64,
+    /// How long the load took (bounded by [`CacheSource::timeout`]).
+    pub load_ms: u64,
     /// Tables that needed their creation time and got it from the cache, sorted.
     pub hits: Vec<String>,
     /// True if the times to keep differ from the loaded ones (new reads, deleted tables).
@@ -519,8 +521,10 @@ async fn load_cache(source: &CacheSource, inventory: &Inventory) -> CacheUse {
             source.timeout.as_millis()
         )),
     };
+    let load_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match loaded {
         Ok(c) => CacheUse {
+            load_ms,
             key,
             items_read: c.items_read(),
             loaded: c.times.len() as u64,
@@ -531,6 +535,7 @@ async fn load_cache(source: &CacheSource, inventory: &Inventory) -> CacheUse {
         },
         Err(e) => CacheUse {
             key,
+            load_ms,
             // A corrupt cache is replaced by the next save; an unread one is kept.
             saveable: e.contains("is malformed"),
             items_read: 1,

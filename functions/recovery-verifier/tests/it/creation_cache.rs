@@ -131,10 +131,10 @@ async fn an_unreadable_cache_is_the_run_without_one() {
         assert!(!c.saveable, "an unread cache is kept as it is");
         if kind == FaultKind::Hang {
             assert!(error.contains("share of the run"), "{error}");
-            // The load's share is min(2 s, 5 % of 900 s): the region's verification waits
-            // that long for it, not the 4 s hang (the findings state's own load, in the side
-            // phase, waits for its own deadline).
-            assert!(r.duration_ms < 4_000, "{} ms", r.duration_ms);
+            // The load's share is min(2 s, 5 % of 900 s): the verification waits that long
+            // for it, not the 4 s hang (the findings state's own load, in the side phase,
+            // waits for its own deadline).
+            assert!((2_000..3_500).contains(&c.load_ms), "{} ms", c.load_ms);
         }
         assert!(c.hits.is_empty());
         assert_eq!(r.described_tables, described, "{kind:?}");
