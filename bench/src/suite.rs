@@ -339,7 +339,7 @@ fn runs(
 fn seed_size(
     o: &SuiteOptions,
     n: usize,
-) -> Result<(SizeResult, jiff::Timestamp, UpProcess, Env), SizeResult> {
+) -> Result<(SizeResult, jiff::Timestamp, UpProcess, Env), Box<SizeResult>> {
     let mut r = SizeResult {
         n,
         ..SizeResult::default()
@@ -348,7 +348,7 @@ fn seed_size(
         Ok(g) => g,
         Err(e) => {
             r.errors.push(format!("generate: {e}"));
-            return Err(r);
+            return Err(Box::new(r));
         }
     };
     r.tables = g.scenario.tables.len();
@@ -370,7 +370,7 @@ fn seed_size(
     if let Err(e) = std::fs::write(&file, g.scenario.to_json()) {
         r.errors
             .push(format!("cannot write {}: {e}", file.display()));
-        return Err(r);
+        return Err(Box::new(r));
     }
     drop(g);
     progress(&format!(
@@ -383,7 +383,7 @@ fn seed_size(
         Ok(x) => x,
         Err(e) => {
             r.errors.push(e);
-            return Err(r);
+            return Err(Box::new(r));
         }
     };
     r.seed_secs = Some(secs);
@@ -397,7 +397,7 @@ pub fn second_night(o: &SuiteOptions, n: usize) -> SizeResult {
     let _ = std::fs::create_dir_all(&o.work_dir);
     let (mut r, now, up, env) = match seed_size(o, n) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut errors = Vec::new();
     r.nights = runs(
@@ -417,7 +417,7 @@ pub fn second_night(o: &SuiteOptions, n: usize) -> SizeResult {
 fn one_size(o: &SuiteOptions, rt: &tokio::runtime::Runtime, n: usize) -> SizeResult {
     let (mut r, now, up, env) = match seed_size(o, n) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut errors = Vec::new();
     r.verifier = runs(

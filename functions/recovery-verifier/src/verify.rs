@@ -3,11 +3,17 @@
 //! ```text
 //! read_inventory → Inventory (facts + completeness per source)
 //!   → evaluate every table with one policy::Evaluator
-//!   → DescribeTable for the few tables whose missed slot may predate their birth → re-evaluate
+//!   → creation times of earlier runs (VerifyOptions::creation_cache) → re-evaluate
+//!   → DescribeTable for the few tables whose missed slot may predate their birth and whose
+//!     creation time is not cached → re-evaluate
 //!   → RegionReport
 //! ```
 //!
-//! Read-only: nothing is published or saved here, so the CLI `audit` reuses it as is.
+//! Read-only: nothing is published or saved here, so the CLI `audit` reuses it as is (without
+//! a cache). The creation-time cache is loaded here (its key needs the account the inventory
+//! read), within its share of the run; the caller saves [`CacheUse::times`] when
+//! [`CacheUse::changed`]. A cached creation time is a fact an earlier run read; a cache that
+//! cannot be read only means `DescribeTable` as without one.
 //!
 //! Unknown is never compliant: every source the [`Inventory`] did not read completely is a
 //! `Fact::Unknown` for the tables that depend on it (see [`crate::inventory`] for which), so
