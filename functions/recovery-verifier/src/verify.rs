@@ -539,17 +539,20 @@ async fn load_cache(source: &CacheSource, inventory: &Inventory) -> CacheUse {
             previous: c.saved,
             ..CacheUse::default()
         },
-        Err(e) => CacheUse {
-            key,
-            load_ms,
-            // A corrupt cache is replaced by the next save; an unread one is kept.
-            saveable: e.contains("is malformed"),
-            items_read: 1,
-            error: Some(format!(
-                "creation-time cache unreadable ({e}): DescribeTable for every table that needs its creation time"
-            )),
-            ..CacheUse::default()
-        },
+        Err(e) => {
+            tracing::warn!(region = %inventory.region, key = %key, error = %e, "creation-time cache unreadable: DescribeTable as without one");
+            CacheUse {
+                key,
+                load_ms,
+                // A corrupt cache is replaced by the next save; an unread one is kept.
+                saveable: e.contains("is malformed"),
+                items_read: 1,
+                error: Some(format!(
+                    "creation-time cache unreadable ({e}): DescribeTable for every table that needs its creation time"
+                )),
+                ..CacheUse::default()
+            }
+        }
     }
 }
 
