@@ -7,16 +7,18 @@
 //! backup-guard-bench render                               # re-render from target/bench/results.json
 //! backup-guard-bench run-once --mode verifier|naive --now T   # env: the local account's
 //! backup-guard-bench evidence [--tables 10000] [--runs 5]  # the evidence report in Chromium
+//! backup-guard-bench second-night [--tables 10000]      # first vs second night (creation-time cache)
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bench::generate::{DEFAULT_SEED, GenSpec, generate};
-use bench::render::render;
+use bench::render::{render, second_night_section};
 use bench::run::{Mode, run_once};
 use bench::suite::{
     ARM64_VARIANT, COMPARE_VARIANT, Results, SuiteOptions, binary, run_suite, sam_bootstraps,
+    second_night,
 };
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
@@ -74,6 +76,26 @@ enum Command {
         #[arg(long, default_value_os_t = bench::evidence::default_chromium())]
         chromium: PathBuf,
         /// Also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Only the "second night" measurement of `report`: seed a generated N-table account,
+    /// run two nights of the verifier with its creation-time cache, print the section in the
+    /// document's format (and the results as JSON to `--json`).
+    SecondNight {
+        /// Number of tables (besides the state table).
+        #[arg(long, default_value_t = 10_000)]
+        tables: usize,
+        /// The `local-account` binary.
+        #[arg(long, default_value = "target/release/local-account")]
+        local_account: PathBuf,
+        /// Concurrency of the verifier.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Work directory (scenario, env file, logs).
+        #[arg(long, default_value = "target/bench")]
+        work_dir: PathBuf,
+        /// Also write the size's results as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
     },
@@ -284,6 +306,46 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Report(a) => report(a),
+        Command::SecondNight {
+            tables,
+            local_account,
+            concurrency,
+            work_dir,
+            json,
+        } => {
+            let o = SuiteOptions {
+                sizes: vec![tables],
+                repeats: 0,
+                naive_repeats: 0,
+                latency_ms: 0,
+                concurrency,
+                local_account,
+                bench_exe: std::env::current_exe().map_err(|e| format!("own path: {e}"))?,
+                work_dir,
+                guard_events: 0,
+                guard_sample: PathBuf::new(),
+                functions: Vec::new(),
+                functions_variant: String::new(),
+                functions_compare: Vec::new(),
+                sam_build_dir: PathBuf::new(),
+                init_runs: 0,
+            };
+            let r = second_night(&o, tables);
+            print!("{}", second_night_section(std::slice::from_ref(&r)));
+            for e in &r.errors {
+                eprintln!("problem: {e}");
+            }
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?;
+                std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+            if r.nights.len() == 2 {
+                Ok(())
+            } else {
+                Err("the two nights did not both run".into())
+            }
+        }
         Command::Evidence {
             tables,
             runs,

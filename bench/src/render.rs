@@ -194,6 +194,32 @@ fn targets(res: &Results) -> Vec<Target> {
         },
         ok: (!inits.is_empty()).then(|| inits.iter().all(|(_, m)| *m <= 50.0)),
     });
+    let night = res
+        .sizes
+        .iter()
+        .filter(|s| s.nights.len() == 2)
+        .max_by_key(|s| s.n);
+    t.push(Target {
+        what: format!(
+            "{}: second night's calls ≤ 0.55 × the first's (creation-time cache)",
+            night.map_or("10,000 tables".to_string(), |s| format!(
+                "{} tables",
+                s.tables
+            ))
+        ),
+        measured: night.map_or("n/a".into(), |s| {
+            let (a, b) = (&s.nights[0], &s.nights[1]);
+            format!(
+                "{} / {} calls = {:.3}× (DescribeTable {} → {})",
+                b.calls_total,
+                a.calls_total,
+                b.calls_total as f64 / a.calls_total.max(1) as f64,
+                describe_calls(a),
+                describe_calls(b)
+            )
+        }),
+        ok: night.map(|s| s.nights[1].calls_total as f64 <= 0.55 * s.nights[0].calls_total as f64),
+    });
     t
 }
 
@@ -248,6 +274,7 @@ pub fn render(res: &Results, command: &str) -> String {
     o.push('\n');
 
     verifier_section(&mut o, res);
+    o.push_str(&second_night_section(&res.sizes));
     latency_section(&mut o, res);
     guard_section(&mut o, res);
     binaries_section(&mut o, res);
@@ -270,6 +297,66 @@ pub fn render(res: &Results, command: &str) -> String {
         }
         o.push('\n');
     }
+    o
+}
+
+fn describe_calls(r: &RunResult) -> u64 {
+    r.calls.get("DynamoDB.DescribeTable").copied().unwrap_or(0)
+}
+
+/// The "second night" section: two nights with the creation-time cache per size (also what
+/// `backup-guard-bench second-night` prints).
+pub fn second_night_section(sizes: &[SizeResult]) -> String {
+    let mut o = String::new();
+    let with: Vec<&SizeResult> = sizes.iter().filter(|s| s.nights.len() == 2).collect();
+    if with.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "## Second night: the creation-time cache
+"
+    );
+    let _ = writeln!(
+        o,
+        "A table's creation time never changes, so the verifier keeps those it read in the \
+         state table (`created#<account>#<region>`, chunked like the finding state) and the \
+         next night reads `DescribeTable` only for tables it has not seen. Each night is \
+         `verify_region` with the cache (loaded from the state table before `DescribeTable`) \
+         followed by the cache's save when it changed, in a fresh process \
+         (`backup-guard-bench run-once --mode night`) against the same seeded account, the \
+         cache empty before the first night. Calls include the cache's `GetItem`/`PutItem`.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| Tables | Night | Calls | DescribeTable | Cache hits | GetItem | PutItem | Wall ms | Findings | Second / first |"
+    );
+    let _ = writeln!(o, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for s in with {
+        let first = s.nights[0].calls_total.max(1) as f64;
+        for (i, r) in s.nights.iter().enumerate() {
+            let op = |k: &str| r.calls.get(k).copied().unwrap_or(0);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {} | {} |",
+                s.tables,
+                if i == 0 { "first" } else { "second" },
+                r.calls_total,
+                describe_calls(r),
+                r.cache_hits,
+                op("DynamoDB.GetItem"),
+                op("DynamoDB.PutItem"),
+                r.wall_ms,
+                r.findings_total,
+                if i == 0 {
+                    "–".to_string()
+                } else {
+                    format!("{:.3}×", r.calls_total as f64 / first)
+                }
+            );
+        }
+    }
+    o.push('\n');
     o
 }
 
@@ -619,5 +706,51 @@ mod tests {
         assert!(doc.contains("| 10001 | 0 |"), "{doc}");
         assert!(doc.contains("1.050×"), "{doc}");
         assert!(doc.contains("**not met**") && doc.contains("not measured"));
+        assert!(
+            !doc.contains("## Second night"),
+            "no nights measured, no section"
+        );
+    }
+
+    #[test]
+    fn the_second_night_is_judged_against_the_first() {
+        let night = |calls: u64, describe: u64, hits: u64| RunResult {
+            mode: "night".into(),
+            calls: BTreeMap::from([
+                ("DynamoDB.DescribeTable".to_string(), describe),
+                ("DynamoDB.GetItem".to_string(), 2),
+            ]),
+            calls_total: calls,
+            cache_hits: hits,
+            ..RunResult::default()
+        };
+        let res = Results {
+            sizes: vec![SizeResult {
+                n: 10_000,
+                tables: 10_001,
+                nights: vec![night(564, 289, 0), night(275, 0, 289)],
+                ..SizeResult::default()
+            }],
+            ..Results::default()
+        };
+        let t = targets(&res);
+        let last = t.last().unwrap();
+        assert!(last.what.contains("second night"), "{}", last.what);
+        assert_eq!(last.ok, Some(true), "{}", last.measured);
+        assert!(
+            last.measured.contains("DescribeTable 289 → 0"),
+            "{}",
+            last.measured
+        );
+        let doc = render(&res, "cmd");
+        assert!(
+            doc.contains("## Second night: the creation-time cache"),
+            "{doc}"
+        );
+        assert!(
+            doc.contains("| 10001 | second | 275 | 0 | 289 | 2 | 0 |"),
+            "{doc}"
+        );
+        assert!(doc.contains("0.488×"), "{doc}");
     }
 }

@@ -13,7 +13,7 @@ use awsio::AwsContext;
 use jiff::Timestamp;
 use policy::Policy;
 use recovery_verifier::calls::minimal_calls_by_operation;
-use recovery_verifier::{VerifyOptions, verify_region};
+use recovery_verifier::{CacheSource, RegionReport, VerifyOptions, verify_region};
 use serde::{Deserialize, Serialize};
 
 use crate::naive::naive_scan;
@@ -27,6 +27,11 @@ pub enum Mode {
     Verifier,
     /// The naive per-table baseline ([`crate::naive`]).
     Naive,
+    /// One night of the verifier with its creation-time cache, as the Lambda's run does it:
+    /// `verify_region` loads the cache from the state table (`BG_STATE_TABLE`) and applies it
+    /// before `DescribeTable`, then the cache is saved if it changed. Two in a row on one
+    /// account are the first and the second night.
+    Night,
 }
 
 /// The measurements of one run (one JSON line on the child's stdout).
@@ -64,6 +69,15 @@ pub struct RunResult {
     pub verdicts: BTreeMap<String, u64>,
     /// Tables whose creation time was read (verifier only).
     pub described_tables: u64,
+    /// Tables whose creation time came from the creation-time cache (night only).
+    #[serde(default)]
+    pub cache_hits: u64,
+    /// State-table items the cache load read (night only).
+    #[serde(default)]
+    pub cache_items_read: u64,
+    /// True if the night saved the cache (it changed).
+    #[serde(default)]
+    pub cache_saved: bool,
     /// Why the run failed, if it did.
     pub failure: Option<String>,
 }
@@ -88,40 +102,46 @@ pub async fn run_once(mode: Mode, now: Timestamp, concurrency: usize) -> RunResu
             };
             let report = verify_region(&ctx, &Policy::default(), now, &opts).await;
             r.wall_ms = started.elapsed().as_secs_f64() * 1000.0;
-            r.tables = report.report.tables.len() as u64;
-            r.findings_per_code = report
-                .report
-                .findings_per_code
-                .iter()
-                .map(|(c, n)| (c.as_str().to_string(), *n))
-                .collect();
-            r.findings_total = r.findings_per_code.values().sum();
-            r.verdicts = report
-                .report
-                .verdicts
-                .iter()
-                .map(|(v, n)| (v.as_str().to_string(), *n))
-                .collect();
-            r.described_tables = report.described_tables.len() as u64;
-            if let Some(shape) = &report.shape {
-                r.minimal = minimal_calls_by_operation(shape)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect();
+            fill_from_report(&mut r, &report);
+        }
+        Mode::Night => {
+            r.mode = "night".into();
+            let table = std::env::var("BG_STATE_TABLE").unwrap_or_default();
+            let opts = VerifyOptions {
+                concurrency,
+                creation_cache: Some(CacheSource {
+                    home: ctx.clone(),
+                    table: table.clone(),
+                    timeout: recovery_verifier::CACHE_LOAD_MAX,
+                }),
+                ..VerifyOptions::default()
+            };
+            let report = verify_region(&ctx, &Policy::default(), now, &opts).await;
+            fill_from_report(&mut r, &report);
+            if let (Some(c), Some(account)) = (&report.creation_cache, &report.account) {
+                r.cache_hits = c.hits.len() as u64;
+                r.cache_items_read = c.items_read;
+                if let Some(e) = &c.error {
+                    r.failure = Some(e.clone());
+                }
+                if c.changed && c.saveable {
+                    let saved = awsio::creation_cache::save(
+                        ctx.dynamodb(),
+                        &table,
+                        account,
+                        &report.region,
+                        &c.times,
+                        now,
+                        c.previous.as_ref(),
+                    )
+                    .await;
+                    match saved {
+                        Ok(_) => r.cache_saved = true,
+                        Err(e) => r.failure = Some(format!("cache not saved: {e}")),
+                    }
+                }
             }
-            r.minimal_total = report.minimal_calls;
-            r.failure = report.failure.clone();
-            if r.failure.is_none() && !report.report.unreachable.is_empty() {
-                r.failure = Some(
-                    report
-                        .report
-                        .unreachable
-                        .iter()
-                        .map(|u| format!("{}: {}", u.what, u.reason))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
-            }
+            r.wall_ms = started.elapsed().as_secs_f64() * 1000.0;
         }
         Mode::Naive => {
             r.mode = "naive".into();
@@ -145,6 +165,44 @@ pub async fn run_once(mode: Mode, now: Timestamp, concurrency: usize) -> RunResu
     r.retries = ctx.calls.total_retries();
     r.peak_rss_kib = procstat::peak_rss_kib();
     r
+}
+
+/// The verifier's measurements from its report.
+fn fill_from_report(r: &mut RunResult, report: &RegionReport) {
+    r.tables = report.report.tables.len() as u64;
+    r.findings_per_code = report
+        .report
+        .findings_per_code
+        .iter()
+        .map(|(c, n)| (c.as_str().to_string(), *n))
+        .collect();
+    r.findings_total = r.findings_per_code.values().sum();
+    r.verdicts = report
+        .report
+        .verdicts
+        .iter()
+        .map(|(v, n)| (v.as_str().to_string(), *n))
+        .collect();
+    r.described_tables = report.described_tables.len() as u64;
+    if let Some(shape) = &report.shape {
+        r.minimal = minimal_calls_by_operation(shape)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+    }
+    r.minimal_total = report.minimal_calls;
+    r.failure = report.failure.clone();
+    if r.failure.is_none() && !report.report.unreachable.is_empty() {
+        r.failure = Some(
+            report
+                .report
+                .unreachable
+                .iter()
+                .map(|u| format!("{}: {}", u.what, u.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
 }
 
 /// Parses the `export K='V'` lines `local-account up --env-file` writes.
@@ -179,6 +237,7 @@ pub fn spawn_run(
     let mode_arg = match mode {
         Mode::Verifier => "verifier",
         Mode::Naive => "naive",
+        Mode::Night => "night",
     };
     let out = Command::new(exe)
         .args(["run-once", "--mode", mode_arg, "--now"])

@@ -84,6 +84,10 @@ pub struct SizeResult {
     pub verifier_latency: Vec<RunResult>,
     /// Naive runs with stand-in latency.
     pub naive_latency: Vec<RunResult>,
+    /// Two nights of the verifier with its creation-time cache, first then second
+    /// ([`Mode::Night`]; the cache starts empty).
+    #[serde(default)]
+    pub nights: Vec<RunResult>,
     /// What went wrong.
     pub errors: Vec<String>,
 }
@@ -330,7 +334,12 @@ fn runs(
     out
 }
 
-fn one_size(o: &SuiteOptions, rt: &tokio::runtime::Runtime, n: usize) -> SizeResult {
+/// Generates the N-table scenario and seeds a local account with it; on failure the size's
+/// result saying why.
+fn seed_size(
+    o: &SuiteOptions,
+    n: usize,
+) -> Result<(SizeResult, jiff::Timestamp, UpProcess, Env), Box<SizeResult>> {
     let mut r = SizeResult {
         n,
         ..SizeResult::default()
@@ -339,7 +348,7 @@ fn one_size(o: &SuiteOptions, rt: &tokio::runtime::Runtime, n: usize) -> SizeRes
         Ok(g) => g,
         Err(e) => {
             r.errors.push(format!("generate: {e}"));
-            return r;
+            return Err(Box::new(r));
         }
     };
     r.tables = g.scenario.tables.len();
@@ -361,7 +370,7 @@ fn one_size(o: &SuiteOptions, rt: &tokio::runtime::Runtime, n: usize) -> SizeRes
     if let Err(e) = std::fs::write(&file, g.scenario.to_json()) {
         r.errors
             .push(format!("cannot write {}: {e}", file.display()));
-        return r;
+        return Err(Box::new(r));
     }
     drop(g);
     progress(&format!(
@@ -374,11 +383,42 @@ fn one_size(o: &SuiteOptions, rt: &tokio::runtime::Runtime, n: usize) -> SizeRes
         Ok(x) => x,
         Err(e) => {
             r.errors.push(e);
-            return r;
+            return Err(Box::new(r));
         }
     };
     r.seed_secs = Some(secs);
     progress(&format!("N={n}: seeded in {secs:.1} s"));
+    Ok((r, now, up, env))
+}
+
+/// Only the two nights with the creation-time cache at N tables (`backup-guard-bench
+/// second-night`): seeding, then the first and the second night.
+pub fn second_night(o: &SuiteOptions, n: usize) -> SizeResult {
+    let _ = std::fs::create_dir_all(&o.work_dir);
+    let (mut r, now, up, env) = match seed_size(o, n) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let mut errors = Vec::new();
+    r.nights = runs(
+        o,
+        &env,
+        Mode::Night,
+        now,
+        2,
+        &format!("N={n} night"),
+        &mut errors,
+    );
+    r.errors.extend(errors);
+    drop(up);
+    r
+}
+
+fn one_size(o: &SuiteOptions, rt: &tokio::runtime::Runtime, n: usize) -> SizeResult {
+    let (mut r, now, up, env) = match seed_size(o, n) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
     let mut errors = Vec::new();
     r.verifier = runs(
         o,
@@ -396,6 +436,15 @@ fn one_size(o: &SuiteOptions, rt: &tokio::runtime::Runtime, n: usize) -> SizeRes
         now,
         o.naive_repeats,
         &format!("N={n} naive"),
+        &mut errors,
+    );
+    r.nights = runs(
+        o,
+        &env,
+        Mode::Night,
+        now,
+        2,
+        &format!("N={n} night"),
         &mut errors,
     );
     if o.latency_ms > 0 {

@@ -3,7 +3,9 @@
 //!
 //! For T tables, R tables known to the tagging API, V vaults with R_v DynamoDB points each
 //! (inside the look-back), K distinct KMS keys of the vaults with R_v > 0, P plans with S_p
-//! selections each, and D tables whose creation time is needed (they miss a slot):
+//! selections each, and D tables whose creation time is needed (they miss a slot) and is not
+//! in the creation-time cache (the first night: every such table; a later night: only those
+//! the cache has not seen, i.e. created or first missing a slot since):
 //!
 //! ```text
 //!   max(1,⌈T/100⌉)  DynamoDB.ListTables
@@ -26,7 +28,19 @@
 //! table: a monthly test makes about one job per table, so 2,000 tables cost 2 calls, not 2,000.
 //!
 //! The digest `SNS.Publish` and the state-table reads/writes are not inventory and are not
-//! included (the run reports them separately).
+//! included (the run reports them separately). The creation-time cache's own calls
+//! ([`creation_cache_calls`]) are, for one region with C cached tables in I items
+//! (I = max(1, chunks of C names), at most 300 KB each) and C' tables to keep after the run:
+//!
+//! ```text
+//!   I               DynamoDB.GetItem (load: the head + its extra chunks; 1 if none saved)
+//! + changed: I'     DynamoDB.PutItem (save: one per chunk of the C' names) + (I − 1)
+//!                   DynamoDB.DeleteItem (the previous extra chunks); unchanged: nothing
+//! ```
+//!
+//! so a second night over the same tables costs the inventory minus D `DescribeTable`, plus
+//! I `GetItem`. Only tables whose creation time was needed are cached (289 of the benchmark's
+//! 10,000: one item; an item holds about 5,000 names of 20-odd characters).
 
 use std::collections::BTreeMap;
 
@@ -66,6 +80,32 @@ pub struct InventoryShape {
     /// configured (no `ListRestoreJobs`).
     #[serde(default)]
     pub restore_jobs: Option<u64>,
+    /// Tables that needed their creation time and got it from the creation-time cache (no
+    /// `DescribeTable`; not in `described_tables`).
+    #[serde(default)]
+    pub cached_creation_times: u64,
+}
+
+/// The creation-time cache's calls in one region (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheShape {
+    /// Items the load read (the head and its extra chunks; 1 when nothing was saved).
+    pub items_loaded: u64,
+    /// Items written by the save (chunks of the names kept), `None` when it was not saved
+    /// (unchanged, or unreadable).
+    pub items_saved: Option<u64>,
+}
+
+/// The creation-time cache's calls per operation for `shape`.
+pub fn creation_cache_calls(shape: &CacheShape) -> BTreeMap<&'static str, u64> {
+    let mut m = BTreeMap::new();
+    m.insert("DynamoDB.GetItem", shape.items_loaded);
+    if let Some(saved) = shape.items_saved {
+        m.insert("DynamoDB.PutItem", saved);
+        m.insert("DynamoDB.DeleteItem", shape.items_loaded.saturating_sub(1));
+    }
+    m.retain(|_, v| *v > 0);
+    m
 }
 
 /// `max(1, ⌈n / page⌉)`: pages of a listing (an empty listing still costs one call).
@@ -174,6 +214,7 @@ mod tests {
             failed_jobs_per_state: [0; 4],
             described_tables: 3,
             restore_jobs: None,
+            cached_creation_times: 0,
         };
         // 3 ListTables + 2 GetResources + 1 STS + 1 vaults + (3 + 1) points
         // + 1 access policy (one vault holds points) + 1 DescribeKey
@@ -212,7 +253,62 @@ mod tests {
             failed_jobs_per_state: [10, 0, 0, 0],
             described_tables: 10,
             restore_jobs: Some(10_000),
+            cached_creation_times: 0,
         };
         assert!(naive_calls(&shape) >= 50 * minimal_calls(&shape));
+    }
+
+    #[test]
+    fn a_second_night_pays_describe_table_only_for_uncached_tables_plus_the_cache_reads() {
+        // The benchmark's 10,000-table shape (docs/BENCHMARKS.md): 289 DescribeTable the
+        // first night.
+        let first = InventoryShape {
+            tables: 10_001,
+            tagged_tables: 10_001,
+            tag_pairs: 30_000,
+            points_per_vault: vec![57_655],
+            vault_keys: 0,
+            selections_per_plan: vec![2],
+            jobs_fit_one_page: false,
+            failed_jobs_per_state: [1, 1, 1, 0],
+            described_tables: 289,
+            restore_jobs: None,
+            cached_creation_times: 0,
+        };
+        let second = InventoryShape {
+            described_tables: 0,
+            cached_creation_times: 289,
+            ..first.clone()
+        };
+        assert_eq!(minimal_calls(&first) - minimal_calls(&second), 289);
+        assert!(!minimal_calls_by_operation(&second).contains_key("DynamoDB.DescribeTable"));
+        // First night: an empty cache (1 GetItem) saved in 2 items; second: 2 GetItem, no save.
+        let first_cache = CacheShape {
+            items_loaded: 1,
+            items_saved: Some(2),
+        };
+        let c = creation_cache_calls(&first_cache);
+        assert_eq!(c["DynamoDB.GetItem"], 1);
+        assert_eq!(c["DynamoDB.PutItem"], 2);
+        assert!(!c.contains_key("DynamoDB.DeleteItem"));
+        let second_cache = CacheShape {
+            items_loaded: 2,
+            items_saved: None,
+        };
+        assert_eq!(
+            creation_cache_calls(&second_cache),
+            BTreeMap::from([("DynamoDB.GetItem", 2)])
+        );
+        // A changed cache of 2 items replaced by 2: 2 PutItem + 1 DeleteItem.
+        let changed = CacheShape {
+            items_loaded: 2,
+            items_saved: Some(2),
+        };
+        assert_eq!(creation_cache_calls(&changed)["DynamoDB.DeleteItem"], 1);
+        let total = |s: &InventoryShape, c: &CacheShape| {
+            minimal_calls(s) + creation_cache_calls(c).values().sum::<u64>()
+        };
+        let ratio = total(&second, &second_cache) as f64 / total(&first, &first_cache) as f64;
+        assert!(ratio <= 0.55, "second night / first night = {ratio}");
     }
 }

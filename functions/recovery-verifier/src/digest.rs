@@ -1098,6 +1098,7 @@ mod tests {
             sources: Vec::new(),
             described_tables: Vec::new(),
             unreached_tables: Vec::new(),
+            creation_cache: None,
             shape: None,
             minimal_calls: None,
             counted_calls: 0,

@@ -108,6 +108,7 @@ fn region(
         sources: Vec::new(),
         described_tables: Vec::new(),
         unreached_tables: Vec::new(),
+        creation_cache: None,
         shape: None,
         minimal_calls: Some(17),
         counted_calls: 19,

@@ -55,7 +55,7 @@ pub use settings::{
     ConfigError, ENV_EVIDENCE_BUCKET, ENV_REGIONS, ENV_STATE_TABLE, ENV_TOPIC_ARN, Settings,
     parse_regions,
 };
-pub use verify::{RegionReport, VerifyOptions, verify_region};
+pub use verify::{CacheSource, CacheUse, RegionReport, VerifyOptions, verify_region};
 
 /// Every AWS operation this function calls, as the call counter names them
 /// (`Service.Operation`). The single list the IAM policy of the template is checked against and
@@ -96,6 +96,18 @@ pub const ORG_OPERATIONS: &[&str] = &[
     "S3.GetObject",
     "STS.AssumeRole",
 ];
+
+/// The creation-time cache's load gets at most this long ...
+pub const CACHE_LOAD_MAX: Duration = Duration::from_secs(2);
+/// ... and at most this share of the invocation's budget (1/20 = 5 %), so a state table that
+/// hangs costs the run little and never the digest's time.
+pub const CACHE_LOAD_SHARE: u32 = 20;
+
+/// How long the creation-time cache's load may take in a run with `budget` left:
+/// min([`CACHE_LOAD_MAX`], 5 % of it).
+pub fn cache_load_timeout(budget: &Budget) -> Duration {
+    CACHE_LOAD_MAX.min(budget.remaining() / CACHE_LOAD_SHARE)
+}
 
 /// Time kept after the digest and state calls' own deadline, to log and return before the
 /// function's timeout.
@@ -357,6 +369,7 @@ pub async fn run(
     if !inv.dry_run {
         message_id = Some(publish_digest(&side, deps, &message).await?);
         save_state(&side, deps, &reports, now, &mut compared).await;
+        save_creation_times(&side, deps, &reports, now, &mut compared.state_errors).await;
     }
     let side_calls = calls_delta(&deps.home, &side_before);
     log_run(
@@ -416,11 +429,17 @@ fn regions_to_verify<'d>(
 /// The verification options of this invocation: its table filter, and its deadlines (new work
 /// stops at the safety margin, calls in flight are cut at half of it).
 fn verify_options(inv: &Invocation, budget: &Budget, deps: &Deps) -> VerifyOptions {
+    let cache_timeout = cache_load_timeout(budget);
     VerifyOptions {
         tables: inv.tables.clone(),
         deadline: Some(work_deadline(budget, deps.safety_margin)),
         call_deadline: Some(budget.before_deadline(deps.safety_margin / 2)),
         concurrency: deps.concurrency,
+        creation_cache: Some(CacheSource {
+            home: deps.home.clone(),
+            table: deps.state_table.clone(),
+            timeout: cache_timeout,
+        }),
         ..VerifyOptions::default()
     }
 }
@@ -684,6 +703,42 @@ async fn save_state(
         if let Err(e) = side.bounded(save).await {
             compared.state_errors.push(format!(
                 "region {}: findings could not be saved: {e}",
+                r.region
+            ));
+        }
+    }
+}
+
+/// Saves each region's creation-time cache where it changed and may be saved (after the
+/// digest and the findings state, bounded by the side deadline); a failure is only noted
+/// (the next run reads those creation times again).
+async fn save_creation_times(
+    side: &SidePhase<'_>,
+    deps: &Deps,
+    reports: &[RegionReport],
+    now: Timestamp,
+    state_errors: &mut Vec<String>,
+) {
+    for r in reports {
+        let (Some(cache), Some(account)) = (&r.creation_cache, &r.account) else {
+            continue;
+        };
+        if !cache.changed || !cache.saveable {
+            continue;
+        }
+        let home = side.clients();
+        let save = awsio::creation_cache::save(
+            home.dynamodb(),
+            &deps.state_table,
+            account,
+            &r.region,
+            &cache.times,
+            now,
+            cache.previous.as_ref(),
+        );
+        if let Err(e) = side.bounded(save).await {
+            state_errors.push(format!(
+                "region {}: creation-time cache not written ({e}); the next run reads those creation times again",
                 r.region
             ));
         }

@@ -3,11 +3,17 @@
 //! ```text
 //! read_inventory → Inventory (facts + completeness per source)
 //!   → evaluate every table with one policy::Evaluator
-//!   → DescribeTable for the few tables whose missed slot may predate their birth → re-evaluate
+//!   → creation times of earlier runs (VerifyOptions::creation_cache) → re-evaluate
+//!   → DescribeTable for the few tables whose missed slot may predate their birth and whose
+//!     creation time is not cached → re-evaluate
 //!   → RegionReport
 //! ```
 //!
-//! Read-only: nothing is published or saved here, so the CLI `audit` reuses it as is.
+//! Read-only: nothing is published or saved here, so the CLI `audit` reuses it as is (without
+//! a cache). The creation-time cache is loaded here (its key needs the account the inventory
+//! read), within its share of the run; the caller saves [`CacheUse::times`] when
+//! [`CacheUse::changed`]. A cached creation time is a fact an earlier run read; a cache that
+//! cannot be read only means `DescribeTable` as without one.
 //!
 //! Unknown is never compliant: every source the [`Inventory`] did not read completely is a
 //! `Fact::Unknown` for the tables that depend on it (see [`crate::inventory`] for which), so
@@ -22,9 +28,11 @@
 //! listed in [`RegionReport::unreached_tables`].
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use awsio::AwsContext;
+use awsio::chunked::Generation;
+use awsio::creation_cache;
 use futures::{StreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
 use policy::arn::TableArn;
@@ -59,6 +67,54 @@ pub struct VerifyOptions {
     pub lookback_slack: SignedDuration,
     /// Concurrent calls for independent reads (vaults, `DescribeTable`).
     pub concurrency: usize,
+    /// Where the creation times of earlier runs are kept (`None`: no cache, every creation
+    /// time needed is read with `DescribeTable`).
+    pub creation_cache: Option<CacheSource>,
+}
+
+/// The state table holding the creation-time cache ([`awsio::creation_cache`]) and how long
+/// its load may take: a small fixed share of the run, so a state table that hangs cannot eat
+/// the time of the verification or of the digest.
+#[derive(Debug, Clone)]
+pub struct CacheSource {
+    /// The clients of the state table's region (the function's own); the load caps their
+    /// timeouts to its share when it starts.
+    pub home: AwsContext,
+    /// The state table.
+    pub table: String,
+    /// The load must end within this long of its start (on timeout or failure the run goes
+    /// on with an empty cache, which is the run without a cache).
+    pub timeout: Duration,
+}
+
+/// What the creation-time cache did in a region's verification.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CacheUse {
+    /// The cache's head key (`created#<account>#<region>`).
+    pub key: String,
+    /// Why the cache could not be read, if so (the run then read every creation time it
+    /// needed with `DescribeTable`, as without a cache).
+    pub error: Option<String>,
+    /// Items read by the load (1 `GetItem` + 1 per extra chunk; attempted ones when it
+    /// failed).
+    pub items_read: u64,
+    /// Tables in the cache when it was loaded.
+    pub loaded: u64,
+    /// How long the load took (bounded by [`CacheSource::timeout`]).
+    pub load_ms: u64,
+    /// Tables that needed their creation time and got it from the cache, sorted.
+    pub hits: Vec<String>,
+    /// True if the times to keep differ from the loaded ones (new reads, deleted tables).
+    pub changed: bool,
+    /// True if the cache may be saved: it was read (or was corrupt, and saving replaces it).
+    /// False after a failed or timed-out read: the saved items are kept as they are.
+    pub saveable: bool,
+    /// The times to keep: the loaded ones of tables still listed, plus this run's reads.
+    #[serde(skip)]
+    pub times: BTreeMap<String, Timestamp>,
+    /// Where the loaded cache is (its items are replaced by a save).
+    #[serde(skip)]
+    pub previous: Option<Generation>,
 }
 
 impl Default for VerifyOptions {
@@ -69,6 +125,7 @@ impl Default for VerifyOptions {
             call_deadline: None,
             lookback_slack: SignedDuration::from_hours(24 * 7),
             concurrency: 8,
+            creation_cache: None,
         }
     }
 }
@@ -101,6 +158,9 @@ pub struct RegionReport {
     pub described_tables: Vec<String>,
     /// Tables the run could not finish before the deadline.
     pub unreached_tables: Vec<String>,
+    /// What the creation-time cache did (`None`: no cache configured, or the inventory was
+    /// not read).
+    pub creation_cache: Option<CacheUse>,
     /// The inventory's shape (counts that drive the call formula), when the inventory was read.
     pub shape: Option<InventoryShape>,
     /// The minimal calls for that shape ([`crate::calls::minimal_calls`]).
@@ -153,6 +213,7 @@ struct Verified {
     notes: Vec<String>,
     failure: Option<String>,
     creation: CreationTimes,
+    cache: Option<CacheUse>,
     shape: Option<InventoryShape>,
     facts: InventoryFacts,
 }
@@ -188,6 +249,7 @@ pub async fn verify_region(
         sources: verified.sources,
         described_tables: verified.creation.described,
         unreached_tables: verified.creation.unreached,
+        creation_cache: verified.cache,
         minimal_calls: verified.shape.as_ref().map(minimal_calls),
         shape: verified.shape,
         counted_calls: api_calls.values().sum(),
@@ -237,6 +299,7 @@ fn failed(failure: RegionFailure) -> Verified {
         notes: Vec::new(),
         failure: Some(failure.reason),
         creation: CreationTimes::default(),
+        cache: None,
         shape: None,
     }
 }
@@ -250,15 +313,11 @@ async fn verify_inventory(
     opts: &VerifyOptions,
 ) -> Verified {
     let tables = table_facts(inventory, opts);
-    let mut notes = Vec::new();
-    if !opts.tables.is_empty() {
-        notes.push(format!(
-            "table filter {:?}: {} of {} tables selected",
-            opts.tables,
-            tables.len(),
-            inventory.table_names.len()
-        ));
-    }
+    let mut cache = match &opts.creation_cache {
+        Some(source) => Some(load_cache(source, inventory).await),
+        None => None,
+    };
+    let notes = filter_notes(opts, tables.len(), inventory.table_names.len());
     let evaluator = Evaluator::new(&inventory.setup, policy).with_vaults(&inventory.vaults);
     let judge = |t: &TableFacts| {
         evaluator.evaluate_table(
@@ -269,7 +328,13 @@ async fn verify_inventory(
         )
     };
     let mut evaluations: Vec<TableEvaluation> = tables.iter().map(judge).collect();
+    if let Some(cache) = &mut cache {
+        apply_cached_times(cache, &mut evaluations, judge);
+    }
     let creation = read_creation_times(&capped(ctx, opts), &mut evaluations, opts).await;
+    if let Some(cache) = &mut cache {
+        keep_new_times(cache, &creation, &evaluations, &inventory.table_names);
+    }
     for (i, created) in &creation.results {
         let mut table = evaluations[*i].table.clone();
         evaluations[*i] = match created {
@@ -312,6 +377,7 @@ async fn verify_inventory(
         failed_jobs_per_state: inventory.failed_jobs_per_state,
         described_tables: creation.described.len() as u64,
         restore_jobs: inventory.restore_jobs_listed,
+        cached_creation_times: cache.as_ref().map_or(0, |c| c.hits.len() as u64),
     };
     let facts = InventoryFacts {
         setup: inventory.setup.clone(),
@@ -334,8 +400,20 @@ async fn verify_inventory(
         notes,
         failure: None,
         creation,
+        cache,
         shape: Some(shape),
     }
+}
+
+/// The report's note on the table filter, if there is one.
+fn filter_notes(opts: &VerifyOptions, selected: usize, listed: usize) -> Vec<String> {
+    if opts.tables.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "table filter {:?}: {selected} of {listed} tables selected",
+        opts.tables
+    )]
 }
 
 /// The facts of every table the options select (tags from the inventory; absent from the
@@ -433,6 +511,92 @@ async fn read_creation_times(
     out
 }
 
+/// Loads the region's creation-time cache within the source's timeout; on failure or timeout
+/// an empty cache that is not saved (the run is then the run without a cache).
+async fn load_cache(source: &CacheSource, inventory: &Inventory) -> CacheUse {
+    let account = &inventory.identity.account;
+    let key = creation_cache::head_key(account, &inventory.region);
+    let started = Instant::now();
+    let deadline = started + source.timeout;
+    let home = source.home.with_deadline(deadline);
+    let load = creation_cache::load(home.dynamodb(), &source.table, account, &inventory.region);
+    let loaded = match tokio::time::timeout_at(deadline.into(), load).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "not read within its {} ms share of the run",
+            source.timeout.as_millis()
+        )),
+    };
+    let load_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match loaded {
+        Ok(c) => CacheUse {
+            load_ms,
+            key,
+            items_read: c.items_read(),
+            loaded: c.times.len() as u64,
+            saveable: true,
+            times: c.times,
+            previous: c.saved,
+            ..CacheUse::default()
+        },
+        Err(e) => {
+            tracing::warn!(region = %inventory.region, key = %key, error = %e, "creation-time cache unreadable: DescribeTable as without one");
+            CacheUse {
+                key,
+                load_ms,
+                // A corrupt cache is replaced by the next save; an unread one is kept.
+                saveable: e.contains("is malformed"),
+                items_read: 1,
+                error: Some(format!(
+                    "creation-time cache unreadable ({e}): DescribeTable for every table that needs its creation time"
+                )),
+                ..CacheUse::default()
+            }
+        }
+    }
+}
+
+/// Gives the evaluations that need a creation time ([`needs_creation_time`]) the cached one,
+/// if any, and evaluates them again (a cached time is a fact read by an earlier run).
+fn apply_cached_times(
+    cache: &mut CacheUse,
+    evaluations: &mut [TableEvaluation],
+    judge: impl Fn(&TableFacts) -> TableEvaluation,
+) {
+    for ev in evaluations.iter_mut() {
+        if !needs_creation_time(ev) {
+            continue;
+        }
+        if let Some(created) = cache.times.get(&ev.table.name) {
+            let mut table = ev.table.clone();
+            table.created = Some(*created);
+            *ev = judge(&table);
+            cache.hits.push(table.name);
+        }
+    }
+    cache.hits.sort();
+}
+
+/// Adds this run's `DescribeTable` reads to the cache and drops the tables no longer listed.
+fn keep_new_times(
+    cache: &mut CacheUse,
+    creation: &CreationTimes,
+    evaluations: &[TableEvaluation],
+    listed: &[String],
+) {
+    let before = cache.times.len();
+    let listed: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+    cache.times.retain(|name, _| listed.contains(name.as_str()));
+    let mut changed = cache.times.len() != before;
+    for (i, read) in &creation.results {
+        if let (Ok(created), Some(ev)) = (read, evaluations.get(*i)) {
+            let old = cache.times.insert(ev.table.name.clone(), *created);
+            changed |= old != Some(*created);
+        }
+    }
+    cache.changed = changed;
+}
+
 fn selections_per_plan(setup: &BackupSetup) -> Vec<u64> {
     let (Some(plans), Some(selections)) = (setup.plans.known(), setup.selections.known()) else {
         return Vec::new();
@@ -441,4 +605,113 @@ fn selections_per_plan(setup: &BackupSetup) -> Vec<u64> {
         .iter()
         .map(|p| selections.iter().filter(|s| s.plan_id == p.plan_id).count() as u64)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy::evaluate::Coverage;
+    use policy::slots::{Slot, SlotResult, SlotStatus};
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// An evaluation with one missed slot (so it needs its creation time unless it has one).
+    fn missed(name: &str) -> TableEvaluation {
+        TableEvaluation {
+            table: TableFacts {
+                arn: format!("arn:aws:dynamodb:eu-west-1:123456789012:table/{name}"),
+                name: name.into(),
+                account: "123456789012".into(),
+                region: "eu-west-1".into(),
+                created: None,
+                tags: Fact::Known(Default::default()),
+            },
+            verdict: Verdict::NonCompliant,
+            coverage: Coverage::Unknown {
+                reason: "test".into(),
+            },
+            slots: vec![SlotResult {
+                slot: Slot {
+                    at: at("2026-11-01T00:00:00Z"),
+                    start_deadline: at("2026-11-01T08:00:00Z"),
+                    completion_deadline: at("2026-11-01T12:00:00Z"),
+                },
+                status: SlotStatus::Missed {
+                    near_misses: Vec::new(),
+                },
+            }],
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A stand-in for the evaluator: a table created after its slot is compliant.
+    fn judge(t: &TableFacts) -> TableEvaluation {
+        let mut ev = missed(&t.name);
+        ev.table = t.clone();
+        if t.created.is_some_and(|c| c > at("2026-11-01T00:00:00Z")) {
+            ev.verdict = Verdict::Compliant;
+            ev.slots.clear();
+        }
+        ev
+    }
+
+    #[test]
+    fn cached_times_go_to_the_evaluations_that_need_one_and_only_those() {
+        let mut cache = CacheUse {
+            times: BTreeMap::from([
+                ("young".to_string(), at("2026-11-10T00:00:00Z")),
+                ("old".to_string(), at("2025-01-01T00:00:00Z")),
+                ("fine".to_string(), at("2025-01-01T00:00:00Z")),
+            ]),
+            ..CacheUse::default()
+        };
+        let mut fine = missed("fine");
+        fine.slots.clear();
+        fine.verdict = Verdict::Compliant;
+        let mut evs = vec![missed("young"), missed("old"), missed("unseen"), fine];
+        apply_cached_times(&mut cache, &mut evs, judge);
+        assert_eq!(cache.hits, vec!["old".to_string(), "young".to_string()]);
+        assert_eq!(evs[0].table.created, Some(at("2026-11-10T00:00:00Z")));
+        assert_eq!(evs[0].verdict, Verdict::Compliant);
+        // An older creation time keeps the slot required: still non-compliant.
+        assert_eq!(evs[1].verdict, Verdict::NonCompliant);
+        assert!(!needs_creation_time(&evs[1]));
+        // Not in the cache: still needs DescribeTable.
+        assert!(needs_creation_time(&evs[2]));
+        // Did not need one: untouched.
+        assert_eq!(evs[3].table.created, None);
+    }
+
+    #[test]
+    fn new_reads_are_kept_deleted_tables_dropped_and_changes_noticed() {
+        let mut cache = CacheUse {
+            times: BTreeMap::from([
+                ("kept".to_string(), at("2025-01-01T00:00:00Z")),
+                ("deleted".to_string(), at("2025-01-01T00:00:00Z")),
+            ]),
+            ..CacheUse::default()
+        };
+        let evs = vec![missed("kept"), missed("new"), missed("failed")];
+        let creation = CreationTimes {
+            results: vec![
+                (1, Ok(at("2026-11-20T00:00:00Z"))),
+                (2, Err("could not be read".into())),
+            ],
+            ..CreationTimes::default()
+        };
+        let listed: Vec<String> = ["kept", "new", "failed"].map(String::from).to_vec();
+        keep_new_times(&mut cache, &creation, &evs, &listed);
+        assert!(cache.changed);
+        assert_eq!(
+            cache.times.keys().collect::<Vec<_>>(),
+            vec!["kept", "new"],
+            "a failed read is not cached, a table no longer listed is dropped"
+        );
+        // Nothing new, nothing deleted: unchanged (no save).
+        keep_new_times(&mut cache, &CreationTimes::default(), &evs, &listed[..2]);
+        assert!(!cache.changed);
+    }
 }

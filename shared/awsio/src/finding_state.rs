@@ -1,32 +1,20 @@
 //! The open findings of the previous verifier run, kept in the state table so each digest can
 //! say what is new, what is still open and what was resolved.
 //!
-//! Layout in the state table (partition key `pk`, TTL attribute `expires_at`):
+//! Layout in the state table: a [`crate::chunked`] list under the head key
+//! `findings#<region>` (further chunks `findings#<region>#<generation>#<i>`), each entry an
+//! [`OpenFinding`] as JSON.
 //!
-//! * head item `pk = findings#<region>`: `generation`, `saved_at`, `count`, `chunks` and the
-//!   first chunk of findings in `data`;
-//! * further chunks `pk = findings#<region>#<generation>#<i>` (i ≥ 1), each holding a `data`
-//!   attribute of at most [`CHUNK_BYTES`] (DynamoDB items are limited to 400 KB).
-//!
-//! Saving writes the new generation's extra chunks first, then the head (the switch), then
-//! deletes the previous generation's extra chunks, so a reader never mixes generations. Every
-//! item carries `expires_at`, so chunks orphaned by an interrupted save expire on their own.
 //! [`diff`] is the pure comparison of the previous and the current open findings.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use policy::{FindingCode, Severity};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AwsCallError, OperationContext};
-
-/// Maximum bytes of serialised findings per item (well under DynamoDB's 400 KB item limit).
-pub const CHUNK_BYTES: usize = 300_000;
-/// How long saved state lives without being rewritten (TTL).
-pub const STATE_TTL: SignedDuration = SignedDuration::from_hours(24 * 35);
+use crate::chunked::{self, Generation, corrupt};
+pub use crate::chunked::{CHUNK_BYTES, STATE_TTL, StateError};
 
 /// What is remembered of an open finding between runs.
 ///
@@ -64,24 +52,6 @@ pub struct FindingState {
     pub extra_chunks: u32,
     /// The open findings, by id.
     pub findings: BTreeMap<String, OpenFinding>,
-}
-
-/// Errors reading or writing the state.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StateError {
-    /// A DynamoDB call on the state table failed.
-    #[error(transparent)]
-    Aws(#[from] AwsCallError),
-    /// An item did not have the expected shape.
-    #[error("state item {pk} in table {table} is malformed: {reason}")]
-    Corrupt {
-        /// Name of the state table.
-        table: String,
-        /// Partition key (`pk`) of the malformed item.
-        pk: String,
-        /// What is wrong with it (attribute missing, unknown word, count mismatch, ...).
-        reason: String,
-    },
 }
 
 /// New / still-open / resolved findings between two runs.
@@ -135,74 +105,15 @@ pub fn head_key(region: &str) -> String {
     format!("findings#{region}")
 }
 
-fn chunk_key(region: &str, generation: &str, i: u32) -> String {
-    format!("findings#{region}#{generation}#{i}")
-}
-
 /// Splits findings into JSON arrays of at most [`CHUNK_BYTES`] each (never splitting a
 /// finding). At least one chunk (possibly `[]`) is returned.
 pub fn chunk_findings(findings: &BTreeMap<String, OpenFinding>) -> Vec<String> {
-    let mut chunks = Vec::new();
-    let mut cur = String::from("[");
-    for f in findings.values() {
-        // Serialising a struct of strings cannot fail.
-        let s = serde_json::to_string(f).unwrap_or_default();
-        if cur.len() > 1 && cur.len() + s.len() + 2 > CHUNK_BYTES {
-            cur.push(']');
-            chunks.push(std::mem::replace(&mut cur, String::from("[")));
-        }
-        if cur.len() > 1 {
-            cur.push(',');
-        }
-        cur.push_str(&s);
-    }
-    cur.push(']');
-    chunks.push(cur);
-    chunks
-}
-
-fn corrupt(table: &str, pk: &str, reason: impl Into<String>) -> StateError {
-    StateError::Corrupt {
-        table: table.to_string(),
-        pk: pk.to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn attr_s<'a>(
-    item: &'a HashMap<String, AttributeValue>,
-    name: &str,
-    table: &str,
-    pk: &str,
-) -> Result<&'a str, StateError> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        .ok_or_else(|| {
-            corrupt(
-                table,
-                pk,
-                format!("attribute {name} missing or not a string"),
-            )
-        })
-}
-
-fn attr_n(
-    item: &HashMap<String, AttributeValue>,
-    name: &str,
-    table: &str,
-    pk: &str,
-) -> Result<u64, StateError> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| {
-            corrupt(
-                table,
-                pk,
-                format!("attribute {name} missing or not a number"),
-            )
-        })
+    // Serialising a struct of strings cannot fail.
+    chunked::pack(
+        findings
+            .values()
+            .map(|f| serde_json::to_string(f).unwrap_or_default()),
+    )
 }
 
 fn parse_chunk(
@@ -219,22 +130,6 @@ fn parse_chunk(
     Ok(())
 }
 
-async fn get_item(
-    dynamodb: &aws_sdk_dynamodb::Client,
-    table: &str,
-    pk: &str,
-) -> Result<Option<HashMap<String, AttributeValue>>, AwsCallError> {
-    let out = dynamodb
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(pk.to_string()))
-        .consistent_read(true)
-        .send()
-        .await
-        .op("DynamoDB.GetItem")?;
-    Ok(out.item().cloned())
-}
-
 /// Loads the previous run's open findings of `region`; `Ok(None)` if there is no state (first
 /// run, or expired). Calls: 1 `GetItem` + 1 per extra chunk.
 pub async fn load(
@@ -243,36 +138,14 @@ pub async fn load(
     region: &str,
 ) -> Result<Option<FindingState>, StateError> {
     let pk = head_key(region);
-    let Some(head) = get_item(dynamodb, table, &pk).await? else {
+    let mut findings = BTreeMap::new();
+    let Some((g, count)) = chunked::load(dynamodb, table, &pk, |data, key| {
+        parse_chunk(data, table, key, &mut findings)
+    })
+    .await?
+    else {
         return Ok(None);
     };
-    let generation = attr_s(&head, "generation", table, &pk)?.to_string();
-    let saved_at: Timestamp = attr_s(&head, "saved_at", table, &pk)?
-        .parse()
-        .map_err(|e| corrupt(table, &pk, format!("saved_at is not a timestamp: {e}")))?;
-    let chunks = attr_n(&head, "chunks", table, &pk)?;
-    let count = attr_n(&head, "count", table, &pk)?;
-    let extra_chunks = u32::try_from(chunks.saturating_sub(1))
-        .map_err(|_| corrupt(table, &pk, "chunk count out of range"))?;
-    let mut findings = BTreeMap::new();
-    parse_chunk(
-        attr_s(&head, "data", table, &pk)?,
-        table,
-        &pk,
-        &mut findings,
-    )?;
-    for i in 1..=extra_chunks {
-        let key = chunk_key(region, &generation, i);
-        let item = get_item(dynamodb, table, &key)
-            .await?
-            .ok_or_else(|| corrupt(table, &key, "chunk item missing"))?;
-        parse_chunk(
-            attr_s(&item, "data", table, &key)?,
-            table,
-            &key,
-            &mut findings,
-        )?;
-    }
     if findings.len() as u64 != count {
         return Err(corrupt(
             table,
@@ -281,14 +154,12 @@ pub async fn load(
         ));
     }
     Ok(Some(FindingState {
-        generation,
-        saved_at,
-        extra_chunks,
+        generation: g.generation,
+        saved_at: g.saved_at,
+        extra_chunks: g.extra_chunks,
         findings,
     }))
 }
-
-static GENERATION_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Saves `findings` as the open findings of `region` at `now`, replacing `previous` (whose
 /// extra chunks are deleted after the switch). Calls: 1 `PutItem` per chunk, 1 `DeleteItem`
@@ -301,64 +172,25 @@ pub async fn save(
     now: Timestamp,
     previous: Option<&FindingState>,
 ) -> Result<FindingState, StateError> {
-    let generation = format!(
-        "{}-{}-{}",
-        Timestamp::now().as_millisecond(),
-        std::process::id(),
-        GENERATION_SEQ.fetch_add(1, Ordering::Relaxed)
-    );
-    let expires_at = now
-        .checked_add(STATE_TTL)
-        .unwrap_or(now)
-        .as_second()
-        .to_string();
-    let chunks = chunk_findings(findings);
-    let extra_chunks = u32::try_from(chunks.len().saturating_sub(1))
-        .map_err(|_| corrupt(table, &head_key(region), "too many chunks"))?;
-    for (i, data) in chunks.iter().enumerate().skip(1) {
-        let key = chunk_key(region, &generation, i as u32);
-        dynamodb
-            .put_item()
-            .table_name(table)
-            .item("pk", AttributeValue::S(key))
-            .item("data", AttributeValue::S(data.clone()))
-            .item("expires_at", AttributeValue::N(expires_at.clone()))
-            .send()
-            .await
-            .op("DynamoDB.PutItem")?;
-    }
-    let first = chunks.first().cloned().unwrap_or_else(|| "[]".to_string());
-    dynamodb
-        .put_item()
-        .table_name(table)
-        .item("pk", AttributeValue::S(head_key(region)))
-        .item("generation", AttributeValue::S(generation.clone()))
-        .item("saved_at", AttributeValue::S(now.to_string()))
-        .item("count", AttributeValue::N(findings.len().to_string()))
-        .item("chunks", AttributeValue::N(chunks.len().to_string()))
-        .item("data", AttributeValue::S(first))
-        .item("expires_at", AttributeValue::N(expires_at))
-        .send()
-        .await
-        .op("DynamoDB.PutItem")?;
-    if let Some(prev) = previous {
-        for i in 1..=prev.extra_chunks {
-            // Best effort: a chunk left behind expires through the TTL.
-            let _ = dynamodb
-                .delete_item()
-                .table_name(table)
-                .key(
-                    "pk",
-                    AttributeValue::S(chunk_key(region, &prev.generation, i)),
-                )
-                .send()
-                .await;
-        }
-    }
+    let previous = previous.map(|p| Generation {
+        generation: p.generation.clone(),
+        saved_at: p.saved_at,
+        extra_chunks: p.extra_chunks,
+    });
+    let g = chunked::save(
+        dynamodb,
+        table,
+        &head_key(region),
+        &chunk_findings(findings),
+        findings.len(),
+        now,
+        previous.as_ref(),
+    )
+    .await?;
     Ok(FindingState {
-        generation,
-        saved_at: now,
-        extra_chunks,
+        generation: g.generation,
+        saved_at: g.saved_at,
+        extra_chunks: g.extra_chunks,
         findings: findings.clone(),
     })
 }

@@ -11,6 +11,8 @@
 //! - [`publisher`]: alerts and digests to SNS (text, JSON, chat card and filterable
 //!   attributes).
 //! - [`chat`]: the chat card (AWS Chatbot's custom notification format), escaping and limits.
+//! - [`chunked`]: lists kept in the state table across items (finding state, creation times).
+//! - [`creation_cache`]: tables' creation times between runs (fewer `DescribeTable`).
 //! - [`idempotency`]: the event ledger that makes redelivered events harmless.
 //! - [`backup_failures`]: backup job failures alerted on, per table and slot (for the
 //!   "resolved" notice of a later completed job).
@@ -35,9 +37,11 @@ pub mod backup_setup;
 pub mod budget;
 pub mod changes;
 pub mod chat;
+pub mod chunked;
 pub mod config;
 pub mod convert;
 pub mod counter;
+pub mod creation_cache;
 pub mod error;
 pub mod evidence_store;
 pub mod finding_state;

@@ -130,10 +130,20 @@ fn seeded_findings(acct: &LocalAccount) -> BTreeMap<String, OpenFinding> {
         .collect()
 }
 
-/// Saves the previous state (every table with open findings), past the proxy.
+/// Saves the previous state (every table with open findings), past the proxy, and deletes
+/// the creation-time cache, so every cell is a first night (its DescribeTable cells read the
+/// creation times the baseline read).
 async fn seed_state(acct: &LocalAccount, findings: &BTreeMap<String, OpenFinding>) {
     let ctx = acct.direct_context().await;
     let region = &acct.scenario().region;
+    awsio::creation_cache::clear(
+        ctx.dynamodb(),
+        STATE_TABLE,
+        &acct.scenario().account,
+        region,
+    )
+    .await
+    .unwrap();
     let prev = finding_state::load(ctx.dynamodb(), STATE_TABLE, region)
         .await
         .unwrap();

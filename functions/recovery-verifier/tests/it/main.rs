@@ -16,6 +16,7 @@
 )]
 
 mod common;
+mod creation_cache;
 mod evidence_bundle;
 mod evidence_local_account;
 mod fault_matrix;

@@ -133,6 +133,7 @@ pub fn shape_of(s: &Scenario, described_tables: u64) -> InventoryShape {
         jobs_fit_one_page: recent_jobs.len() <= 1000,
         failed_jobs_per_state: failed,
         described_tables,
+        cached_creation_times: 0,
         restore_jobs: s.restore_testing.as_ref().map(|rt| {
             let days = i64::from(
                 rt.max_age_days
