@@ -53,8 +53,9 @@ def project(inp, tables):
     # control evaluates each resource (tables for coverage / last point; recovery points for
     # encryption and minimum retention) once a day, and Config records them.
     points = tables * a["points_per_table"]
+    new_points_per_day = points * a["new_points_share_per_month"] / nights
     evals_per_day = o["accounts"] * o["regions"] * (
-        tables * a["table_controls"] + points * a["point_controls"]
+        tables * a["table_controls"] + new_points_per_day * a["point_controls"]
     )
     evals_month = evals_per_day * nights
     bam_cost = evals_month * p["backup_audit_manager_evaluation"]
@@ -134,7 +135,7 @@ def main():
     for k, v in inp["assumptions"].items():
         w(f"- `{k}` = {v}: {inp['notes'].get(k, '')}")
     w("")
-    w("List prices assumed (us-east-1, check the pricing pages before relying on them):")
+    w("List prices assumed (us-east-1, check the pricing pages before relying on them): " + inp.get("prices_note", ""))
     w("")
     for k, v in inp["prices"].items():
         w(f"- `{k}` = {v}")
