@@ -282,19 +282,10 @@ impl AwsContext {
             .region(Region::new(region.to_string()))
             .build();
         AwsContext {
-            sdk_config,
             retry: self.retry.clone(),
             retry_partition: self.retry_partition.clone(),
             timeouts: self.timeouts.clone(),
-            backup: OnceLock::new(),
-            dynamodb: OnceLock::new(),
-            sns: OnceLock::new(),
-            tagging: OnceLock::new(),
-            sts: OnceLock::new(),
-            kms: OnceLock::new(),
-            s3: OnceLock::new(),
-            organizations: OnceLock::new(),
-            calls: CallCounter::new(),
+            ..Self::from_sdk_config(&sdk_config, &ClientSettings::default())
         }
     }
 
