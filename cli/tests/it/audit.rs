@@ -271,3 +271,51 @@ async fn audit_shows_vault_protection_findings() {
         "{row}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_org_verifies_every_account_region_with_the_items_code_and_prints_one_digest() {
+    let spec = local_account::org::OrgScenario::shipped("org-small").unwrap();
+    let org = LocalAccount::start_org(&spec).await.unwrap();
+    let mgmt = org.management(&spec.regions[0]).unwrap();
+    let env = mgmt.env();
+    let now = spec.now.to_string();
+    let out = run(bg(&env).args([
+        "audit",
+        "--org",
+        "--now",
+        &now,
+        "--region",
+        &spec.regions[0],
+        "--format",
+        "json",
+    ]));
+    let digest = json(&out);
+    assert_eq!(digest["kind"], "backup-guard.org-digest", "{digest:#}");
+    let items = digest["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        spec.accounts.len() * spec.regions.len(),
+        "{digest:#}"
+    );
+    for item in items {
+        assert_eq!(item["status"], "verified", "{item:#}");
+        let acct = item["account"].as_str().unwrap();
+        let expected = org
+            .account(acct, &spec.regions[0])
+            .unwrap()
+            .scenario()
+            .tables
+            .len() as u64;
+        let counted: u64 = item["counts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            counted, expected,
+            "{acct}: every table of the account judged"
+        );
+    }
+    assert_eq!(digest["totals"]["unverifiable"], 0);
+}
