@@ -127,6 +127,9 @@ enum Command {
         /// With --org: only the accounts under this OU or root id (repeatable).
         #[arg(long = "include-ou")]
         include_ous: Vec<String>,
+        /// With --org: leave out the accounts under this OU (repeatable).
+        #[arg(long = "exclude-ou")]
+        exclude_ous: Vec<String>,
         /// With --org: leave this account out (repeatable).
         #[arg(long = "exclude-account")]
         exclude_accounts: Vec<String>,
@@ -248,6 +251,7 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
             org: true,
             member_role,
             include_ous,
+            exclude_ous,
             exclude_accounts,
             concurrency,
             evidence_bucket,
@@ -257,6 +261,7 @@ fn run(cli: Cli) -> Result<ExitStatus, CliError> {
                 now: parse_instant("--now", &now)?,
                 regions,
                 include_ous,
+                exclude_ous,
                 exclude_accounts,
                 member_role_name: member_role,
                 concurrency,

@@ -24,6 +24,8 @@ pub(crate) struct OrgArgs {
     pub regions: Vec<String>,
     /// OUs whose accounts are verified (default: every ACTIVE account).
     pub include_ous: Vec<String>,
+    /// OUs whose accounts are left out.
+    pub exclude_ous: Vec<String>,
     /// Accounts left out.
     pub exclude_accounts: Vec<String>,
     /// The member role's name.
@@ -50,6 +52,7 @@ pub(crate) async fn run(
         run_id: run_id.clone(),
         regions: args.regions.clone(),
         include_ous: args.include_ous.clone(),
+        exclude_ous: args.exclude_ous.clone(),
         exclude_accounts: args.exclude_accounts.clone(),
         member_role_name: args.member_role_name.clone(),
         items_bucket: String::new(),

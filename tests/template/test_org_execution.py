@@ -107,7 +107,7 @@ def run(monkeypatch):
         sfn = boto3.client("stepfunctions", region_name=REGION)
         definition = substituted(
             VerifierFunctionArn=FUNCTION_ARN, WorkBucket=WORK_BUCKET, Regions="us-east-1,eu-west-1",
-            IncludeOus="", ExcludeAccounts="333333333333", MemberRoleName="backup-guard-member", MaxConcurrency="40",
+            IncludeOus="", ExcludeOus="", ExcludeAccounts="333333333333", MemberRoleName="backup-guard-member", MaxConcurrency="40",
         )
         arn = sfn.create_state_machine(
             name="backup-guard-org-verify", definition=definition, type="STANDARD",
@@ -135,7 +135,7 @@ def test_the_run_succeeds_with_one_unverifiable_account(run):
 
     plan = calls[0]
     assert plan == {"mode": "org-plan", "run_id": "run-1", "regions": ["us-east-1", "eu-west-1"],
-                    "include_ous": [], "exclude_accounts": ["333333333333"],
+                    "include_ous": [], "exclude_ous": [], "exclude_accounts": ["333333333333"],
                     "member_role_name": "backup-guard-member", "items_bucket": WORK_BUCKET}
     items = [c for c in calls if c["mode"] == "org-item"]
     assert all(set(c) == {"mode", "account", "region", "role_arn", "run_id"} for c in items)

@@ -44,6 +44,8 @@ pub struct PlanRequest {
     pub regions: Vec<String>,
     /// OU (or root) ids whose accounts are verified; none: the whole organization.
     pub include_ous: Vec<String>,
+    /// OU ids whose accounts (nested OUs included) are left out.
+    pub exclude_ous: Vec<String>,
     /// Account ids left out.
     pub exclude_accounts: Vec<String>,
     /// The member role's name in every account.
@@ -840,7 +842,7 @@ mod tests {
         let states = &asl["States"];
         let context = json!({"Execution": {"Name": "run-2026-12-01"}});
         let input = json!({"config": {
-            "regions": ["eu-west-1", ""], "include_ous": [], "exclude_accounts": ["111111111111"],
+            "regions": ["eu-west-1", ""], "include_ous": [], "exclude_ous": [""], "exclude_accounts": ["111111111111"],
             "member_role_name": "backup-guard-member", "items_bucket": "work", "max_concurrency": 40
         }});
         let plan = resolve(&states["Plan"]["Parameters"]["Payload"], &input, &context);

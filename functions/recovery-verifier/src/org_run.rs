@@ -59,6 +59,25 @@ pub async fn list_items(
         awsio::org::accounts_under(home, &ous).await
     }
     .map_err(|e| VerifierError::Org(format!("listing the organization's accounts: {e}")))?;
+    let excluded_ous: Vec<String> = req
+        .exclude_ous
+        .iter()
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+    let accounts = if excluded_ous.is_empty() {
+        accounts
+    } else {
+        let out = awsio::org::accounts_under(home, &excluded_ous)
+            .await
+            .map_err(|e| {
+                VerifierError::Org(format!("listing the accounts of the excluded OUs: {e}"))
+            })?;
+        accounts
+            .into_iter()
+            .filter(|a| !out.iter().any(|x| x.id == a.id))
+            .collect()
+    };
     let identity = awsio::inventory::caller_identity(home.sts())
         .await
         .map_err(|e| VerifierError::Org(format!("reading the caller identity: {e}")))?;

@@ -107,12 +107,36 @@ async fn every_account_region_is_verified_one_missing_role_is_unverifiable_and_o
         run_id: RUN_ID.to_string(),
         regions: spec.regions.clone(),
         include_ous: Vec::new(),
+        exclude_ous: Vec::new(),
         exclude_accounts: Vec::new(),
         member_role_name: spec.member_role_name.clone(),
         items_bucket: String::new(),
     };
     let items = list_items(&plan, &deps.home).await.unwrap();
     assert_eq!(items.len(), spec.accounts.len() * spec.regions.len());
+    // An excluded OU takes its accounts out; an included one keeps only its own.
+    let dev = spec
+        .organizational_units
+        .iter()
+        .find(|u| u.name == "dev")
+        .unwrap();
+    let dev_id = org.ou_id("dev").unwrap().to_string();
+    let without_dev = PlanRequest {
+        exclude_ous: vec![dev_id.clone()],
+        ..plan.clone()
+    };
+    let kept = list_items(&without_dev, &deps.home).await.unwrap();
+    assert_eq!(
+        kept.len(),
+        (spec.accounts.len() - dev.accounts.len()) * spec.regions.len()
+    );
+    assert!(kept.iter().all(|i| !dev.accounts.contains(&i.account)));
+    let only_dev = PlanRequest {
+        include_ous: vec![dev_id],
+        ..plan.clone()
+    };
+    let dev_items = list_items(&only_dev, &deps.home).await.unwrap();
+    assert_eq!(dev_items.len(), dev.accounts.len() * spec.regions.len());
     let deps = &deps;
     let now = spec.now;
     let results: Vec<(ItemSummary, Option<recovery_verifier::RegionReport>)> = stream::iter(items)

@@ -128,6 +128,7 @@ impl Fixture {
             } else {
                 Vec::new()
             },
+            exclude_ous: Vec::new(),
             exclude_accounts: Vec::new(),
             member_role_name: self.org.org().member_role_name.clone(),
             items_bucket: self.mgmt().evidence_bucket().to_string(),
