@@ -150,10 +150,18 @@ pub async fn verify_item(
             );
         }
     };
+    // The member's creation times cached in the central state table, as the nightly run's
+    // (`created#<member account>#<region>`); none without a state table (`audit --org`).
+    let creation_cache = (!deps.state_table.is_empty()).then(|| crate::verify::CacheSource {
+        home: home.clone(),
+        table: deps.state_table.clone(),
+        timeout: crate::cache_load_timeout(budget),
+    });
     let opts = VerifyOptions {
         deadline: Some(work_deadline(budget, deps.safety_margin)),
         call_deadline: Some(budget.before_deadline(deps.safety_margin / 2)),
         concurrency: deps.concurrency,
+        creation_cache,
         ..VerifyOptions::default()
     };
     let mut report = verify_region(&member, &deps.policy, now, &opts).await;
@@ -177,6 +185,7 @@ pub async fn verify_item(
         EvidenceStatus::Written { location } => location.clone(),
         other => other.line(&req.region),
     };
+    save_item_cache(&home, deps, &report, &req.account, now).await;
     let mut summary = crate::org::item_summary(&report, &req.account, Some(evidence));
     summary.backup_policy = Some(
         match awsio::org::effective_backup_policy(&home, &req.account).await {
@@ -189,6 +198,36 @@ pub async fn verify_item(
         },
     );
     (summary, Some(report))
+}
+
+/// Saves the item's creation-time cache when it changed (a failure only costs the next
+/// night its `DescribeTable` calls again).
+async fn save_item_cache(
+    home: &awsio::AwsContext,
+    deps: &Deps,
+    report: &crate::RegionReport,
+    account: &str,
+    now: Timestamp,
+) {
+    let Some(cache) = &report.creation_cache else {
+        return;
+    };
+    if !cache.changed || !cache.saveable {
+        return;
+    }
+    if let Err(e) = awsio::creation_cache::save(
+        home.dynamodb(),
+        &deps.state_table,
+        account,
+        &report.region,
+        &cache.times,
+        now,
+        cache.previous.as_ref(),
+    )
+    .await
+    {
+        tracing::warn!(account, region = %report.region, error = %e, "creation-time cache not saved; the next night reads those creation times again");
+    }
 }
 
 async fn write_item_evidence(

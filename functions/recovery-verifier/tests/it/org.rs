@@ -217,6 +217,30 @@ async fn every_account_region_is_verified_one_missing_role_is_unverifiable_and_o
     );
     assert_eq!(policies[ids[4]], Some(BackupPolicyCheck::None));
 
+    // A second night of an item whose tables needed their creation time: from the central
+    // state table's cache, with no DescribeTable and the same findings.
+    let (first, again) = results
+        .iter()
+        .filter_map(|(s, r)| r.as_ref().map(|r| (s, r)))
+        .find(|(_, r)| !r.described_tables.is_empty())
+        .map(|(s, r)| (r.clone(), s.clone()))
+        .expect("some account-region needed creation times");
+    let req = ItemRequest {
+        mode: MODE_ITEM.to_string(),
+        account: again.account.clone(),
+        region: again.region.clone(),
+        role_arn: org.member_role_arn(&again.account),
+        run_id: "second-night".to_string(),
+    };
+    let (_, second) = verify_item(&req, deps, &common::no_deadline(), now).await;
+    let second = second.unwrap();
+    assert!(
+        second.described_tables.is_empty(),
+        "{:?}",
+        second.described_tables
+    );
+    assert_eq!(common::findings(&second), common::findings(&first));
+
     // The Aggregate step: one org digest, the org index.
     mgmt.receive_alerts().await.unwrap();
     let summaries: Vec<ItemSummary> = results.into_iter().map(|(s, _)| s).collect();
