@@ -26,10 +26,12 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use jiff::Timestamp;
 use policy::backup_job::clean_status_message;
 use policy::facts::JobState;
-use policy::{json_path, names};
+use policy::json_path;
 use serde::{Deserialize, Serialize};
 
-use super::restore::{DYNAMODB_RESOURCE_TYPE, check_backup_envelope, check_id};
+use super::restore::{
+    DYNAMODB_RESOURCE_TYPE, check_account_region, check_backup_envelope, check_id,
+};
 use super::{EventError, TableRef, shown};
 
 /// The EventBridge `detail-type` of backup job events.
@@ -185,22 +187,11 @@ fn envelope_checks(event: &BackupJobStateChange) -> Result<String, EventError> {
         &event.detail.backup_job_id,
         "backup job ids are UUIDs",
     )?;
-    if let Some(a) = &event.account
-        && !names::is_account_id(a)
-    {
-        return Err(EventError::new(
-            "account",
-            format!("{} is not an account id (12 digits)", shown(a)),
-        ));
-    }
-    if let Some(r) = &event.region
-        && !names::is_region_name(r)
-    {
-        return Err(EventError::new(
-            "region",
-            format!("{} is not a region name (such as eu-west-1)", shown(r)),
-        ));
-    }
+    check_account_region(
+        event.account.as_deref(),
+        event.region.as_deref(),
+        ("account", "region"),
+    )?;
     Ok(event_id)
 }
 

@@ -26,11 +26,11 @@
 //! malformed field) → [`EventError`] naming its JSON path.
 
 use jiff::Timestamp;
-use policy::{json_path, names};
+use policy::json_path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Actor, DETAIL_TYPE, EventError, MAX_EVENT_ID_LEN, shown};
+use super::{Actor, DETAIL_TYPE, EventError, shown};
 
 /// The EventBridge `source` of KMS's CloudTrail events.
 pub const KMS_SOURCE: &str = "aws.kms";
@@ -346,27 +346,24 @@ pub fn parse_change_event(value: &Value) -> Result<ChangeEvent, EventError> {
         &d.event_id,
         "CloudTrail event ids are UUIDs",
     )?;
-    if d.event_id.chars().count() > MAX_EVENT_ID_LEN {
-        return Err(EventError::new(super::PATH_EVENT_ID, "too long"));
-    }
     let account = d.recipient_account_id.clone().or(env.account.clone());
-    if let Some(a) = &account
-        && !names::is_account_id(a)
-    {
-        return Err(EventError::new(
-            super::PATH_ACCOUNT,
-            format!("{} is not an account id (12 digits)", shown(a)),
-        ));
-    }
     let region = d.aws_region.clone().or(env.region.clone());
-    if let Some(r) = &region
-        && !names::is_region_name(r)
-    {
-        return Err(EventError::new(
-            super::PATH_REGION,
-            format!("{} is not a region name (such as eu-west-1)", shown(r)),
-        ));
-    }
+    super::restore::check_account_region(
+        account.as_deref(),
+        region.as_deref(),
+        (
+            if d.recipient_account_id.is_some() {
+                super::PATH_ACCOUNT
+            } else {
+                "account"
+            },
+            if d.aws_region.is_some() {
+                super::PATH_REGION
+            } else {
+                "region"
+            },
+        ),
+    )?;
     let at = match &d.event_time {
         None => None,
         Some(t) => Some(t.parse::<Timestamp>().map_err(|e| {
@@ -478,7 +475,7 @@ fn text(request: &Value, key: &str) -> Result<String, EventError> {
         Some(Value::String(_)) => Err(EventError::new(path, "empty")),
         Some(other) => Err(EventError::new(
             path,
-            format!("expected a string, got {}", kind(other)),
+            format!("expected a string, got {}", super::parse::json_kind(other)),
         )),
         None => Err(EventError::new(path, "missing")),
     }
@@ -499,19 +496,8 @@ fn number(v: Option<&Value>, path: &str) -> Result<Option<i64>, EventError> {
             .map_err(|_| EventError::new(path, format!("{} is not a whole number", shown(s)))),
         Some(other) => Err(EventError::new(
             path,
-            format!("expected a number, got {}", kind(other)),
+            format!("expected a number, got {}", super::parse::json_kind(other)),
         )),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

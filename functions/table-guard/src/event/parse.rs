@@ -360,7 +360,8 @@ fn missing_arn_problem(detail: &CloudTrailDetail, name: TableEventName) -> Strin
     }
 }
 
-fn json_kind(v: &serde_json::Value) -> &'static str {
+/// The JSON kind of a value, for messages (`an object`, `a string`, …).
+pub(super) fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",

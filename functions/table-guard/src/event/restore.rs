@@ -112,6 +112,32 @@ pub(super) fn check_id(field: &str, id: &str, what: &str) -> Result<(), EventErr
     Err(EventError::new(field, problem))
 }
 
+/// Checks an event's account (12 digits) and region (a region name) where it gives them; an
+/// error names the field each was read from (`fields`: the account's, the region's).
+pub(super) fn check_account_region(
+    account: Option<&str>,
+    region: Option<&str>,
+    (account_field, region_field): (&str, &str),
+) -> Result<(), EventError> {
+    if let Some(a) = account
+        && !names::is_account_id(a)
+    {
+        return Err(EventError::new(
+            account_field,
+            format!("{} is not an account id (12 digits)", shown(a)),
+        ));
+    }
+    if let Some(r) = region
+        && !names::is_region_name(r)
+    {
+        return Err(EventError::new(
+            region_field,
+            format!("{} is not a region name (such as eu-west-1)", shown(r)),
+        ));
+    }
+    Ok(())
+}
+
 /// The envelope of an AWS Backup event: `source` is `aws.backup`, `detail-type` is
 /// `detail_type`, and the EventBridge event `id` (the ledger key) is present and well formed.
 /// Returns the id; an error names the field that is wrong.
@@ -158,22 +184,11 @@ pub fn parse_restore_event(value: &serde_json::Value) -> Result<RestoreJobEvent,
         &d.restore_job_id,
         "restore job ids are UUIDs",
     )?;
-    if let Some(a) = &event.account
-        && !names::is_account_id(a)
-    {
-        return Err(EventError::new(
-            "account",
-            format!("{} is not an account id (12 digits)", shown(a)),
-        ));
-    }
-    if let Some(r) = &event.region
-        && !names::is_region_name(r)
-    {
-        return Err(EventError::new(
-            "region",
-            format!("{} is not a region name (such as eu-west-1)", shown(r)),
-        ));
-    }
+    check_account_region(
+        event.account.as_deref(),
+        event.region.as_deref(),
+        ("account", "region"),
+    )?;
     let action = match (d.status.as_str(), d.resource_type.as_deref()) {
         (_, Some(t)) if t != DYNAMODB_RESOURCE_TYPE => RestoreAction::Ignored {
             reason: format!(
