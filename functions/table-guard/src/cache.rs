@@ -7,14 +7,32 @@ use std::time::{Duration, Instant};
 use awsio::AwsContext;
 use policy::facts::BackupSetup;
 
+/// A setup as cached: when it was read (by the monotonic clock for its age, by the wall
+/// clock to tell whether it predates a call) and the setup.
+#[derive(Debug)]
+struct Cached {
+    at: Instant,
+    read_at: jiff::Timestamp,
+    setup: BackupSetup,
+}
+
+impl Cached {
+    /// `setup` read now, if it was fully read (an unknown setup is never cached).
+    fn fresh(setup: &BackupSetup) -> Option<Cached> {
+        (setup.plans.known().is_some() && setup.selections.known().is_some()).then(|| Cached {
+            at: Instant::now(),
+            read_at: jiff::Timestamp::now(),
+            setup: setup.clone(),
+        })
+    }
+}
+
 /// Backup plans and selections, kept across the warm invocations of one Lambda instance for
 /// a short time so a burst of table events reads them once. Shared by reference; safe to use
 /// from concurrent invocations.
 #[derive(Debug, Default)]
 pub struct SetupCache {
-    slot: Mutex<Option<(Instant, BackupSetup)>>,
-    /// When the cached setup was read, by the wall clock (to tell whether it predates a call).
-    read_at: Mutex<Option<jiff::Timestamp>>,
+    slot: Mutex<Option<Cached>>,
 }
 
 impl SetupCache {
@@ -29,18 +47,15 @@ impl SetupCache {
     pub async fn get(&self, ctx: &AwsContext, ttl: Duration) -> (BackupSetup, bool) {
         {
             let slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((at, setup)) = slot.as_ref()
-                && at.elapsed() < ttl
+            if let Some(c) = slot.as_ref()
+                && c.at.elapsed() < ttl
             {
-                return (setup.clone(), true);
+                return (c.setup.clone(), true);
             }
         }
         let setup = awsio::backup_setup::read_backup_setup(ctx.backup()).await;
-        if setup.plans.known().is_some() && setup.selections.known().is_some() {
-            *self.slot.lock().unwrap_or_else(PoisonError::into_inner) =
-                Some((Instant::now(), setup.clone()));
-            *self.read_at.lock().unwrap_or_else(PoisonError::into_inner) =
-                Some(jiff::Timestamp::now());
+        if let Some(c) = Cached::fresh(&setup) {
+            *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(c);
         }
         (setup, false)
     }
@@ -55,20 +70,13 @@ impl SetupCache {
         changed_at: jiff::Timestamp,
     ) -> Option<(Duration, BackupSetup)> {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut read_at = self.read_at.lock().unwrap_or_else(PoisonError::into_inner);
-        let full = setup.plans.known().is_some() && setup.selections.known().is_some();
-        let fresh = full.then(|| (Instant::now(), setup.clone()));
-        let was_read_at = std::mem::replace(&mut *read_at, full.then(jiff::Timestamp::now));
-        let previous = std::mem::replace(&mut *slot, fresh);
-        match (previous, was_read_at) {
-            (Some((at, s)), Some(t)) if t < changed_at => Some((at.elapsed(), s)),
-            _ => None,
-        }
+        std::mem::replace(&mut *slot, Cached::fresh(setup))
+            .filter(|c| c.read_at < changed_at)
+            .map(|c| (c.at.elapsed(), c.setup))
     }
 
     /// Forgets the cached setup, so the next [`SetupCache::get`] reads it again.
     pub fn clear(&self) {
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        *self.read_at.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
