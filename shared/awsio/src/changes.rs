@@ -143,14 +143,16 @@ pub async fn describe_vault(
     backup: &aws_sdk_backup::Client,
     vault: &str,
 ) -> Result<Option<VaultListing>, AwsCallError> {
-    match backup
-        .describe_backup_vault()
-        .backup_vault_name(vault)
-        .send()
-        .await
-        .op("Backup.DescribeBackupVault")
-    {
-        Ok(v) => Ok(Some(crate::vault::listing(
+    let v = found(
+        backup
+            .describe_backup_vault()
+            .backup_vault_name(vault)
+            .send()
+            .await
+            .op("Backup.DescribeBackupVault"),
+    )?;
+    Ok(v.map(|v| {
+        crate::vault::listing(
             v.backup_vault_name().unwrap_or(vault),
             v.backup_vault_arn(),
             v.locked(),
@@ -160,10 +162,8 @@ pub async fn describe_vault(
                 v.lock_date(),
             ),
             v.encryption_key_arn(),
-        ))),
-        Err(e) if not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        )
+    }))
 }
 
 /// A KMS key as `DescribeKey` sees it.
